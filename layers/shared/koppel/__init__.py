@@ -1,0 +1,1 @@
+"""koppel: the shared layer of the order and stock integration hub."""

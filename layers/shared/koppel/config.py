@@ -1,0 +1,224 @@
+"""Accounts and links: what a merchant configures.
+
+An *account* is one configured external system; its credentials live in Secrets Manager and the
+account only names the secret. A *link* joins a backoffice account to a channel account, with a
+switch per flow and a test mode. Validation errors name the field and the reason.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from koppel.errors import ConfigurationError
+
+SLUG = r"^[a-z0-9][a-z0-9-]{1,62}$"
+# Secrets Manager names/ARNs only: a value with spaces or quotes is someone pasting the secret itself.
+SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"
+
+
+class SystemType(StrEnum):
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    BOL = "bol"
+    AMAZON = "amazon"
+    WINKELSTRAAT = "winkelstraat"
+    MAGENTO = "magento"
+    PRESTASHOP = "prestashop"
+    OPENCART = "opencart"
+    SHOPRENTER = "shoprenter"
+    KORONA = "korona"
+    SNELSTART = "snelstart"
+    STOREKEEPER = "storekeeper"
+    INNVOICE = "innvoice"
+    GENERIC = "generic"
+
+
+class WebhookScheme(StrEnum):
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    KOPPEL = "koppel"
+    NONE = "none"
+
+
+# How each system signs what it sends us. Systems that sign nothing themselves are fronted by the
+# documented koppel scheme (HMAC-SHA256 over timestamp + body), set up in their webhook tooling.
+WEBHOOK_SCHEMES: dict[SystemType, WebhookScheme] = {
+    SystemType.SHOPIFY: WebhookScheme.SHOPIFY,
+    SystemType.WOOCOMMERCE: WebhookScheme.WOOCOMMERCE,
+    SystemType.BOL: WebhookScheme.NONE,
+    SystemType.AMAZON: WebhookScheme.NONE,
+}
+
+BACKOFFICE_SYSTEMS = frozenset(SystemType) - {SystemType.BOL, SystemType.AMAZON, SystemType.WINKELSTRAAT}
+CHANNEL_SYSTEMS = frozenset(SystemType) - {
+    SystemType.KORONA,
+    SystemType.SNELSTART,
+    SystemType.STOREKEEPER,
+    SystemType.INNVOICE,
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- per-system account settings ----------------------------------------------------------------
+class ShopifySettings(Strict):
+    shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.(com|io)$")
+    api_version: str = Field(default="2025-04", pattern=r"^\d{4}-\d{2}$")
+    location_id: str = ""
+    base_url: str = Field(default="", description="Override for simulators; default https://{shop_domain}")
+
+
+class BolSettings(Strict):
+    base_url: str = "https://api.bol.com"
+    token_url: str = "https://login.bol.com/token"
+    fulfilment_method: Literal["FBR", "FBB", "ALL"] = "FBR"
+
+
+class WooCommerceSettings(Strict):
+    base_url: str = Field(pattern=r"^https?://")
+
+
+class GenericSettings(Strict):
+    base_url: str = ""
+    model_config = ConfigDict(extra="allow")
+
+
+SETTINGS_MODELS: dict[SystemType, type[Strict]] = {
+    SystemType.SHOPIFY: ShopifySettings,
+    SystemType.BOL: BolSettings,
+    SystemType.WOOCOMMERCE: WooCommerceSettings,
+}
+
+
+class Account(Strict):
+    account_id: str = Field(pattern=SLUG)
+    system: SystemType
+    name: str = Field(default="", max_length=200)
+    secret_ref: str = Field(pattern=SECRET_REF, description="Secrets Manager name or ARN of the credentials")
+    settings: dict[str, Any] = Field(default_factory=dict)
+    sandbox: bool = Field(default=False, description="Use the system's sandbox/demo environment")
+
+    @field_validator("settings")
+    @classmethod
+    def _settings_fit_system(cls, settings: dict[str, Any], info: Any) -> dict[str, Any]:
+        system = info.data.get("system")
+        model = SETTINGS_MODELS.get(system, GenericSettings) if system else GenericSettings
+        try:
+            return model.model_validate(settings).model_dump()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}") from exc
+
+    @property
+    def webhook_scheme(self) -> WebhookScheme:
+        return WEBHOOK_SCHEMES.get(self.system, WebhookScheme.KOPPEL)
+
+    def typed_settings(self) -> Strict:
+        return SETTINGS_MODELS.get(self.system, GenericSettings).model_validate(self.settings)
+
+
+# --- links --------------------------------------------------------------------------------------
+class Flow(StrEnum):
+    ORDERS = "orders"
+    TRACKING = "tracking"
+    STOCK = "stock"
+    PRODUCTS = "products"
+    FEED = "feed"
+    RETURNS = "returns"
+
+
+class Flows(Strict):
+    """One switch per flow: a link can be paused part by part without deleting it."""
+
+    orders: bool = True
+    tracking: bool = True
+    stock: bool = True
+    products: bool = False
+    feed: bool = False
+    returns: bool = True
+
+    def enabled(self, flow: Flow) -> bool:
+        return bool(getattr(self, flow.value))
+
+
+class LinkMode(StrEnum):
+    LIVE = "live"
+    TEST = "test"  # read and map everything, write nothing to external systems; report what would happen
+
+
+class OrderSettings(Strict):
+    create_customers: bool = True
+    auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
+    tag: str = Field(default="koppel", max_length=40)
+
+
+class TrackingSettings(Strict):
+    wait_for_tracking_hours: float = Field(default=3, ge=0, le=72)
+
+
+class StockSettings(Strict):
+    basis: Literal["technical", "free"] = "free"
+    warehouses: list[str] = Field(default_factory=list, description="Empty: sum all")
+    buffer: int = Field(default=0, ge=0)
+
+
+class FeedSettings(Strict):
+    format: Literal["csv", "json"] = "csv"
+    include_out_of_stock: bool = True
+
+
+class ProductSettings(Strict):
+    price_list: str = ""
+    publish_all_by_default: bool = True
+    excluded_groups: list[str] = Field(default_factory=list)
+
+
+class Link(Strict):
+    link_id: str = Field(pattern=SLUG)
+    backoffice: str = Field(pattern=SLUG, description="account_id of the backoffice")
+    channel: str = Field(pattern=SLUG, description="account_id of the sales channel")
+    flows: Flows = Field(default_factory=Flows)
+    mode: LinkMode = LinkMode.LIVE
+    orders: OrderSettings = Field(default_factory=OrderSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    stock: StockSettings = Field(default_factory=StockSettings)
+    feed: FeedSettings = Field(default_factory=FeedSettings)
+    products: ProductSettings = Field(default_factory=ProductSettings)
+
+    @field_validator("channel")
+    @classmethod
+    def _not_itself(cls, channel: str, info: Any) -> str:
+        if channel == info.data.get("backoffice"):
+            raise ValueError("a link joins two different accounts")
+        return channel
+
+    @property
+    def dry_run(self) -> bool:
+        return self.mode is LinkMode.TEST
+
+
+def check_roles(link: Link, backoffice: Account, channel: Account) -> None:
+    """A link's accounts must exist and be able to play their part."""
+    if backoffice.system not in BACKOFFICE_SYSTEMS:
+        raise ConfigurationError(f"{backoffice.system} cannot act as a backoffice", field="backoffice")
+    if channel.system not in CHANNEL_SYSTEMS:
+        raise ConfigurationError(f"{channel.system} cannot act as a sales channel", field="channel")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: object) -> M:
+    """Validate `data` as `model`; a failure names the first bad field and why."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise ConfigurationError(f"{field}: {first['msg']}", field=field) from exc

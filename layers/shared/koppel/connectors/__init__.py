@@ -1,0 +1,1 @@
+"""Connectors: one module per external system, each behind the small protocols in `base`."""

@@ -1,0 +1,70 @@
+"""What koppel asks of a connector, one small protocol per capability.
+
+A connector module implements the protocols its system supports, translating to and from
+`koppel.models` at its edge. Connectors take an injected `httpx.Client` (wrapped in `HttpApi`),
+never build their own, and never touch boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from koppel.models import Order, Shipment, StockLevel
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of open orders from a channel: ids only; details are fetched per order."""
+
+    order_ids: tuple[str, ...]
+    next_page: int | None  # None: this was the last page
+
+
+@dataclass(frozen=True)
+class BackofficeOrder:
+    backoffice_order_id: str
+    name: str = ""  # what the merchant sees, e.g. "#1001"
+
+
+@dataclass(frozen=True)
+class Variant:
+    variant_id: str
+    sku: str = ""
+    barcode: str = ""
+
+
+@runtime_checkable
+class OrderSource(Protocol):
+    """A sales channel we poll for open orders (bol.com, Amazon, ...)."""
+
+    def list_open_orders(self, page: int) -> OrderPage: ...
+
+    def get_order(self, channel_order_id: str) -> Order: ...
+
+
+@runtime_checkable
+class OrderSink(Protocol):
+    """A backoffice that receives orders (Shopify, KORONA, SnelStart, ...)."""
+
+    def find_order(self, channel: str, channel_order_id: str) -> BackofficeOrder | None:
+        """The order created earlier for this channel reference, if any: recovery after a crash."""
+        ...
+
+    def create_order(self, order: Order, *, tag: str) -> BackofficeOrder:
+        """Create as a normal, unfulfilled order. Every line carries `backoffice_variant_id`."""
+        ...
+
+    def find_variant(self, sku: str, ean: str = "") -> Variant | None:
+        """The backoffice product variant with this SKU (or barcode = EAN)."""
+        ...
+
+
+@runtime_checkable
+class ShipmentTarget(Protocol):
+    def confirm_shipment(self, order: Order, shipment: Shipment) -> None: ...
+
+
+@runtime_checkable
+class StockTarget(Protocol):
+    def push_stock(self, levels: list[StockLevel]) -> None: ...

@@ -1,0 +1,153 @@
+"""One retry and rate-limit mechanism for every connector.
+
+Connectors take an injected `httpx.Client` and send through `HttpApi`, which:
+- honours 429 `Retry-After` (seconds or HTTP date) and falls back to jittered exponential backoff
+  when the header is missing;
+- retries 5xx, 408 and transport errors (timeouts, resets) with jittered backoff;
+- paces itself from `X-RateLimit-Remaining` / `X-RateLimit-Reset`, so it waits before the limit
+  bites instead of after;
+- never waits beyond a deadline: it raises `RateLimited` and the caller hands over to a later run;
+- maps the final answer to a typed error.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from koppel.errors import (
+    AuthenticationFailed,
+    PermanentConnectorError,
+    RateLimited,
+    TransientConnectorError,
+)
+from koppel.observability import logger
+
+RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
+
+
+class HttpStatusError(PermanentConnectorError):
+    def __init__(self, message: str, status_code: int, body: str = "", **context: object) -> None:
+        super().__init__(message, status_code=status_code, **context)
+        self.status_code = status_code
+        self.body = body[:500]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    # The longest single wait koppel accepts; beyond it the run stops and the next one continues.
+    max_wait: float = 60.0
+
+
+@dataclass
+class Clock:
+    """Time and sleep, injectable so tests and benches do not wait for real."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[float, float], float] = field(default=random.uniform)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Parse a Retry-After header: delta-seconds or an HTTP date. None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpApi:
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        system: str,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.client = client
+        self.system = system
+        self.policy = policy or RetryPolicy()
+        self.clock = clock or Clock()
+        self._paused_until = 0.0
+        self.calls = 0
+        self.throttled = 0
+
+    def backoff(self, attempt: int) -> float:
+        ceiling = min(self.policy.max_delay, self.policy.base_delay * 2**attempt)
+        return self.clock.jitter(ceiling / 2, ceiling)  # "equal jitter": never zero, never in lockstep
+
+    def wait(self, seconds: float, reason: str) -> None:
+        if seconds > self.policy.max_wait:
+            raise RateLimited(f"{self.system} asks to wait {seconds:.0f}s", retry_after=seconds)
+        if seconds > 0:
+            logger.debug("waiting before next call", system=self.system, seconds=round(seconds, 3), reason=reason)
+            self.clock.sleep(seconds)
+
+    def pace(self, response: httpx.Response) -> None:
+        """Remember when the window reopens if this response used up the last call in it."""
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        reset = response.headers.get("X-RateLimit-Reset")
+        if remaining is not None and reset is not None and remaining.strip() == "0":
+            try:
+                self._paused_until = self.clock.now() + float(reset)
+            except ValueError:
+                return
+
+    def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        attempt = 0
+        while True:
+            pause = self._paused_until - self.clock.now()
+            if pause > 0:
+                self.wait(pause, "rate-limit window")
+            self.calls += 1
+            try:
+                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            except httpx.TransportError as exc:
+                attempt += 1
+                if attempt >= self.policy.max_attempts:
+                    raise TransientConnectorError(f"{self.system} unreachable: {type(exc).__name__}") from exc
+                self.wait(self.backoff(attempt), type(exc).__name__)
+                continue
+            self.pace(response)
+            if response.status_code == 429:
+                self.throttled += 1
+                attempt += 1
+                delay = retry_after_seconds(response.headers.get("Retry-After"))
+                if attempt >= self.policy.max_attempts:
+                    raise RateLimited(f"{self.system} still rate-limiting after {attempt} tries", retry_after=delay)
+                self.wait(delay if delay is not None else self.backoff(attempt), "429")
+                continue
+            if response.status_code in RETRYABLE_STATUS:
+                attempt += 1
+                if attempt >= self.policy.max_attempts:
+                    raise TransientConnectorError(
+                        f"{self.system} answered {response.status_code} {attempt} times",
+                        status_code=response.status_code,
+                    )
+                self.wait(self.backoff(attempt), str(response.status_code))
+                continue
+            if response.status_code in (401, 403):
+                raise AuthenticationFailed(f"{self.system} refused the credentials ({response.status_code})")
+            if response.status_code >= 400:
+                raise HttpStatusError(
+                    f"{self.system} answered {response.status_code} to {method} {response.request.url.path}",
+                    status_code=response.status_code,
+                    body=response.text,
+                )
+            return response

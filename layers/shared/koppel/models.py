@@ -1,0 +1,143 @@
+"""The canonical model. Every connector translates to and from these at its edge.
+
+Money is always `Decimal` with an ISO 4217 currency; quantities are whole units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Money(Model):
+    amount: Decimal
+    currency: CurrencyCode = "EUR"
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _no_float(cls, value: object) -> object:
+        # A float has already lost the cents; accept its repr only, never its binary value.
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+    def __mul__(self, quantity: int) -> Money:
+        return Money(amount=self.amount * quantity, currency=self.currency)
+
+
+class Address(Model):
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    street: str = ""
+    house_number: str = ""
+    house_number_extension: str = ""
+    address_line_2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country_code: str = Field(default="NL", pattern=r"^[A-Z]{2}$")
+    email: str = ""
+    phone: str = ""
+
+
+class Customer(Model):
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    company: str = ""
+
+
+class OrderLine(Model):
+    line_id: str = Field(description="The channel's own id of this order line")
+    channel_sku: str = Field(description="SKU / offer reference as the channel knows it")
+    ean: str = ""
+    title: str = ""
+    quantity: int = Field(gt=0)
+    unit_price: Money = Field(description="Per unit, VAT included")
+    vat_rate: Decimal | None = Field(default=None, description="Percentage, e.g. 21")
+    backoffice_variant_id: str = Field(default="", description="Filled in once the SKU is mapped")
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+class Order(Model):
+    channel: str = Field(description="System type of the channel, e.g. 'bol'")
+    channel_order_id: str
+    placed_at: datetime
+    status: OrderStatus = OrderStatus.OPEN
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address
+    lines: tuple[OrderLine, ...] = Field(min_length=1)
+    shipping_cost: Money | None = None
+    currency: CurrencyCode = "EUR"
+    note: str = ""
+
+    @property
+    def total(self) -> Money:
+        total = sum((line.unit_price.amount * line.quantity for line in self.lines), Decimal(0))
+        if self.shipping_cost is not None:
+            total += self.shipping_cost.amount
+        return Money(amount=total, currency=self.currency)
+
+
+class StockLevel(Model):
+    sku: str
+    quantity: int = Field(description="Units available to sell after the link's rules are applied")
+    observed_at: datetime = Field(description="When the backoffice reported this level; orders stale events")
+    warehouse: str = ""
+
+
+class Shipment(Model):
+    channel_order_id: str
+    line_ids: tuple[str, ...] = ()
+    tracking_code: str = ""
+    carrier: str = ""
+    shipped_at: datetime | None = None
+
+
+class ReturnReason(StrEnum):
+    RETURN = "return"
+    CANCEL = "cancel"
+    NO_RESTOCK = "no_restock"
+
+
+class ReturnLine(Model):
+    sku: str
+    quantity: int = Field(gt=0)
+    restock: bool
+
+
+class Return(Model):
+    source: str
+    source_id: str
+    order_reference: str
+    lines: tuple[ReturnLine, ...]
+    refunded: Money | None = None
+
+
+class Product(Model):
+    sku: str
+    title: str
+    ean: str = ""
+    price: Money | None = None
+    sale_price: Money | None = None
+    stock_managed: bool = True
+    quantity: int = 0
+    image_url: str = ""
+    weight_grams: int | None = None
+    category: str = ""
+    group: str = ""

@@ -1,0 +1,32 @@
+"""The environment a handler runs in, parsed once into a typed model (see template.yaml Globals)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Environment(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    koppel_table: str = Field(default="", alias="KOPPEL_TABLE")
+    idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE")
+    event_queue_url: str = Field(default="", alias="EVENT_QUEUE_URL")
+    feed_bucket: str = Field(default="", alias="FEED_BUCKET")
+    max_webhook_bytes: int = Field(default=1_048_576, alias="MAX_WEBHOOK_BYTES", gt=0)
+    signature_tolerance_seconds: int = Field(default=300, alias="SIGNATURE_TOLERANCE_SECONDS", gt=0)
+    stale_event_hours: int = Field(default=48, alias="STALE_EVENT_HOURS", gt=0)
+    activity_ttl_days: int = Field(default=30, alias="ACTIVITY_TTL_DAYS", gt=0)
+    feed_url_ttl_seconds: int = Field(default=3600, alias="FEED_URL_TTL_SECONDS", gt=0)
+    secret_cache_seconds: int = Field(default=300, alias="SECRET_CACHE_SECONDS", ge=0)
+
+
+@cache
+def environment() -> Environment:
+    return Environment.model_validate(dict(os.environ))
+
+
+def reset() -> None:
+    environment.cache_clear()
