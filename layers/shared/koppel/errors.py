@@ -94,3 +94,10 @@ class StateConflict(KoppelError):
 
 class NeedsAttention(KoppelError):
     """The item cannot go through until a person acts (e.g. an unmapped SKU); it waits, visibly."""
+
+
+class ServiceUnavailable(KoppelError):
+    """koppel's own storage or queue failed; the sender should try again."""
+
+    http_status = 503
+    retryable = True

@@ -20,6 +20,7 @@ class Environment(BaseModel):
     stale_event_hours: int = Field(default=48, alias="STALE_EVENT_HOURS", gt=0)
     activity_ttl_days: int = Field(default=30, alias="ACTIVITY_TTL_DAYS", gt=0)
     feed_url_ttl_seconds: int = Field(default=3600, alias="FEED_URL_TTL_SECONDS", gt=0)
+    feed_signing_secret: str = Field(default="", alias="FEED_SIGNING_SECRET")
     secret_cache_seconds: int = Field(default=300, alias="SECRET_CACHE_SECONDS", ge=0)
 
 

@@ -1,0 +1,37 @@
+"""GET /feeds/{link_id}?token=…: redirect a marketplace to a short-lived presigned URL of the feed."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from koppel import wiring
+from koppel.api import install_error_handlers
+from koppel.flows.feed import feed_location
+from koppel.observability import logger, metrics, tracer
+from koppel.settings import environment
+
+app = APIGatewayHttpResolver()
+install_error_handlers(app)
+
+
+@app.get("/feeds/<link_id>")
+def get_feed(link_id: str) -> Response:
+    token = app.current_event.get_query_string_value(name="token", default_value="") or ""
+    location = feed_location(
+        wiring.config_store().get_link(link_id),
+        token,
+        signing_key=wiring.feed_signing_key(),
+        writer=wiring.feed_writer(),
+        expires_in=environment().feed_url_ttl_seconds,
+    )
+    logger.info("feed fetched", link_id=link_id)
+    return Response(status_code=302, headers={"Location": location, "Cache-Control": "no-store"}, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

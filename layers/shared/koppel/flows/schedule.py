@@ -1,0 +1,49 @@
+"""Running a scheduled flow over every link that has it switched on.
+
+One link's failure never stops the others; each outcome lands in that link's activity log, and
+the run ends in `ScheduledRunFailed` when any link failed so the function's error alarm fires and
+EventBridge's retry policy applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from koppel.config import Flow, Link
+from koppel.errors import KoppelError
+from koppel.observability import logger
+from koppel.store.base import ActivityLog, ConfigStore
+
+
+class ScheduledRunFailed(KoppelError):
+    retryable = True
+
+
+@dataclass
+class RunReport:
+    flow: Flow
+    done: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def run_for_links(
+    flow: Flow, *, config: ConfigStore, activity: ActivityLog, step: Callable[[Link], str], only: str | None = None
+) -> RunReport:
+    report = RunReport(flow=flow)
+    for link in config.list_links():
+        if not link.flows.enabled(flow) or (only and link.link_id != only):
+            continue
+        try:
+            summary = step(link)
+        except KoppelError as exc:
+            report.failed[link.link_id] = exc.message
+            activity.record(link.link_id, f"{flow.value}.failed", exc.message, error=type(exc).__name__)
+            logger.warning("scheduled flow failed for link", flow=flow.value, link_id=link.link_id,
+                           error=type(exc).__name__)
+            continue
+        report.done[link.link_id] = summary
+        activity.record(link.link_id, f"{flow.value}.run", summary, dry_run=link.dry_run)
+    if report.failed:
+        raise ScheduledRunFailed(f"{flow.value}: {len(report.failed)} link(s) failed", failed=report.failed)
+    return report

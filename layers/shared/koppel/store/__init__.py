@@ -1,0 +1,1 @@
+"""Persistence: koppel's DynamoDB table behind small reader/writer protocols."""

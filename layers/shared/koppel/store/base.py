@@ -1,0 +1,37 @@
+"""What the flows need from storage. Logic depends on these protocols, never on boto3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from koppel.config import Account, Link
+
+
+@dataclass(frozen=True)
+class Activity:
+    subject: str  # a link_id or account_id
+    at: datetime
+    kind: str  # e.g. "webhook.accepted", "order.created", "order.needs_attention"
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class AccountReader(Protocol):
+    def get_account(self, account_id: str) -> Account: ...
+
+
+class ConfigStore(AccountReader, Protocol):
+    def put_account(self, account: Account) -> None: ...
+    def list_accounts(self) -> list[Account]: ...
+    def delete_account(self, account_id: str) -> None: ...
+    def get_link(self, link_id: str) -> Link: ...
+    def put_link(self, link: Link) -> None: ...
+    def list_links(self) -> list[Link]: ...
+    def delete_link(self, link_id: str) -> None: ...
+
+
+class ActivityLog(Protocol):
+    def record(self, subject: str, kind: str, message: str, **details: Any) -> None: ...
+    def recent(self, subject: str, limit: int = 50) -> list[Activity]: ...

@@ -1,0 +1,178 @@
+"""koppel's single DynamoDB table.
+
+Key design (pk / sk):
+- CONFIG            / ACCOUNT#{account_id}      an account (credentials only by secret reference)
+- CONFIG            / LINK#{link_id}            a link
+- ACTIVITY#{subject}/ {iso time}#{nonce}       what happened, newest last, expires via `ttl`
+Flows add their own items under LINK#{link_id} (mappings, order links, cursors, stock).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from koppel.config import Account, Link, parse
+from koppel.errors import UnknownAccount, UnknownLink
+from koppel.flows.feed import FeedRow
+from koppel.store.base import Activity
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+CONFIG_PK = "CONFIG"
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+class DynamoTable:
+    """The raw table: typed item helpers every store in this package shares."""
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        self.table_name = table_name
+        self.client = client
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        answer = self.client.get_item(
+            TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent
+        )
+        return from_item(answer["Item"]) if "Item" in answer else None
+
+    def put(self, values: dict[str, Any], **conditions: Any) -> None:
+        self.client.put_item(TableName=self.table_name, Item=to_item(values), **conditions)
+
+    def delete(self, pk: str, sk: str) -> None:
+        self.client.delete_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}))
+
+    def query(self, pk: str, prefix: str = "", *, newest_first: bool = False, limit: int | None = None) -> list[dict]:
+        expression = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
+        values = {":pk": pk, **({":prefix": prefix} if prefix else {})}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": expression,
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": not newest_first,
+        }
+        items: list[dict] = []
+        for page in self.client.get_paginator("query").paginate(**kwargs):
+            items.extend(from_item(item) for item in page["Items"])
+            if limit is not None and len(items) >= limit:
+                return items[:limit]
+        return items
+
+
+class DynamoConfigStore:
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def get_account(self, account_id: str) -> Account:
+        item = self.table.get(CONFIG_PK, f"ACCOUNT#{account_id}")
+        if item is None:
+            raise UnknownAccount(f"no account {account_id!r}", account_id=account_id)
+        return parse(Account, json.loads(item["body"]))
+
+    def put_account(self, account: Account) -> None:
+        self.table.put({"pk": CONFIG_PK, "sk": f"ACCOUNT#{account.account_id}", "body": account.model_dump_json()})
+
+    def list_accounts(self) -> list[Account]:
+        return [parse(Account, json.loads(item["body"])) for item in self.table.query(CONFIG_PK, "ACCOUNT#")]
+
+    def delete_account(self, account_id: str) -> None:
+        self.table.delete(CONFIG_PK, f"ACCOUNT#{account_id}")
+
+    def get_link(self, link_id: str) -> Link:
+        item = self.table.get(CONFIG_PK, f"LINK#{link_id}")
+        if item is None:
+            raise UnknownLink(f"no link {link_id!r}", link_id=link_id)
+        return parse(Link, json.loads(item["body"]))
+
+    def put_link(self, link: Link) -> None:
+        self.table.put({"pk": CONFIG_PK, "sk": f"LINK#{link.link_id}", "body": link.model_dump_json()})
+
+    def list_links(self) -> list[Link]:
+        return [parse(Link, json.loads(item["body"])) for item in self.table.query(CONFIG_PK, "LINK#")]
+
+    def delete_link(self, link_id: str) -> None:
+        self.table.delete(CONFIG_PK, f"LINK#{link_id}")
+
+
+class DynamoActivityLog:
+    def __init__(self, table: DynamoTable, ttl_days: int = 30) -> None:
+        self.table = table
+        self.ttl = timedelta(days=ttl_days)
+
+    def record(self, subject: str, kind: str, message: str, **details: Any) -> None:
+        now = datetime.now(UTC)
+        self.table.put(
+            {
+                "pk": f"ACTIVITY#{subject}",
+                "sk": f"{now.isoformat()}#{secrets.token_hex(4)}",
+                "kind": kind,
+                "message": message,
+                "details": json.dumps(details, default=str),
+                "ttl": int((now + self.ttl).timestamp()),
+            }
+        )
+
+    def recent(self, subject: str, limit: int = 50) -> list[Activity]:
+        items = self.table.query(f"ACTIVITY#{subject}", newest_first=True, limit=limit)
+        return [
+            Activity(
+                subject=subject,
+                at=datetime.fromisoformat(item["sk"].rsplit("#", 1)[0]),
+                kind=item["kind"],
+                message=item["message"],
+                details=json.loads(item.get("details") or "{}"),
+            )
+            for item in reversed(items)
+        ]
+
+
+class DynamoStockLedger:
+    """The last stock level koppel accepted per link and SKU; it only ever moves forward in time.
+
+    A level observed earlier than the stored one is refused by a conditional write, so an
+    out-of-order or replayed event can never set stock back.
+    """
+
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def advance(self, link_id: str, sku: str, quantity: int, observed_at: datetime) -> bool:
+        try:
+            self.table.put(
+                {
+                    "pk": f"LINK#{link_id}",
+                    "sk": f"STOCK#{sku}",
+                    "quantity": quantity,
+                    "observed_at": observed_at.isoformat(),
+                },
+                ConditionExpression="attribute_not_exists(pk) OR observed_at < :new",
+                ExpressionAttributeValues=to_item({":new": observed_at.isoformat()}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def feed_rows(self, link_id: str) -> list[FeedRow]:
+        return [
+            FeedRow(sku=item["sk"][len("STOCK#"):], quantity=int(item["quantity"]),
+                    observed_at=datetime.fromisoformat(item["observed_at"]))
+            for item in self.table.query(f"LINK#{link_id}", "STOCK#")
+        ]
+
+    def level(self, link_id: str, sku: str) -> tuple[int, datetime] | None:
+        item = self.table.get(f"LINK#{link_id}", f"STOCK#{sku}")
+        if item is None:
+            return None
+        return int(item["quantity"]), datetime.fromisoformat(item["observed_at"])
