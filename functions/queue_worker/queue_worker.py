@@ -9,7 +9,6 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from koppel import wiring
 from koppel.config import Flow
 from koppel.flows.inbound import process, stock_handler
@@ -32,8 +31,14 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext | None = None
 
     dedupe = wiring.deduplicator(lambda_context, WORKER_DEDUPE_SECONDS)
     result, first_time = dedupe.once(f"worker:{envelope.dedupe_key}", act)
-    logger.info("delivery processed", account_id=envelope.account_id, topic=envelope.topic,
-                event_id=envelope.event_id, links=result["links"], repeat=not first_time)
+    logger.info(
+        "delivery processed",
+        account_id=envelope.account_id,
+        topic=envelope.topic,
+        event_id=envelope.event_id,
+        links=result["links"],
+        repeat=not first_time,
+    )
 
 
 @logger.inject_lambda_context

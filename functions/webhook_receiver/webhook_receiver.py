@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from koppel import wiring
 from koppel.api import install_error_handlers
 from koppel.flows.receive import Limits, WebhookRequest, receive
@@ -50,8 +49,9 @@ def post_webhook(account_id: str) -> Response:
         now=datetime.now(UTC),
     )
     metrics.add_metric(name=f"Webhook_{receipt.status}", unit=MetricUnit.Count, value=1)
-    logger.info("webhook answered", account_id=account_id, status=receipt.status, topic=receipt.topic,
-                event_id=receipt.event_id)
+    logger.info(
+        "webhook answered", account_id=account_id, status=receipt.status, topic=receipt.topic, event_id=receipt.event_id
+    )
     body = {"status": receipt.status, "event_id": receipt.event_id}
     return Response(status_code=200, content_type="application/json", body=json.dumps(body))
 

@@ -16,7 +16,7 @@ from koppel.errors import ConfigurationError
 
 SLUG = r"^[a-z0-9][a-z0-9-]{1,62}$"
 # Secrets Manager names/ARNs only: a value with spaces or quotes is someone pasting the secret itself.
-SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"
+SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"  # noqa: S105 - a pattern, not a secret
 
 
 class SystemType(StrEnum):
@@ -75,7 +75,7 @@ class ShopifySettings(Strict):
 
 class BolSettings(Strict):
     base_url: str = "https://api.bol.com"
-    token_url: str = "https://login.bol.com/token"
+    token_url: str = "https://login.bol.com/token"  # noqa: S105 - an address
     fulfilment_method: Literal["FBR", "FBB", "ALL"] = "FBR"
 
 

@@ -68,9 +68,7 @@ def feed_token(signing_key: str, link_id: str) -> str:
     return hmac.new(signing_key.encode(), f"feed:{link_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def feed_location(
-    link: Link, token: str, *, signing_key: str, writer: FeedWriter, expires_in: int
-) -> str:
+def feed_location(link: Link, token: str, *, signing_key: str, writer: FeedWriter, expires_in: int) -> str:
     """A short-lived presigned URL for the link's latest feed, if the token is the link's own."""
     if not hmac.compare_digest(feed_token(signing_key, link.link_id), token):
         raise Unauthorized("feed token does not match")

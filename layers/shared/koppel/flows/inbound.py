@@ -59,8 +59,11 @@ def process(
     payload = json.loads(envelope.body, parse_float=Decimal)
     flow = flow_for_topic(envelope.topic)
     activity.record(
-        envelope.account_id, "webhook.received", f"{envelope.topic} received",
-        event_id=envelope.event_id, flow=flow.value if flow else None,
+        envelope.account_id,
+        "webhook.received",
+        f"{envelope.topic} received",
+        event_id=envelope.event_id,
+        flow=flow.value if flow else None,
     )
     if flow is None:
         activity.record(envelope.account_id, "webhook.ignored", f"topic {envelope.topic} feeds no koppel flow")
@@ -70,14 +73,21 @@ def process(
         if envelope.account_id not in (link.backoffice, link.channel):
             continue
         if not link.flows.enabled(flow):
-            activity.record(link.link_id, "webhook.skipped", f"{flow.value} is switched off for this link",
-                            event_id=envelope.event_id)
+            activity.record(
+                link.link_id,
+                "webhook.skipped",
+                f"{flow.value} is switched off for this link",
+                event_id=envelope.event_id,
+            )
             continue
         handler = handlers.get(flow)
         if handler is None:
-            activity.record(link.link_id, "webhook.unhandled",
-                            f"{envelope.topic} from {envelope.system} has no {flow.value} handler yet",
-                            event_id=envelope.event_id)
+            activity.record(
+                link.link_id,
+                "webhook.unhandled",
+                f"{envelope.topic} from {envelope.system} has no {flow.value} handler yet",
+                event_id=envelope.event_id,
+            )
             continue
         summary = handler(link, envelope, payload)
         activity.record(link.link_id, f"{flow.value}.webhook", summary, event_id=envelope.event_id)
@@ -121,7 +131,9 @@ def stock_handler(ledger: StockLedger) -> Callable[[Link, Envelope, dict[str, An
         if envelope.account_id != link.backoffice:
             return "stock reported by the channel is not authoritative; ignored"
         levels = stock_levels(payload, envelope.received_at)
-        advanced = [level for level in levels if ledger.advance(link.link_id, level.sku, level.quantity, level.observed_at)]
+        advanced = [
+            level for level in levels if ledger.advance(link.link_id, level.sku, level.quantity, level.observed_at)
+        ]
         stale = len(levels) - len(advanced)
         changes = ", ".join(f"{level.sku}={level.quantity}" for level in advanced) or "none"
         return f"stock accepted: {changes}" + (f"; {stale} older level(s) ignored" if stale else "")

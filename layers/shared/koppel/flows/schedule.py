@@ -39,8 +39,9 @@ def run_for_links(
         except KoppelError as exc:
             report.failed[link.link_id] = exc.message
             activity.record(link.link_id, f"{flow.value}.failed", exc.message, error=type(exc).__name__)
-            logger.warning("scheduled flow failed for link", flow=flow.value, link_id=link.link_id,
-                           error=type(exc).__name__)
+            logger.warning(
+                "scheduled flow failed for link", flow=flow.value, link_id=link.link_id, error=type(exc).__name__
+            )
             continue
         report.done[link.link_id] = summary
         activity.record(link.link_id, f"{flow.value}.run", summary, dry_run=link.dry_run)

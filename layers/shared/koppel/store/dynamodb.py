@@ -166,8 +166,11 @@ class DynamoStockLedger:
 
     def feed_rows(self, link_id: str) -> list[FeedRow]:
         return [
-            FeedRow(sku=item["sk"][len("STOCK#"):], quantity=int(item["quantity"]),
-                    observed_at=datetime.fromisoformat(item["observed_at"]))
+            FeedRow(
+                sku=item["sk"][len("STOCK#") :],
+                quantity=int(item["quantity"]),
+                observed_at=datetime.fromisoformat(item["observed_at"]),
+            )
             for item in self.table.query(f"LINK#{link_id}", "STOCK#")
         ]
 

@@ -1,0 +1,212 @@
+"""`koppel`: manage accounts and links, and see what happened, on a deployed stack or the local one.
+
+koppel --stack koppel account list          # a deployed stack (reads its CloudFormation outputs)
+koppel --local link show bol-to-shopify     # the local runtime (`make local` / `make demo`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from koppel import aws, wiring
+from koppel.config import Flow, LinkMode
+from koppel.errors import KoppelError
+from koppel.flows import configure
+from koppel.flows.feed import feed_token
+
+OUTPUT_ENV = {
+    "KoppelTableName": "KOPPEL_TABLE",
+    "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+    "EventQueueUrl": "EVENT_QUEUE_URL",
+    "FeedBucketName": "FEED_BUCKET",
+    "FeedSigningSecretArn": "FEED_SIGNING_SECRET",
+}
+
+
+def local_state_file() -> Path:
+    return Path(os.environ.get("KOPPEL_LOCAL_STATE", ".koppel-local/state.json"))
+
+
+def target(args: argparse.Namespace) -> dict[str, Any]:
+    """Point koppel's adapters at the chosen stack; returns its outputs."""
+    if args.local:
+        path = local_state_file()
+        if not path.is_file():
+            raise SystemExit(f"no local runtime found ({path}); start one with `make local`")
+        state = json.loads(path.read_text())
+        os.environ.update({"AWS_ENDPOINT_URL": state["endpoint"], "AWS_DEFAULT_REGION": state["region"]})
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        outputs = state["outputs"] | {"ApiUrl": state.get("http_url", "")}
+    else:
+        stacks = aws.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    os.environ.update({env: outputs[key] for key, env in OUTPUT_ENV.items() if key in outputs})
+    wiring.reset()
+    return outputs
+
+
+def _pairs(values: Sequence[str]) -> dict[str, Any]:
+    """key=value pairs; dotted keys nest (orders.tag=x), JSON values are parsed (buffer=2, on=true)."""
+    result: dict[str, Any] = {}
+    for pair in values:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"expected key=value, got {pair!r}")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = result
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return result
+
+
+def _load(path: str | None) -> dict[str, Any]:
+    return json.loads(Path(path).read_text()) if path else {}
+
+
+def _print(value: Any, as_json: bool) -> None:
+    if as_json or not isinstance(value, list):
+        print(json.dumps(value, indent=2, default=str))
+        return
+    for row in value:
+        print("  ".join(str(cell) for cell in row))
+
+
+# --- commands -----------------------------------------------------------------------------------
+def cmd_account(args: argparse.Namespace) -> None:
+    store = wiring.config_store()
+    if args.action == "put":
+        data = _load(args.file) | _pairs(args.values)
+        account = configure.save_account(store, data)
+        print(f"account {account.account_id} saved ({account.system})")
+    elif args.action == "list":
+        rows = [
+            [a.account_id, a.system.value, a.name, "sandbox" if a.sandbox else "live"] for a in store.list_accounts()
+        ]
+        _print(rows, args.json)
+    elif args.action == "show":
+        _print(store.get_account(args.id).model_dump(mode="json"), True)
+    elif args.action == "delete":
+        configure.remove_account(store, args.id)
+        print(f"account {args.id} deleted")
+    elif args.action == "secret":
+        account = store.get_account(args.id)
+        value = json.dumps(_load(args.file) | _pairs(args.values))
+        sm = aws.client("secretsmanager")
+        try:
+            sm.put_secret_value(SecretId=account.secret_ref, SecretString=value)
+        except sm.exceptions.ResourceNotFoundException:
+            sm.create_secret(Name=account.secret_ref, SecretString=value)
+        print(f"credentials stored in Secrets Manager as {account.secret_ref}")
+
+
+def cmd_link(args: argparse.Namespace) -> None:
+    store = wiring.config_store()
+    if args.action == "put":
+        link = configure.save_link(store, _load(args.file) | _pairs(args.values))
+        print(f"link {link.link_id} saved: {link.backoffice} <- {link.channel} ({link.mode.value})")
+    elif args.action == "list":
+        rows = [
+            [
+                lk.link_id,
+                lk.backoffice,
+                lk.channel,
+                lk.mode.value,
+                ",".join(f.value for f in Flow if lk.flows.enabled(f)),
+            ]
+            for lk in store.list_links()
+        ]
+        _print(rows, args.json)
+    elif args.action == "show":
+        _print(store.get_link(args.id).model_dump(mode="json"), True)
+    elif args.action == "delete":
+        store.delete_link(args.id)
+        print(f"link {args.id} deleted")
+    elif args.action in ("on", "off"):
+        for name in args.values:
+            configure.switch_flow(store, args.id, Flow(name), args.action == "on")
+        print(f"link {args.id}: {', '.join(args.values)} switched {args.action}")
+    elif args.action == "mode":
+        link = configure.set_mode(store, args.id, LinkMode(args.values[0]))
+        print(f"link {link.link_id} now in {link.mode.value} mode")
+
+
+def cmd_activity(args: argparse.Namespace) -> None:
+    entries = wiring.activity_log().recent(args.subject, limit=args.limit)
+    if args.json:
+        _print([e.__dict__ for e in entries], True)
+        return
+    for entry in entries:
+        print(f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.kind:<24} {entry.message}")
+
+
+def cmd_feed_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
+    link = wiring.config_store().get_link(args.link)
+    token = feed_token(wiring.feed_signing_key(), link.link_id)
+    print(f"{outputs.get('ApiUrl', '<ApiUrl>').rstrip('/')}/feeds/{link.link_id}?token={token}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="koppel", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    where = root.add_mutually_exclusive_group()
+    where.add_argument("--stack", default=os.environ.get("KOPPEL_STACK", "koppel"), help="deployed stack name")
+    where.add_argument("--local", action="store_true", help="the local runtime started by `make local`")
+    root.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    account = sub.add_parser("account", help="external systems: put/list/show/delete/secret")
+    account.add_argument("action", choices=["put", "list", "show", "delete", "secret"])
+    account.add_argument("id", nargs="?")
+    account.add_argument("values", nargs="*", help="key=value settings (dotted keys nest)")
+    account.add_argument("--file", help="JSON file with the account (or, for `secret`, the credentials)")
+
+    link = sub.add_parser("link", help="backoffice <-> channel links: put/list/show/delete/on/off/mode")
+    link.add_argument("action", choices=["put", "list", "show", "delete", "on", "off", "mode"])
+    link.add_argument("id", nargs="?")
+    link.add_argument("values", nargs="*", help="key=value settings, flow names for on/off, live|test for mode")
+    link.add_argument("--file", help="JSON file with the link")
+
+    activity = sub.add_parser("activity", help="recent activity of a link or account")
+    activity.add_argument("subject")
+    activity.add_argument("--limit", type=int, default=30)
+
+    feed = sub.add_parser("feed-url", help="the URL a marketplace fetches a link's feed from")
+    feed.add_argument("link")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command in ("account", "link") and args.action not in ("list",) and not args.id and not args.file:
+        parser().error(f"{args.command} {args.action} needs an id")
+    if args.command in ("account", "link") and args.action == "put" and args.id:
+        args.values = [f"{args.command}_id={args.id}", *args.values]
+    outputs = target(args)
+    try:
+        if args.command == "account":
+            cmd_account(args)
+        elif args.command == "link":
+            cmd_link(args)
+        elif args.command == "activity":
+            cmd_activity(args)
+        elif args.command == "feed-url":
+            cmd_feed_url(args, outputs)
+    except KoppelError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

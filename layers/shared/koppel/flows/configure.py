@@ -1,0 +1,46 @@
+"""Flow: saving accounts and links, refusing a bad configuration with the field named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from koppel.config import Account, Flow, Link, LinkMode, check_roles, parse
+from koppel.errors import ConfigurationError, UnknownAccount
+from koppel.store.base import ConfigStore
+
+
+def save_account(store: ConfigStore, data: dict[str, Any]) -> Account:
+    account = parse(Account, data)
+    store.put_account(account)
+    return account
+
+
+def save_link(store: ConfigStore, data: dict[str, Any]) -> Link:
+    link = parse(Link, data)
+    accounts = {}
+    for role in ("backoffice", "channel"):
+        account_id = getattr(link, role)
+        try:
+            accounts[role] = store.get_account(account_id)
+        except UnknownAccount as exc:
+            raise ConfigurationError(f"{role}: no account {account_id!r}", field=role) from exc
+    check_roles(link, accounts["backoffice"], accounts["channel"])
+    store.put_link(link)
+    return link
+
+
+def switch_flow(store: ConfigStore, link_id: str, flow: Flow, on: bool) -> Link:
+    link = store.get_link(link_id)
+    return save_link(store, link.model_dump(mode="json") | {"flows": link.flows.model_dump() | {flow.value: on}})
+
+
+def set_mode(store: ConfigStore, link_id: str, mode: LinkMode) -> Link:
+    link = store.get_link(link_id)
+    return save_link(store, link.model_dump(mode="json") | {"mode": mode.value})
+
+
+def remove_account(store: ConfigStore, account_id: str) -> None:
+    users = [link.link_id for link in store.list_links() if account_id in (link.backoffice, link.channel)]
+    if users:
+        raise ConfigurationError(f"account is used by link(s) {', '.join(users)}", field="account_id")
+    store.delete_account(account_id)

@@ -1,0 +1,79 @@
+"""Shared fixtures: an in-process embedded AWS (moto) holding exactly what template.yaml declares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from koppel import wiring
+from koppel.config import Account
+from koppel_local.provision import Provisioner
+from koppel_local.runtime import LambdaContext
+from koppel_local.template import REGION, Template
+
+
+
+@pytest.fixture(autouse=True)
+def _quiet_local_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@dataclass
+class Stack:
+    """The template's resources in moto, plus helpers to configure accounts the way the CLI does."""
+
+    template: Template
+
+    def ref(self, logical_id: str) -> str:
+        return self.template.physical[logical_id]["Ref"]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    def add_account(self, account_id: str, system: str, credentials: dict[str, str], **extra: Any) -> None:
+        secret_ref = f"koppel/{account_id}"
+        self.client("secretsmanager").create_secret(Name=secret_ref, SecretString=json.dumps(credentials))
+        account = {"account_id": account_id, "system": system, "secret_ref": secret_ref, **extra}
+        wiring.config_store().put_account(Account.model_validate(account))
+
+    def queued(self, logical_id: str = "EventQueue") -> list[dict[str, Any]]:
+        sqs = self.client("sqs")
+        messages = []
+        while batch := sqs.receive_message(QueueUrl=self.ref(logical_id), MaxNumberOfMessages=10).get("Messages"):
+            messages.extend(batch)
+        return messages
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with mock_aws():
+        template = Template()
+        Provisioner(template, lambda service: boto3.client(service, region_name=REGION), prefix="test").provision()
+        for fn in template.functions():
+            for name, value in fn.environment.items():
+                if not name.startswith("POWERTOOLS_"):
+                    monkeypatch.setenv(name, value)
+        wiring.reset()
+        yield Stack(template)
+        wiring.reset()
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext(function_name="test", timeout=30)

@@ -1,0 +1,50 @@
+"""Request builders shared by the tests (signatures, API Gateway events)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+WEBHOOK_SECRET = "local-webhook-secret"  # the secret the sample events in events/ are signed with
+
+
+# --- building requests --------------------------------------------------------------------------
+def shopify_sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def api_event(account_id: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload v2) event, as the sample in events/ but with this body."""
+    event = json.loads((EVENTS / "webhook_shopify_orders_create.json").read_text())
+    event["rawPath"] = f"/webhooks/{account_id}"
+    event["pathParameters"] = {"account_id": account_id}
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["headers"] = {k.lower(): v for k, v in headers.items()}
+    event["body"] = body.decode()
+    return event
+
+
+def shopify_headers(body: bytes, *, topic: str = "orders/create", event_id: str | None = None,
+                    secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+    return {
+        "content-type": "application/json",
+        "x-shopify-topic": topic,
+        "x-shopify-hmac-sha256": shopify_sign(body, secret),
+        "x-shopify-shop-domain": "demo-shop.myshopify.com",
+        "x-shopify-api-version": "2025-04",
+        "x-shopify-webhook-id": str(uuid.uuid4()),
+        "x-shopify-event-id": event_id or str(uuid.uuid4()),
+    }
+
+
+def sample_body() -> bytes:
+    return json.loads((EVENTS / "webhook_shopify_orders_create.json").read_text())["body"].encode()
+
