@@ -18,7 +18,6 @@ from koppel_local.runtime import LambdaContext
 from koppel_local.template import REGION, Template
 
 
-
 @pytest.fixture(autouse=True)
 def _quiet_local_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from koppel import wiring
 from koppel.config import Flow
 from koppel.flows.feed import build_feed

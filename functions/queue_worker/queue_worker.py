@@ -6,9 +6,11 @@ A failed record goes back to the queue and, after the queue's maxReceiveCount, t
 
 from __future__ import annotations
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from koppel import wiring
 from koppel.config import Flow
 from koppel.flows.inbound import process, stock_handler
@@ -31,6 +33,9 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext | None = None
 
     dedupe = wiring.deduplicator(lambda_context, WORKER_DEDUPE_SECONDS)
     result, first_time = dedupe.once(f"worker:{envelope.dedupe_key}", act)
+    metrics.add_metric(
+        name="DeliveriesProcessed" if first_time else "DeliveriesRepeated", unit=MetricUnit.Count, value=1
+    )
     logger.info(
         "delivery processed",
         account_id=envelope.account_id,

@@ -80,7 +80,15 @@ class Provisioner:
         self.template.physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
 
     def _bucket_policy(self, logical_id: str, props: dict[str, Any]) -> None:
-        self.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+        # The embedded AWS is reached over plain http on 127.0.0.1, so a TLS-only deny would refuse
+        # every local call; all other statements apply as written.
+        document = dict(props["PolicyDocument"])
+        document["Statement"] = [
+            statement for statement in document["Statement"]
+            if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
+        ]
+        if document["Statement"]:
+            self.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
         self.template.physical[logical_id] = {"Ref": props["Bucket"]}
 
     def _secret(self, logical_id: str, props: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ switch per flow and a test mode. Validation errors name the field and the reason
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
@@ -154,6 +155,9 @@ class LinkMode(StrEnum):
 
 class OrderSettings(Strict):
     create_customers: bool = True
+    default_vat_rate: Decimal = Field(
+        default=Decimal(21), ge=0, le=100, description="VAT % for lines whose channel sends none (bol.com)"
+    )
     auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
     tag: str = Field(default="koppel", max_length=40)
 

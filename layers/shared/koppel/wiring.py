@@ -6,15 +6,22 @@ Tests replace nothing here: they point the environment at moto and call the hand
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import httpx
+
 from koppel import aws
+from koppel.config import Link
+from koppel.connectors import registry
 from koppel.credentials import SecretsManagerCredentials
 from koppel.dedupe import IdempotencyDeduplicator
+from koppel.flows.orders import OrderImport
 from koppel.queue import SqsEventQueue
 from koppel.settings import environment
 from koppel.store.dynamodb import DynamoActivityLog, DynamoConfigStore, DynamoStockLedger, DynamoTable
+from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
 from koppel.store.s3 import S3FeedWriter
 
 
@@ -60,6 +67,42 @@ def feed_signing_key() -> str:
     )
 
 
+@cache
+def order_links() -> DynamoOrderLinks:
+    return DynamoOrderLinks(table())
+
+
+@cache
+def sku_mappings() -> DynamoSkuMappings:
+    return DynamoSkuMappings(table())
+
+
+@cache
+def cursors() -> DynamoCursors:
+    return DynamoCursors(table())
+
+
+@cache
+def http_client() -> httpx.Client:
+    """One pooled client per container for every connector; connectors add their own auth and headers."""
+    return httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0), headers={"User-Agent": "koppel/0.1"})
+
+
+def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> OrderImport:
+    store = config_store()
+    channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
+    return OrderImport(
+        link=link,
+        source=registry.order_source(channel, credentials().credentials(channel), http_client()),
+        sink=registry.order_sink(backoffice, credentials().credentials(backoffice), http_client()),
+        orders=order_links(),
+        mappings=sku_mappings(),
+        cursors=cursors(),
+        run_id=run_id,
+        out_of_time=out_of_time,
+    )
+
+
 def deduplicator(lambda_context: Any, expires_after_seconds: int) -> IdempotencyDeduplicator:
     return IdempotencyDeduplicator(
         environment().idempotency_table, aws.client("dynamodb"), expires_after_seconds, lambda_context
@@ -68,7 +111,19 @@ def deduplicator(lambda_context: Any, expires_after_seconds: int) -> Idempotency
 
 def reset() -> None:
     """Forget every cached adapter and client (tests: a fresh embedded AWS per test)."""
-    for built in (table, config_store, activity_log, stock_ledger, credentials, event_queue, feed_writer):
+    for built in (
+        table,
+        config_store,
+        activity_log,
+        stock_ledger,
+        credentials,
+        event_queue,
+        feed_writer,
+        order_links,
+        sku_mappings,
+        cursors,
+        http_client,
+    ):
         built.cache_clear()
     aws.reset()
     environment.cache_clear()

@@ -1,0 +1,39 @@
+"""Every 5 minutes: import each orders-enabled link's open marketplace orders into its backoffice."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from koppel import wiring
+from koppel.config import Flow, Link
+from koppel.flows.schedule import run_for_links
+from koppel.observability import logger, metrics, tracer
+
+# Stop starting new orders when less than this is left, so the run ends cleanly and hands over.
+SAFETY_MARGIN_MS = 60_000
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    def import_link(link: Link) -> str:
+        flow = wiring.order_import(
+            link, context.aws_request_id, lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
+        )
+        report = flow.run()
+        metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=len(report.created))
+        metrics.add_metric(name="OrdersWaiting", unit=MetricUnit.Count, value=len(report.waiting))
+        for order_id, reason in report.waiting.items():
+            wiring.activity_log().record(link.link_id, "order.needs_attention", reason, order_id=order_id)
+        return report.summary()
+
+    report = run_for_links(
+        Flow.ORDERS,
+        config=wiring.config_store(),
+        activity=wiring.activity_log(),
+        step=import_link,
+        only=(event.get("detail") or {}).get("link_id"),
+    )
+    return {"done": report.done}

@@ -1,0 +1,243 @@
+"""Flow: marketplace orders into the backoffice (seed 004, flow 1).
+
+For one link: page through the channel's open orders, and for each order not yet handled
+claim it (a conditional write with a lease), map its lines to backoffice variants, create it in
+the backoffice and record the backoffice id. An order with an unmapped line waits as
+"needs attention" with the reason and is retried on every run until the mapping exists.
+
+No duplicates, whatever happens:
+- two runs at once: only one wins the claim; the other skips the order;
+- a run delivered twice: the order is already "created", so the claim is refused;
+- a crash between "created in the backoffice" and "recorded here": the claim's lease expires,
+  the next run takes it over and first looks the order up by its channel reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from koppel.config import Link
+from koppel.connectors.base import BackofficeOrder, OrderSink, OrderSource
+from koppel.errors import ConnectorError, NeedsAttention, RateLimited, StateConflict, TransientConnectorError
+from koppel.models import Order, OrderLine
+from koppel.observability import logger
+
+
+class OrderState(StrEnum):
+    CLAIMED = "claimed"
+    CREATED = "created"
+    SHIPPED = "shipped"
+    CLOSED = "closed"
+    NEEDS_ATTENTION = "needs_attention"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    link_id: str
+    channel_order_id: str
+    state: OrderState
+    backoffice_order_id: str = ""
+    backoffice_name: str = ""
+    reason: str = ""
+    updated_at: str = ""
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: str
+    took_over: bool  # an earlier run held it and never finished: the order may already exist
+
+
+class OrderLinks(Protocol):
+    def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None: ...
+    def claim(self, link_id: str, channel_order_id: str, run_id: str, lease_seconds: int) -> Claim | None: ...
+    def mark_created(self, link_id: str, channel_order_id: str, run_id: str, order: BackofficeOrder) -> None: ...
+    def mark_needs_attention(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...
+    def release(self, link_id: str, channel_order_id: str, run_id: str) -> None: ...
+    def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]: ...
+
+
+@dataclass(frozen=True)
+class SkuMapping:
+    channel_sku: str
+    variant_id: str
+    source: str  # "manual" (set by a person, wins) or "auto" (matched by SKU/EAN)
+
+
+class SkuMappings(Protocol):
+    def get(self, link_id: str, channel_sku: str) -> SkuMapping | None: ...
+    def put(self, link_id: str, mapping: SkuMapping) -> None: ...
+
+
+class Cursors(Protocol):
+    def get(self, link_id: str, name: str) -> int | None: ...
+    def put(self, link_id: str, name: str, value: int | None) -> None: ...
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # found already in the backoffice after a crash
+    waiting: dict[str, str] = field(default_factory=dict)  # order id → reason, newly waiting this run
+    still_waiting: int = 0  # waiting for the same reason as last run
+    would_create: list[str] = field(default_factory=list)  # test mode
+    skipped: int = 0  # handled before, or held by another run
+    retry_later: dict[str, str] = field(default_factory=dict)
+    handed_over: bool = False  # out of time or rate-limited: the next run continues from the cursor
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.created)} created",
+            f"{len(self.recovered)} recovered",
+            f"{len(self.waiting) + self.still_waiting} waiting",
+            f"{self.skipped} already handled",
+        ]
+        if self.would_create:
+            parts.insert(0, f"test mode: would create {len(self.would_create)}")
+        if self.retry_later:
+            parts.append(f"{len(self.retry_later)} to retry")
+        if self.handed_over:
+            parts.append("rest handed over to the next run")
+        return ", ".join(parts)
+
+
+CURSOR = "orders.page"
+LEASE_SECONDS = 15 * 60  # longer than one poller run, so a live run is never overtaken
+
+
+@dataclass
+class OrderImport:
+    link: Link
+    source: OrderSource
+    sink: OrderSink
+    orders: OrderLinks
+    mappings: SkuMappings
+    cursors: Cursors
+    run_id: str
+    out_of_time: Callable[[], bool] = lambda: False
+    report: ImportReport = field(default_factory=ImportReport)
+
+    def run(self) -> ImportReport:
+        page = self.cursors.get(self.link.link_id, CURSOR) or 1
+        while True:
+            listing = self.source.list_open_orders(page)
+            for order_id in listing.order_ids:
+                if self.out_of_time():
+                    return self._hand_over(page)
+                try:
+                    self.import_one(order_id)
+                except RateLimited:
+                    return self._hand_over(page)
+            if listing.next_page is None:
+                self.cursors.put(self.link.link_id, CURSOR, None)
+                return self.report
+            page = listing.next_page
+
+    def _hand_over(self, page: int) -> ImportReport:
+        # Orders before this point on the page are done; the next run repeats the page and skips them.
+        self.cursors.put(self.link.link_id, CURSOR, page)
+        self.report.handed_over = True
+        return self.report
+
+    def import_one(self, order_id: str) -> None:
+        link_id = self.link.link_id
+        record = self.orders.get(link_id, order_id)
+        if record is not None and record.state not in (OrderState.CLAIMED, OrderState.NEEDS_ATTENTION):
+            self.report.skipped += 1
+            return
+        if self.link.dry_run:
+            self._rehearse(order_id)
+            return
+        claim = self.orders.claim(link_id, order_id, self.run_id, LEASE_SECONDS)
+        if claim is None:
+            self.report.skipped += 1
+            return
+        try:
+            self._create(order_id, claim)
+        except NeedsAttention as exc:
+            self.orders.mark_needs_attention(link_id, order_id, self.run_id, exc.message)
+            if record is not None and record.reason == exc.message:
+                self.report.still_waiting += 1
+            else:
+                self.report.waiting[order_id] = exc.message
+        except TransientConnectorError as exc:
+            self.orders.release(link_id, order_id, self.run_id)
+            self.report.retry_later[order_id] = exc.message
+            if isinstance(exc, RateLimited):
+                raise
+        except ConnectorError as exc:
+            reason = f"{type(exc).__name__}: {exc.message}"
+            self.orders.mark_needs_attention(link_id, order_id, self.run_id, reason)
+            self.report.waiting[order_id] = reason
+
+    def _create(self, order_id: str, claim: Claim) -> None:
+        order = self.source.get_order(order_id)
+        mapped = self.map_lines(order, store=True)
+        existing = self.sink.find_order(order.channel, order.channel_order_id) if claim.took_over else None
+        created = existing or self.sink.create_order(mapped, tag=self.link.orders.tag)
+        try:
+            self.orders.mark_created(self.link.link_id, order_id, self.run_id, created)
+        except StateConflict:
+            # Our lease ran out mid-way and another run took over; it will find this order by reference.
+            logger.warning("order claim lost while creating", link_id=self.link.link_id, order_id=order_id)
+            return
+        (self.report.recovered if existing else self.report.created).append(order_id)
+        logger.info(
+            "order imported",
+            link_id=self.link.link_id,
+            order_id=order_id,
+            backoffice_order_id=created.backoffice_order_id,
+            recovered=existing is not None,
+        )
+
+    def _rehearse(self, order_id: str) -> None:
+        order = self.source.get_order(order_id)
+        try:
+            self.map_lines(order, store=False)
+        except NeedsAttention as exc:
+            self.report.waiting[order_id] = exc.message
+            return
+        self.report.would_create.append(order_id)
+
+    def map_lines(self, order: Order, *, store: bool) -> Order:
+        """The order with every line's backoffice variant filled in, or NeedsAttention naming what is missing."""
+        lines: list[OrderLine] = []
+        missing: list[str] = []
+        for line in order.lines:
+            variant_id = self._variant_for(line, store=store)
+            if variant_id is None:
+                missing.append(
+                    line.channel_sku + (f" (EAN {line.ean})" if line.ean and line.ean != line.channel_sku else "")
+                )
+                continue
+            vat = line.vat_rate if line.vat_rate is not None else self.link.orders.default_vat_rate
+            lines.append(line.model_copy(update={"backoffice_variant_id": variant_id, "vat_rate": vat}))
+        if missing:
+            raise NeedsAttention(f"no backoffice product for {', '.join(missing)}; add a mapping to import it")
+        return order.model_copy(update={"lines": tuple(lines)})
+
+    def _variant_for(self, line: OrderLine, *, store: bool) -> str | None:
+        link_id = self.link.link_id
+        for key in dict.fromkeys(k for k in (line.channel_sku, line.ean) if k):
+            mapping = self.mappings.get(link_id, key)
+            if mapping is not None:
+                return mapping.variant_id
+        if not self.link.orders.auto_map_by_sku:
+            return None
+        variant = self.sink.find_variant(line.channel_sku, line.ean)
+        if variant is None:
+            return None
+        if store:
+            self.mappings.put(
+                link_id, SkuMapping(channel_sku=line.channel_sku, variant_id=variant.variant_id, source="auto")
+            )
+        return variant.variant_id
+
+
+def waiting_orders(orders: OrderLinks, link_id: str) -> list[OrderRecord]:
+    return orders.in_state(link_id, OrderState.NEEDS_ATTENTION)

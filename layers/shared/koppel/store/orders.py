@@ -1,0 +1,207 @@
+"""Order links, SKU mappings and cursors in koppel's table (items under LINK#{link_id}).
+
+- ORDER#{channel order id}: state, backoffice id, reason, lease; gsi1 = LINK#{link}#ORDERS#{state}
+- SKU#{channel sku}: backoffice variant id, manual or auto
+- CURSOR#{name}: where a paged flow stopped
+Every order state change is a conditional write: a run can only move an order it holds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from koppel.connectors.base import BackofficeOrder
+from koppel.errors import StateConflict
+from koppel.flows.orders import Claim, OrderRecord, OrderState, SkuMapping
+from koppel.store.dynamodb import DynamoTable, from_item, to_item
+
+
+def _pk(link_id: str) -> str:
+    return f"LINK#{link_id}"
+
+
+def _gsi(link_id: str, state: OrderState, order_id: str, now: str) -> dict[str, Any]:
+    return {":gpk": f"LINK#{link_id}#ORDERS#{state.value}", ":gsk": f"{now}#{order_id}"}
+
+
+class DynamoOrderLinks:
+    def __init__(self, table: DynamoTable, clock: Any = time.time) -> None:
+        self.table = table
+        self.clock = clock
+
+    def _key(self, link_id: str, order_id: str) -> dict[str, Any]:
+        return to_item({"pk": _pk(link_id), "sk": f"ORDER#{order_id}"})
+
+    def _record(self, item: dict[str, Any]) -> OrderRecord:
+        return OrderRecord(
+            link_id=item["pk"][len("LINK#") :],
+            channel_order_id=item["sk"][len("ORDER#") :],
+            state=OrderState(item["state"]),
+            backoffice_order_id=item.get("backoffice_order_id", ""),
+            backoffice_name=item.get("backoffice_name", ""),
+            reason=item.get("reason", ""),
+            updated_at=item.get("updated_at", ""),
+            attempts=int(item.get("attempts", 0)),
+        )
+
+    def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None:
+        item = self.table.get(_pk(link_id), f"ORDER#{channel_order_id}")
+        return self._record(item) if item else None
+
+    def _update(
+        self, link_id: str, order_id: str, expression: str, condition: str, values: dict[str, Any], **extra: Any
+    ) -> dict[str, Any]:
+        client = self.table.client
+        try:
+            answer = client.update_item(
+                TableName=self.table.table_name,
+                Key=self._key(link_id, order_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=to_item(values),
+                **extra,
+            )
+        except client.exceptions.ConditionalCheckFailedException as exc:
+            raise StateConflict("order is held or moved by another run", order_id=order_id) from exc
+        return from_item(answer.get("Attributes", {}))
+
+    def claim(self, link_id: str, channel_order_id: str, run_id: str, lease_seconds: int) -> Claim | None:
+        now = self.clock()
+        stamp = datetime.fromtimestamp(now, UTC).isoformat()
+        try:
+            old = self._update(
+                link_id,
+                channel_order_id,
+                "SET #state = :claimed, claimed_by = :run, lease_until = :lease, updated_at = :now, "
+                "attempts = if_not_exists(attempts, :zero) + :one, gsi1pk = :gpk, gsi1sk = :gsk",
+                "attribute_not_exists(pk) OR #state = :attention OR (#state = :claimed AND lease_until < :clock)",
+                {
+                    ":claimed": OrderState.CLAIMED.value,
+                    ":attention": OrderState.NEEDS_ATTENTION.value,
+                    ":run": run_id,
+                    ":lease": int(now + lease_seconds),
+                    ":clock": int(now),
+                    ":now": stamp,
+                    ":zero": 0,
+                    ":one": 1,
+                    **_gsi(link_id, OrderState.CLAIMED, channel_order_id, stamp),
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except StateConflict:
+            return None
+        return Claim(run_id=run_id, took_over=old.get("state") == OrderState.CLAIMED.value)
+
+    def _move(
+        self, link_id: str, order_id: str, run_id: str, state: OrderState, extra_set: str, values: dict[str, Any]
+    ) -> None:
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat()
+        self._update(
+            link_id,
+            order_id,
+            f"SET #state = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk{extra_set} REMOVE claimed_by",
+            "#state = :claimed AND claimed_by = :run",
+            {
+                ":state": state.value,
+                ":claimed": OrderState.CLAIMED.value,
+                ":run": run_id,
+                ":now": stamp,
+                **_gsi(link_id, state, order_id, stamp),
+                **values,
+            },
+        )
+
+    def mark_created(self, link_id: str, channel_order_id: str, run_id: str, order: BackofficeOrder) -> None:
+        self._move(
+            link_id,
+            channel_order_id,
+            run_id,
+            OrderState.CREATED,
+            ", backoffice_order_id = :bid, backoffice_name = :bname, reason = :none",
+            {":bid": order.backoffice_order_id, ":bname": order.name, ":none": ""},
+        )
+
+    def mark_needs_attention(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None:
+        self._move(
+            link_id, channel_order_id, run_id, OrderState.NEEDS_ATTENTION, ", reason = :reason", {":reason": reason}
+        )
+
+    def release(self, link_id: str, channel_order_id: str, run_id: str) -> None:
+        """Give the claim back at once (a transient failure): the next run may try again."""
+        self._update(
+            link_id,
+            channel_order_id,
+            "SET lease_until = :zero REMOVE claimed_by",
+            "#state = :claimed AND claimed_by = :run",
+            {":zero": 0, ":claimed": OrderState.CLAIMED.value, ":run": run_id},
+        )
+
+    def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]:
+        client = self.table.client
+        items: list[dict[str, Any]] = []
+        for page in client.get_paginator("query").paginate(
+            TableName=self.table.table_name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :gpk",
+            ExpressionAttributeValues=to_item({":gpk": f"LINK#{link_id}#ORDERS#{state.value}"}),
+        ):
+            items.extend(from_item(item) for item in page["Items"])
+        return [self._record(item) for item in items]
+
+
+class DynamoSkuMappings:
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def get(self, link_id: str, channel_sku: str) -> SkuMapping | None:
+        item = self.table.get(_pk(link_id), f"SKU#{channel_sku}", consistent=False)
+        return SkuMapping(channel_sku, item["variant_id"], item["source"]) if item else None
+
+    def put(self, link_id: str, mapping: SkuMapping) -> None:
+        values = {
+            "pk": _pk(link_id),
+            "sk": f"SKU#{mapping.channel_sku}",
+            "variant_id": mapping.variant_id,
+            "source": mapping.source,
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
+        if mapping.source == "manual":
+            self.table.put(values)
+            return
+        # An automatic match never overwrites a person's explicit mapping.
+        try:
+            self.table.put(
+                values,
+                ConditionExpression="attribute_not_exists(pk) OR #source <> :manual",
+                ExpressionAttributeNames={"#source": "source"},
+                ExpressionAttributeValues=to_item({":manual": "manual"}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def delete(self, link_id: str, channel_sku: str) -> None:
+        self.table.delete(_pk(link_id), f"SKU#{channel_sku}")
+
+    def all(self, link_id: str) -> list[SkuMapping]:
+        return [
+            SkuMapping(item["sk"][len("SKU#") :], item["variant_id"], item["source"])
+            for item in self.table.query(_pk(link_id), "SKU#")
+        ]
+
+
+class DynamoCursors:
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def get(self, link_id: str, name: str) -> int | None:
+        item = self.table.get(_pk(link_id), f"CURSOR#{name}")
+        return int(item["value"]) if item else None
+
+    def put(self, link_id: str, name: str, value: int | None) -> None:
+        if value is None:
+            self.table.delete(_pk(link_id), f"CURSOR#{name}")
+        else:
+            self.table.put({"pk": _pk(link_id), "sk": f"CURSOR#{name}", "value": value})

@@ -1,0 +1,109 @@
+"""Accounts and links: a bad configuration is refused, naming the field; the CLI manages them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from koppel import cli, wiring
+from koppel.config import Account, Link, parse
+from koppel.errors import ConfigurationError
+from koppel.flows import configure
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"account_id": "Shop Main", "system": "shopify", "secret_ref": "koppel/x"}, "account_id"),
+        ({"account_id": "shop", "system": "shopyfy", "secret_ref": "koppel/x"}, "system"),
+        ({"account_id": "shop", "system": "shopify", "secret_ref": "shpat_123 secret value"}, "secret_ref"),
+        ({"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x", "settings": {"shop_domain": "x.com"}},
+         "settings"),
+        ({"account_id": "shop", "system": "bol", "secret_ref": "koppel/x", "settings": {"fulfilment_method": "X"}},
+         "settings"),
+        ({"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x", "password": "p"}, "password"),
+    ],
+)
+def test_a_bad_account_is_refused_naming_the_field(data, field):
+    with pytest.raises(ConfigurationError) as refused:
+        parse(Account, data)
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"link_id": "l1", "backoffice": "a1", "channel": "a1"}, "channel"),
+        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "flows": {"stock": "maybe"}}, "flows.stock"),
+        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "stock": {"buffer": -1}}, "stock.buffer"),
+        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "stock": {"basis": "magic"}}, "stock.basis"),
+        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "mode": "maybe"}, "mode"),
+        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "tracking": {"wait_for_tracking_hours": 500}},
+         "tracking.wait_for_tracking_hours"),
+    ],
+)
+def test_a_bad_link_is_refused_naming_the_field(data, field):
+    with pytest.raises(ConfigurationError) as refused:
+        parse(Link, data)
+    assert refused.value.field == field
+
+
+def test_a_link_needs_existing_accounts_that_can_play_their_part(stack):
+    store = wiring.config_store()
+    stack.add_account("bol-nl", "bol", {})
+    stack.add_account("shop-main", "shopify", {}, settings={"shop_domain": "demo-shop.myshopify.com"})
+    with pytest.raises(ConfigurationError) as missing:
+        configure.save_link(store, {"link_id": "l1", "backoffice": "nobody", "channel": "bol-nl"})
+    assert missing.value.field == "backoffice"
+    with pytest.raises(ConfigurationError) as reversed_roles:
+        configure.save_link(store, {"link_id": "l1", "backoffice": "bol-nl", "channel": "shop-main"})
+    assert reversed_roles.value.field == "backoffice"
+    link = configure.save_link(store, {"link_id": "bol-to-shop", "backoffice": "shop-main", "channel": "bol-nl"})
+    assert store.get_link("bol-to-shop") == link
+
+
+def test_an_account_in_use_cannot_be_deleted(stack):
+    stack.add_account("bol-nl", "bol", {})
+    stack.add_account("shop-main", "shopify", {}, settings={"shop_domain": "demo-shop.myshopify.com"})
+    configure.save_link(wiring.config_store(), {"link_id": "l1", "backoffice": "shop-main", "channel": "bol-nl"})
+    with pytest.raises(ConfigurationError, match="used by link"):
+        configure.remove_account(wiring.config_store(), "bol-nl")
+
+
+@pytest.fixture
+def local_state(stack, tmp_path, monkeypatch):
+    """The CLI's --local target, pointed at the in-process moto stack."""
+    outputs = {"KoppelTableName": stack.ref("KoppelTable"), "FeedSigningSecretArn": stack.ref("FeedSigningSecret"),
+               "FeedBucketName": stack.ref("FeedBucket")}
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
+    monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
+    return stack
+
+
+def run_cli(*argv: str) -> int:
+    return cli.main(["--local", *argv])
+
+
+def test_the_cli_manages_accounts_links_and_switches(local_state, capsys):
+    assert run_cli("account", "put", "shop-main", "system=shopify", "secret_ref=koppel/shop-main",
+                   "settings.shop_domain=demo-shop.myshopify.com") == 0
+    assert run_cli("account", "secret", "shop-main", "access_token=shpat_x", "webhook_secret=w") == 0
+    assert run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl") == 0
+    assert run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "stock.buffer=2") == 0
+    assert run_cli("link", "off", "bol-to-shop", "stock") == 0
+    assert run_cli("link", "mode", "bol-to-shop", "test") == 0
+    link = wiring.config_store().get_link("bol-to-shop")
+    assert (link.flows.stock, link.stock.buffer, link.dry_run) == (False, 2, True)
+    secret = local_state.client("secretsmanager").get_secret_value(SecretId="koppel/shop-main")["SecretString"]
+    assert json.loads(secret) == {"access_token": "shpat_x", "webhook_secret": "w"}
+    capsys.readouterr()
+    assert run_cli("link", "list") == 0
+    assert "bol-to-shop  shop-main  bol-nl  test  orders,tracking,returns" in capsys.readouterr().out
+
+
+def test_the_cli_refuses_a_bad_link_naming_the_field(local_state, capsys):
+    run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl")
+    assert run_cli("link", "put", "l1", "backoffice=nobody", "channel=bol-nl") == 2
+    assert "backoffice: no account 'nobody'" in capsys.readouterr().err

@@ -1,0 +1,105 @@
+"""The nightly feed lands in S3 and reaches a marketplace only with the link's token; schedules run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import feed_generator
+import feed_url
+import pytest
+import stock_reconciler
+import tracking_updater
+from helpers import EVENTS
+
+from koppel import wiring
+from koppel.config import Link, LinkMode
+from koppel.flows.feed import feed_token
+from koppel.flows.schedule import ScheduledRunFailed
+
+
+@pytest.fixture
+def feed_link(stack):
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
+    stack.add_account("winkelstraat", "winkelstraat", {"api_key": "k"})
+    link = Link(link_id="korona-to-winkelstraat", backoffice="korona-pos", channel="winkelstraat",
+                flows={"feed": True}, stock={"buffer": 1})
+    wiring.config_store().put_link(link)
+    ledger = wiring.stock_ledger()
+    at = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
+    ledger.advance(link.link_id, "TEA-ROOIBOS-100", 0, at)
+    ledger.advance(link.link_id, "MUG-BLUE-350", 7, at)
+    return stack
+
+
+def schedule_event() -> dict:
+    return json.loads((EVENTS / "schedule.json").read_text())
+
+
+def feed_request(token: str) -> dict:
+    event = json.loads((EVENTS / "feed_request.json").read_text())
+    event["queryStringParameters"] = {"token": token}
+    event["rawQueryString"] = f"token={token}"
+    return event
+
+
+def test_the_nightly_feed_is_written_to_the_bucket(feed_link, context):
+    feed_generator.lambda_handler(schedule_event(), context)
+    s3 = feed_link.client("s3")
+    body = s3.get_object(Bucket=feed_link.ref("FeedBucket"), Key="feeds/korona-to-winkelstraat/latest.csv")["Body"]
+    assert body.read().decode().splitlines() == [
+        "sku,quantity,updated_at",
+        "MUG-BLUE-350,7,2026-11-21T13:00:00+00:00",
+        "TEA-ROOIBOS-100,0,2026-11-21T13:00:00+00:00",
+    ]
+    dated = s3.list_objects_v2(Bucket=feed_link.ref("FeedBucket"), Prefix="feeds/korona-to-winkelstraat/")
+    assert len(dated["Contents"]) == 2  # today's copy and latest
+
+
+def test_a_test_mode_link_writes_no_feed(feed_link, context):
+    link = wiring.config_store().get_link("korona-to-winkelstraat")
+    wiring.config_store().put_link(link.model_copy(update={"mode": LinkMode.TEST}))
+    feed_generator.lambda_handler(schedule_event(), context)
+    assert "Contents" not in feed_link.client("s3").list_objects_v2(Bucket=feed_link.ref("FeedBucket"))
+    assert "test mode: would write 2 rows" in wiring.activity_log().recent("korona-to-winkelstraat")[-1].message
+
+
+def test_the_marketplace_is_redirected_to_a_presigned_url_with_the_right_token(feed_link, context):
+    feed_generator.lambda_handler(schedule_event(), context)
+    token = feed_token(wiring.feed_signing_key(), "korona-to-winkelstraat")
+    answer = feed_url.lambda_handler(feed_request(token), context)
+    assert answer["statusCode"] == 302
+    location = answer["headers"]["Location"]
+    assert "feeds/korona-to-winkelstraat/latest.csv" in location and "Signature" in location
+
+
+def test_a_wrong_feed_token_gets_401(feed_link, context):
+    feed_generator.lambda_handler(schedule_event(), context)
+    answer = feed_url.lambda_handler(feed_request("0" * 64), context)
+    assert answer["statusCode"] == 401
+
+
+def test_a_feed_not_yet_written_is_404(feed_link, context):
+    token = feed_token(wiring.feed_signing_key(), "korona-to-winkelstraat")
+    assert feed_url.lambda_handler(feed_request(token), context)["statusCode"] == 404
+
+
+def test_the_tracking_and_stock_schedules_report_per_link(feed_link, context):
+    tracking_updater.lambda_handler(schedule_event(), context)
+    stock_reconciler.lambda_handler(schedule_event(), context)
+    messages = [entry.message for entry in wiring.activity_log().recent("korona-to-winkelstraat")]
+    assert "0 imported order(s) wait for their shipment in the backoffice" in messages
+    assert "2 SKU level(s) held, 1 at or below the buffer of 1" in messages
+
+
+def test_one_failing_link_does_not_stop_the_others_and_the_run_fails_visibly(feed_link, context):
+    # GIVEN a second link whose channel has no order connector
+    wiring.config_store().put_link(Link(link_id="second", backoffice="korona-pos", channel="winkelstraat"))
+    import order_poller
+
+    with pytest.raises(ScheduledRunFailed):
+        order_poller.lambda_handler(schedule_event(), context)
+    for link_id in ("korona-to-winkelstraat", "second"):
+        [entry] = wiring.activity_log().recent(link_id)
+        assert entry.kind == "orders.failed"
+        assert "no order-source connector for winkelstraat" in entry.message

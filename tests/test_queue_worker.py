@@ -1,0 +1,91 @@
+"""The queue worker: deliveries reach the links they concern, once, and failures are reported per record."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import queue_worker
+from helpers import EVENTS
+
+from koppel import wiring
+from koppel.config import Link
+
+
+@pytest.fixture
+def pos_link(stack):
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
+    stack.add_account("winkelstraat", "winkelstraat", {"api_key": "k"})
+    wiring.config_store().put_link(Link(link_id="pos-to-ws", backoffice="korona-pos", channel="winkelstraat"))
+    return stack
+
+
+def envelope(levels: list[dict], event_id: str | None = None, topic: str = "stock.changed") -> dict:
+    event_id = event_id or str(uuid.uuid4())
+    return {"account_id": "korona-pos", "system": "korona", "topic": topic, "event_id": event_id,
+            "dedupe_key": f"korona-pos:koppel:{event_id}", "received_at": "2026-11-21T13:05:00Z",
+            "body": json.dumps({"levels": levels})}
+
+
+def sqs_event(*bodies: dict | str) -> dict:
+    template = json.loads((EVENTS / "sqs_stock_changed.json").read_text())["Records"][0]
+    return {"Records": [template | {"messageId": str(uuid.uuid4()),
+                                    "body": body if isinstance(body, str) else json.dumps(body)} for body in bodies]}
+
+
+def level(sku: str, quantity: int, at: str) -> dict:
+    return {"sku": sku, "quantity": quantity, "observed_at": at}
+
+
+def test_the_sample_event_updates_stock_and_shows_in_the_activity(pos_link, context):
+    event = json.loads((EVENTS / "sqs_stock_changed.json").read_text())
+    result = queue_worker.lambda_handler(event, context)
+    assert result == {"batchItemFailures": []}
+    assert wiring.stock_ledger().level("pos-to-ws", "MUG-BLUE-350")[0] == 7
+    kinds = [entry.kind for entry in wiring.activity_log().recent("pos-to-ws")]
+    assert kinds == ["stock.webhook"]
+    assert "MUG-BLUE-350=7" in wiring.activity_log().recent("pos-to-ws")[0].message
+
+
+def test_stock_never_goes_backwards_on_an_out_of_order_event(pos_link, context):
+    newer = envelope([level("MUG-BLUE-350", 3, "2026-11-21T13:10:00Z")])
+    older = envelope([level("MUG-BLUE-350", 9, "2026-11-21T13:00:00Z")])
+    queue_worker.lambda_handler(sqs_event(newer), context)
+    queue_worker.lambda_handler(sqs_event(older), context)
+    assert wiring.stock_ledger().level("pos-to-ws", "MUG-BLUE-350")[0] == 3
+    assert "older level(s) ignored" in wiring.activity_log().recent("pos-to-ws")[-1].message
+
+
+def test_a_redelivered_message_is_processed_once(pos_link, context):
+    same = envelope([level("TEA-ROOIBOS-100", 5, "2026-11-21T13:10:00Z")], event_id="once")
+    queue_worker.lambda_handler(sqs_event(same), context)
+    queue_worker.lambda_handler(sqs_event(same), context)
+    assert len(wiring.activity_log().recent("pos-to-ws")) == 1
+
+
+def test_a_bad_record_is_reported_alone_and_the_rest_of_the_batch_goes_through(pos_link, context):
+    good = envelope([level("MUG-BLUE-350", 2, "2026-11-21T13:10:00Z")])
+    bad_payload = envelope([{"quantity": 2}])  # no SKU
+    event = sqs_event(good, "not an envelope", bad_payload)
+    result = queue_worker.lambda_handler(event, context)
+    failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
+    assert failed == {event["Records"][1]["messageId"], event["Records"][2]["messageId"]}
+    assert wiring.stock_ledger().level("pos-to-ws", "MUG-BLUE-350")[0] == 2
+
+
+def test_a_switched_off_flow_is_skipped_visibly(pos_link, context):
+    link = wiring.config_store().get_link("pos-to-ws")
+    wiring.config_store().put_link(link.model_copy(update={"flows": link.flows.model_copy(update={"stock": False})}))
+    queue_worker.lambda_handler(sqs_event(envelope([level("A", 1, "2026-11-21T13:10:00Z")])), context)
+    assert wiring.stock_ledger().level("pos-to-ws", "A") is None
+    [entry] = wiring.activity_log().recent("pos-to-ws")
+    assert (entry.kind, entry.message) == ("webhook.skipped", "stock is switched off for this link")
+
+
+def test_a_topic_without_a_handler_yet_is_recorded_not_dropped(pos_link, context):
+    queue_worker.lambda_handler(sqs_event(envelope([], topic="orders/create")), context)
+    [entry] = wiring.activity_log().recent("pos-to-ws")
+    assert entry.kind == "webhook.unhandled"
+    received = wiring.activity_log().recent("korona-pos")
+    assert [e.kind for e in received] == ["webhook.received"]
