@@ -32,8 +32,9 @@ def api_event(account_id: str, body: bytes, headers: dict[str, str]) -> dict[str
     return event
 
 
-def shopify_headers(body: bytes, *, topic: str = "orders/create", event_id: str | None = None,
-                    secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+def shopify_headers(
+    body: bytes, *, topic: str = "orders/create", event_id: str | None = None, secret: str = WEBHOOK_SECRET
+) -> dict[str, str]:
     return {
         "content-type": "application/json",
         "x-shopify-topic": topic,
@@ -47,4 +48,3 @@ def shopify_headers(body: bytes, *, topic: str = "orders/create", event_id: str 
 
 def sample_body() -> bytes:
     return json.loads((EVENTS / "webhook_shopify_orders_create.json").read_text())["body"].encode()
-

@@ -18,10 +18,14 @@ from koppel.flows import configure
         ({"account_id": "Shop Main", "system": "shopify", "secret_ref": "koppel/x"}, "account_id"),
         ({"account_id": "shop", "system": "shopyfy", "secret_ref": "koppel/x"}, "system"),
         ({"account_id": "shop", "system": "shopify", "secret_ref": "shpat_123 secret value"}, "secret_ref"),
-        ({"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x", "settings": {"shop_domain": "x.com"}},
-         "settings"),
-        ({"account_id": "shop", "system": "bol", "secret_ref": "koppel/x", "settings": {"fulfilment_method": "X"}},
-         "settings"),
+        (
+            {"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x", "settings": {"shop_domain": "x.com"}},
+            "settings",
+        ),
+        (
+            {"account_id": "shop", "system": "bol", "secret_ref": "koppel/x", "settings": {"fulfilment_method": "X"}},
+            "settings",
+        ),
         ({"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x", "password": "p"}, "password"),
     ],
 )
@@ -39,8 +43,10 @@ def test_a_bad_account_is_refused_naming_the_field(data, field):
         ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "stock": {"buffer": -1}}, "stock.buffer"),
         ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "stock": {"basis": "magic"}}, "stock.basis"),
         ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "mode": "maybe"}, "mode"),
-        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "tracking": {"wait_for_tracking_hours": 500}},
-         "tracking.wait_for_tracking_hours"),
+        (
+            {"link_id": "l1", "backoffice": "a1", "channel": "b1", "tracking": {"wait_for_tracking_hours": 500}},
+            "tracking.wait_for_tracking_hours",
+        ),
     ],
 )
 def test_a_bad_link_is_refused_naming_the_field(data, field):
@@ -74,8 +80,11 @@ def test_an_account_in_use_cannot_be_deleted(stack):
 @pytest.fixture
 def local_state(stack, tmp_path, monkeypatch):
     """The CLI's --local target, pointed at the in-process moto stack."""
-    outputs = {"KoppelTableName": stack.ref("KoppelTable"), "FeedSigningSecretArn": stack.ref("FeedSigningSecret"),
-               "FeedBucketName": stack.ref("FeedBucket")}
+    outputs = {
+        "KoppelTableName": stack.ref("KoppelTable"),
+        "FeedSigningSecretArn": stack.ref("FeedSigningSecret"),
+        "FeedBucketName": stack.ref("FeedBucket"),
+    }
     state = tmp_path / "state.json"
     state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
     monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
@@ -87,8 +96,17 @@ def run_cli(*argv: str) -> int:
 
 
 def test_the_cli_manages_accounts_links_and_switches(local_state, capsys):
-    assert run_cli("account", "put", "shop-main", "system=shopify", "secret_ref=koppel/shop-main",
-                   "settings.shop_domain=demo-shop.myshopify.com") == 0
+    assert (
+        run_cli(
+            "account",
+            "put",
+            "shop-main",
+            "system=shopify",
+            "secret_ref=koppel/shop-main",
+            "settings.shop_domain=demo-shop.myshopify.com",
+        )
+        == 0
+    )
     assert run_cli("account", "secret", "shop-main", "access_token=shpat_x", "webhook_secret=w") == 0
     assert run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl") == 0
     assert run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "stock.buffer=2") == 0

@@ -22,8 +22,13 @@ from koppel.flows.schedule import ScheduledRunFailed
 def feed_link(stack):
     stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
     stack.add_account("winkelstraat", "winkelstraat", {"api_key": "k"})
-    link = Link(link_id="korona-to-winkelstraat", backoffice="korona-pos", channel="winkelstraat",
-                flows={"feed": True}, stock={"buffer": 1})
+    link = Link(
+        link_id="korona-to-winkelstraat",
+        backoffice="korona-pos",
+        channel="winkelstraat",
+        flows={"feed": True},
+        stock={"buffer": 1},
+    )
     wiring.config_store().put_link(link)
     ledger = wiring.stock_ledger()
     at = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)

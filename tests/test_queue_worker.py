@@ -23,15 +23,25 @@ def pos_link(stack):
 
 def envelope(levels: list[dict], event_id: str | None = None, topic: str = "stock.changed") -> dict:
     event_id = event_id or str(uuid.uuid4())
-    return {"account_id": "korona-pos", "system": "korona", "topic": topic, "event_id": event_id,
-            "dedupe_key": f"korona-pos:koppel:{event_id}", "received_at": "2026-11-21T13:05:00Z",
-            "body": json.dumps({"levels": levels})}
+    return {
+        "account_id": "korona-pos",
+        "system": "korona",
+        "topic": topic,
+        "event_id": event_id,
+        "dedupe_key": f"korona-pos:koppel:{event_id}",
+        "received_at": "2026-11-21T13:05:00Z",
+        "body": json.dumps({"levels": levels}),
+    }
 
 
 def sqs_event(*bodies: dict | str) -> dict:
     template = json.loads((EVENTS / "sqs_stock_changed.json").read_text())["Records"][0]
-    return {"Records": [template | {"messageId": str(uuid.uuid4()),
-                                    "body": body if isinstance(body, str) else json.dumps(body)} for body in bodies]}
+    return {
+        "Records": [
+            template | {"messageId": str(uuid.uuid4()), "body": body if isinstance(body, str) else json.dumps(body)}
+            for body in bodies
+        ]
+    }
 
 
 def level(sku: str, quantity: int, at: str) -> dict:

@@ -45,9 +45,12 @@ def test_only_the_webhook_receiver_may_enqueue_and_only_the_feed_functions_touch
     def functions_with(action: str) -> set[str]:
         return {fn for fn in FUNCTIONS if any(action in s["Action"] for s in statements(fn))}
 
-    assert functions_with("sqs:SendMessage") - {"OrderPollerFunction", "TrackingUpdaterFunction",
-                                                "StockReconcilerFunction", "FeedGeneratorFunction"} == {
-        "WebhookReceiverFunction"}
+    assert functions_with("sqs:SendMessage") - {
+        "OrderPollerFunction",
+        "TrackingUpdaterFunction",
+        "StockReconcilerFunction",
+        "FeedGeneratorFunction",
+    } == {"WebhookReceiverFunction"}
     assert functions_with("s3:PutObject") == {"FeedGeneratorFunction"}
     assert functions_with("s3:GetObject") == {"FeedUrlFunction"}
 

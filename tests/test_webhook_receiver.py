@@ -20,8 +20,9 @@ from koppel_local.reference import MISSING_REASON, reference_file
 
 @pytest.fixture
 def shop(stack):
-    stack.add_account("shop-main", "shopify", {"webhook_secret": WEBHOOK_SECRET},
-                      settings={"shop_domain": "demo-shop.myshopify.com"})
+    stack.add_account(
+        "shop-main", "shopify", {"webhook_secret": WEBHOOK_SECRET}, settings={"shop_domain": "demo-shop.myshopify.com"}
+    )
     return stack
 
 
@@ -36,11 +37,20 @@ def test_the_published_shopify_hmac_vector_verifies():
     vectors = json.loads(reference_file("shopify", "hmac_test_vectors.json").read_text())["vectors"]
     for vector in vectors:
         # GIVEN Shopify's own secret, body and header  WHEN koppel computes the digest  THEN they agree
-        assert shopify_digest(vector["secret"], vector["body"].encode()) == vector["expected_header_X-Shopify-Hmac-Sha256"]
-        account = Account(account_id="shop1", system="shopify", secret_ref="koppel/shop1",
-                          settings={"shop_domain": "shop1.myshopify.io"})
-        headers = {"x-shopify-hmac-sha256": vector["expected_header_X-Shopify-Hmac-Sha256"],
-                   "x-shopify-topic": "products/create", "x-shopify-webhook-id": "123456789"}
+        assert (
+            shopify_digest(vector["secret"], vector["body"].encode()) == vector["expected_header_X-Shopify-Hmac-Sha256"]
+        )
+        account = Account(
+            account_id="shop1",
+            system="shopify",
+            secret_ref="koppel/shop1",
+            settings={"shop_domain": "shop1.myshopify.io"},
+        )
+        headers = {
+            "x-shopify-hmac-sha256": vector["expected_header_X-Shopify-Hmac-Sha256"],
+            "x-shopify-topic": "products/create",
+            "x-shopify-webhook-id": "123456789",
+        }
         ctx = VerifyContext(now=datetime.now(UTC), tolerance=timedelta(minutes=5), stale_after=timedelta(hours=48))
         delivery = verify(account, [vector["secret"]], headers, vector["body"].encode(), ctx)
         assert delivery.event_id == "123456789"
@@ -102,8 +112,9 @@ def test_an_oversized_body_gets_413(shop, context, monkeypatch):
 
 def test_a_shopify_retry_of_the_same_event_is_queued_once(shop, context):
     body = sample_body()
-    answers = [post("shop-main", body, shopify_headers(body, event_id="evt-retry"), context)[1]["status"]
-               for _ in range(3)]
+    answers = [
+        post("shop-main", body, shopify_headers(body, event_id="evt-retry"), context)[1]["status"] for _ in range(3)
+    ]
     assert answers == ["accepted", "duplicate", "duplicate"]
     assert len(shop.queued()) == 1
 
@@ -152,25 +163,36 @@ def test_the_same_delivery_five_times_concurrently_is_queued_once(shop, context)
 
 # --- WooCommerce and the koppel scheme ----------------------------------------------------------
 def test_woocommerce_ping_is_answered_200_and_stored_nowhere(stack, context):
-    stack.add_account("woo", "woocommerce", {"webhook_secret": "woo-secret"}, settings={"base_url": "https://w.example"})
+    stack.add_account(
+        "woo", "woocommerce", {"webhook_secret": "woo-secret"}, settings={"base_url": "https://w.example"}
+    )
     status, answer = post("woo", b"webhook_id=42", {"content-type": "application/x-www-form-urlencoded"}, context)
     assert (status, answer["status"]) == (200, "ping")
     assert stack.queued() == []
 
 
 def test_a_signed_woocommerce_delivery_is_accepted(stack, context):
-    stack.add_account("woo", "woocommerce", {"webhook_secret": "woo-secret"}, settings={"base_url": "https://w.example"})
+    stack.add_account(
+        "woo", "woocommerce", {"webhook_secret": "woo-secret"}, settings={"base_url": "https://w.example"}
+    )
     body = json.dumps({"id": 727, "status": "processing"}).encode()
-    headers = {"x-wc-webhook-signature": shopify_sign(body, "woo-secret"), "x-wc-webhook-topic": "order.created",
-               "x-wc-webhook-delivery-id": "36e520ebabc2fa725092ff4a47acedf2"}
+    headers = {
+        "x-wc-webhook-signature": shopify_sign(body, "woo-secret"),
+        "x-wc-webhook-topic": "order.created",
+        "x-wc-webhook-delivery-id": "36e520ebabc2fa725092ff4a47acedf2",
+    }
     assert post("woo", body, headers, context)[1]["status"] == "accepted"
     assert post("woo", body, headers | {"x-wc-webhook-delivery-id": "other"}, context)[1]["status"] == "duplicate"
     assert len(stack.queued()) == 1
 
 
 def koppel_headers(body: bytes, secret: str, at: int, event_id: str = "stk-1") -> dict[str, str]:
-    return {"x-koppel-timestamp": str(at), "x-koppel-signature": f"v1={koppel_digest(secret, str(at), body)}",
-            "x-koppel-event-id": event_id, "x-koppel-topic": "stock.changed"}
+    return {
+        "x-koppel-timestamp": str(at),
+        "x-koppel-signature": f"v1={koppel_digest(secret, str(at), body)}",
+        "x-koppel-event-id": event_id,
+        "x-koppel-topic": "stock.changed",
+    }
 
 
 def test_the_koppel_scheme_accepts_a_fresh_signature_and_refuses_a_replay(stack, context):

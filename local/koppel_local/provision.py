@@ -84,7 +84,8 @@ class Provisioner:
         # every local call; all other statements apply as written.
         document = dict(props["PolicyDocument"])
         document["Statement"] = [
-            statement for statement in document["Statement"]
+            statement
+            for statement in document["Statement"]
             if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
         ]
         if document["Statement"]:

@@ -107,7 +107,9 @@ class LocalCloud:
             os.environ.update({k: v for k, v in fn.environment.items() if not k.startswith("POWERTOOLS_")})
             self._locks[fn.logical_id] = threading.Lock()
         from koppel import wiring
+        from koppel.observability import logger
 
+        logger.setLevel(self.log_level)  # the logger exists already if koppel was imported before start
         wiring.reset()
         self.write_state()
         return self

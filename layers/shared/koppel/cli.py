@@ -16,9 +16,10 @@ from typing import Any
 
 from koppel import aws, wiring
 from koppel.config import Flow, LinkMode
-from koppel.errors import KoppelError
+from koppel.errors import ConfigurationError, KoppelError
 from koppel.flows import configure
 from koppel.flows.feed import feed_token
+from koppel.flows.orders import OrderState, SkuMapping
 
 OUTPUT_ENV = {
     "KoppelTableName": "KOPPEL_TABLE",
@@ -151,6 +152,31 @@ def cmd_activity(args: argparse.Namespace) -> None:
         print(f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.kind:<24} {entry.message}")
 
 
+def cmd_mapping(args: argparse.Namespace) -> None:
+    mappings = wiring.sku_mappings()
+    wiring.config_store().get_link(args.link)  # an unknown link is an error, not an empty list
+    if args.action == "set":
+        if len(args.values) != 2:
+            raise SystemExit("mapping set LINK CHANNEL_SKU BACKOFFICE_VARIANT_ID")
+        mappings.put(args.link, SkuMapping(channel_sku=args.values[0], variant_id=args.values[1], source="manual"))
+        print(f"{args.values[0]} -> {args.values[1]} (manual; wins over automatic matches)")
+    elif args.action == "delete":
+        mappings.delete(args.link, args.values[0])
+        print(f"mapping for {args.values[0]} deleted")
+    else:
+        _print([[m.channel_sku, m.variant_id, m.source] for m in mappings.all(args.link)], args.json)
+
+
+def cmd_orders(args: argparse.Namespace) -> None:
+    records = wiring.order_links().in_state(args.link, OrderState(args.state))
+    if args.json:
+        _print([r.__dict__ for r in records], True)
+        return
+    for record in records:
+        where = record.backoffice_name or record.backoffice_order_id
+        print(f"{record.channel_order_id:<14} {record.state.value:<16} {where:<12} {record.reason}")
+
+
 def cmd_feed_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
     link = wiring.config_store().get_link(args.link)
     token = feed_token(wiring.feed_signing_key(), link.link_id)
@@ -181,6 +207,15 @@ def parser() -> argparse.ArgumentParser:
     activity.add_argument("subject")
     activity.add_argument("--limit", type=int, default=30)
 
+    mapping = sub.add_parser("mapping", help="channel SKU -> backoffice variant: list/set/delete")
+    mapping.add_argument("action", choices=["list", "set", "delete"])
+    mapping.add_argument("link")
+    mapping.add_argument("values", nargs="*")
+
+    orders = sub.add_parser("orders", help="a link's imported orders by state (default: needs_attention)")
+    orders.add_argument("link")
+    orders.add_argument("--state", default="needs_attention", choices=[s.value for s in OrderState])
+
     feed = sub.add_parser("feed-url", help="the URL a marketplace fetches a link's feed from")
     feed.add_argument("link")
     return root
@@ -200,8 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd_link(args)
         elif args.command == "activity":
             cmd_activity(args)
+        elif args.command == "mapping":
+            cmd_mapping(args)
+        elif args.command == "orders":
+            cmd_orders(args)
         elif args.command == "feed-url":
             cmd_feed_url(args, outputs)
+    except ConfigurationError as exc:
+        where = f"{exc.field}: " if exc.field and not exc.message.startswith(exc.field) else ""
+        print(f"error: {where}{exc.message}", file=sys.stderr)
+        return 2
     except KoppelError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

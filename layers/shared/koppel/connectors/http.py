@@ -30,6 +30,7 @@ from koppel.errors import (
 from koppel.observability import logger
 
 RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
+EPOCH_THRESHOLD = 1_000_000_000  # a "seconds until reset" this large is a timestamp
 
 
 class HttpStatusError(PermanentConnectorError):
@@ -105,9 +106,12 @@ class HttpApi:
         reset = response.headers.get("X-RateLimit-Reset")
         if remaining is not None and reset is not None and remaining.strip() == "0":
             try:
-                self._paused_until = self.clock.now() + float(reset)
+                seconds = float(reset)
             except ValueError:
                 return
+            if seconds > EPOCH_THRESHOLD:  # some APIs send the reset moment as a unix time, not a delay
+                seconds = max(0.0, seconds - time.time())
+            self._paused_until = self.clock.now() + seconds
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         attempt = 0
@@ -143,7 +147,9 @@ class HttpApi:
                 self.wait(self.backoff(attempt), str(response.status_code))
                 continue
             if response.status_code in (401, 403):
-                raise AuthenticationFailed(f"{self.system} refused the credentials ({response.status_code})")
+                raise AuthenticationFailed(
+                    f"{self.system} refused the credentials ({response.status_code})", status_code=response.status_code
+                )
             if response.status_code >= 400:
                 raise HttpStatusError(
                     f"{self.system} answered {response.status_code} to {method} {response.request.url.path}",

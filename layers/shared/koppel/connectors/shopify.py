@@ -1,0 +1,551 @@
+"""Shopify as a backoffice: marketplace orders go in through the Admin GraphQL API.
+
+REST is legacy at Shopify, so every call is one GraphQL document POSTed to
+`/admin/api/{version}/graphql.json`. Transport retries (429, 5xx, timeouts) are `HttpApi`'s; this
+module adds what only Shopify has: the calculated-query-cost bucket reported in
+`extensions.cost`. It waits before a query the bucket cannot pay for, and on a `THROTTLED` answer
+waits until the bucket holds the requested cost and asks again.
+
+Mutations are never re-sent blindly: an order or customer created by Shopify whose answer was lost
+would be created twice. A mutation goes out once; when its outcome is unknown the connector looks
+for what it tried to create and otherwise hands the decision to a later run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+
+from koppel.config import Account, ShopifySettings
+from koppel.connectors.base import BackofficeOrder, Variant
+from koppel.connectors.http import Clock, HttpApi, RetryPolicy
+from koppel.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    NeedsAttention,
+    PermanentConnectorError,
+    RateLimited,
+    TransientConnectorError,
+)
+from koppel.models import Address, Customer, Money, Order, OrderLine
+from koppel.observability import logger
+
+SYSTEM = "shopify"
+THROTTLED = "THROTTLED"
+CENT = Decimal("0.01")
+# Waits are rounded up to this step: the bucket refills in fractions, and a wait that is exact on
+# paper can end a hair too early and be throttled again for a rounding error.
+WAIT_STEP = 0.01
+
+
+class ShopifyUserError(PermanentConnectorError):
+    """Shopify refused the input (`userErrors`): sending it again fails the same way."""
+
+    def __init__(self, operation: str, errors: list[dict[str, Any]]) -> None:
+        self.messages = tuple(str(error.get("message", "")) for error in errors)
+        self.fields = tuple(tuple(error.get("field") or ()) for error in errors)
+        self.codes = tuple(str(error.get("code") or "") for error in errors)
+        super().__init__(
+            f"shopify {operation} refused: {'; '.join(self.messages)}",
+            operation=operation,
+            fields=self.fields,
+            codes=self.codes,
+        )
+
+
+class ShopifyQueryError(PermanentConnectorError):
+    """A top-level GraphQL error: the document or its variables do not fit the API version."""
+
+    def __init__(self, operation: str, errors: list[dict[str, Any]]) -> None:
+        self.messages = tuple(str(error.get("message", "")) for error in errors)
+        super().__init__(f"shopify rejected {operation}: {'; '.join(self.messages)}", operation=operation)
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    document: str
+    mutation: bool
+    # Requested cost assumed until Shopify has reported the real one for this document.
+    estimated_cost: int
+
+
+FIND_ORDERS = Operation(
+    name="KoppelFindOrders",
+    document="""
+query KoppelFindOrders($query: String!) {
+  orders(first: 25, query: $query, sortKey: CREATED_AT, reverse: true) {
+    nodes { id name sourceIdentifier tags }
+  }
+}""",
+    mutation=False,
+    estimated_cost=27,
+)
+
+FIND_CUSTOMERS = Operation(
+    name="KoppelFindCustomers",
+    document="""
+query KoppelFindCustomers($query: String!) {
+  customers(first: 10, query: $query) {
+    nodes { id defaultEmailAddress { emailAddress } }
+  }
+}""",
+    mutation=False,
+    estimated_cost=22,
+)
+
+FIND_VARIANTS = Operation(
+    name="KoppelFindVariants",
+    document="""
+query KoppelFindVariants($query: String!) {
+  productVariants(first: 10, query: $query) {
+    nodes { id sku barcode }
+  }
+}""",
+    mutation=False,
+    estimated_cost=12,
+)
+
+CREATE_CUSTOMER = Operation(
+    name="KoppelCreateCustomer",
+    document="""
+mutation KoppelCreateCustomer($input: CustomerInput!) {
+  customerCreate(input: $input) {
+    customer { id }
+    userErrors { field message }
+  }
+}""",
+    mutation=True,
+    estimated_cost=10,
+)
+
+CREATE_ORDER = Operation(
+    name="KoppelCreateOrder",
+    document="""
+mutation KoppelCreateOrder($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+  orderCreate(order: $order, options: $options) {
+    order { id name displayFulfillmentStatus }
+    userErrors { field message code }
+  }
+}""",
+    mutation=True,
+    estimated_cost=10,
+)
+
+
+@dataclass
+class CostBucket:
+    """Shopify's last word on the app's cost bucket, projected forward at its restore rate."""
+
+    maximum: float
+    available: float
+    restore_rate: float
+    observed_at: float
+
+    def available_at(self, now: float) -> float:
+        return min(self.maximum, self.available + self.restore_rate * max(0.0, now - self.observed_at))
+
+    def wait_for(self, cost: float, now: float) -> float:
+        """Seconds until the bucket holds `cost` (capped at its size, or it would never fit)."""
+        missing = min(cost, self.maximum) - self.available_at(now)
+        if missing <= 1e-6 or self.restore_rate <= 0:  # a float crumb is not worth a wait
+            return 0.0
+        return round_up(missing / self.restore_rate)
+
+
+class ShopifyConnector:
+    """`OrderSink` for a Shopify store, through the Admin GraphQL API."""
+
+    system = SYSTEM
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        access_token: str,
+        settings: ShopifySettings,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
+        # Same clock and limits, but one attempt: a lost answer to a mutation must not cause a resend.
+        self.single_shot = HttpApi(
+            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
+        )
+        base = (settings.base_url or f"https://{settings.shop_domain}").rstrip("/")
+        self.endpoint = f"{base}/admin/api/{settings.api_version}/graphql.json"
+        self._headers = {"X-Shopify-Access-Token": access_token, "Accept": "application/json"}
+        self.bucket: CostBucket | None = None
+        self.throttled = 0
+        self._known_costs: dict[str, float] = {}
+
+    # --- OrderSink ------------------------------------------------------------------------------
+    def find_order(self, channel: str, channel_order_id: str) -> BackofficeOrder | None:
+        tag = reference_tag(channel, channel_order_id)
+        # Shopify's search matches words, not whole values (tag "bol-123" also finds "bol-123-2"), so
+        # it only narrows the candidates; the exact comparison below decides.
+        query = f"tag:{search_value(tag)} OR source_identifier:{search_value(channel_order_id)}"
+        nodes = self._execute(FIND_ORDERS, {"query": query})["orders"]["nodes"]
+        matches = [node for node in nodes if is_order_for(node, tag, channel_order_id)]
+        if not matches:
+            return None
+        if len(matches) > 1:
+            logger.warning("several shopify orders carry one channel reference", channel=channel, count=len(matches))
+        original = matches[-1]  # newest first: the last one is the order created first
+        return BackofficeOrder(backoffice_order_id=original["id"], name=original.get("name") or "")
+
+    def create_order(self, order: Order, *, tag: str) -> BackofficeOrder:
+        unmapped = [line.channel_sku for line in order.lines if not line.backoffice_variant_id]
+        if unmapped:
+            raise NeedsAttention("order lines without a Shopify variant", skus=tuple(unmapped))
+        # Without an e-mail there is nothing to match a customer on: a guest order, as in a webshop.
+        customer = self._customer_choice(order.customer, tag) if order.customer.email else None
+        variables = {"order": order_input(order, tag, customer), "options": ORDER_OPTIONS}
+        try:
+            data = self._execute(CREATE_ORDER, variables)
+        except RateLimited:
+            raise  # refused before execution: nothing was created
+        except TransientConnectorError as exc:
+            return self._recover_order(order, exc)
+        payload = data["orderCreate"]
+        if payload["userErrors"]:
+            raise ShopifyUserError("orderCreate", payload["userErrors"])
+        created = payload["order"]
+        logger.info("order created in shopify", channel=order.channel, shopify_order=created["name"])
+        return BackofficeOrder(backoffice_order_id=created["id"], name=created["name"])
+
+    def find_variant(self, sku: str, ean: str = "") -> Variant | None:
+        variant = self._variant_by("sku", sku) if sku.strip() else None
+        if variant is None and ean.strip():
+            variant = self._variant_by("barcode", ean)
+        return variant
+
+    # --- customers ------------------------------------------------------------------------------
+    def _customer_choice(self, customer: Customer, tag: str) -> dict[str, Any]:
+        """How orderCreate gets its customer: the shop's customer with this e-mail, found or made."""
+        customer_id = self._find_customer(customer.email) or self._create_customer(customer, tag)
+        if customer_id:
+            return {"toAssociate": {"id": customer_id}}
+        # Shopify would not create it, yet search does not show it (its index trails new customers):
+        # let orderCreate match or create the customer by e-mail itself.
+        return {"toUpsert": customer_input(customer, tag)}
+
+    def _find_customer(self, email: str) -> str | None:
+        query = f"email:{search_value(email)}"
+        nodes = self._execute(FIND_CUSTOMERS, {"query": query})["customers"]["nodes"]
+        wanted = email.strip().casefold()
+        for node in nodes:
+            address = (node.get("defaultEmailAddress") or {}).get("emailAddress") or ""
+            if address.strip().casefold() == wanted:
+                return str(node["id"])
+        return None
+
+    def _create_customer(self, customer: Customer, tag: str) -> str | None:
+        """The new customer's id; None when Shopify refused or its answer was lost and search misses it."""
+        try:
+            payload = self._execute(CREATE_CUSTOMER, {"input": customer_input(customer, tag)})["customerCreate"]
+        except RateLimited:
+            raise
+        except TransientConnectorError:
+            # The answer was lost, maybe not the customer: look again rather than create a second one.
+            return self._find_customer(customer.email)
+        if payload["userErrors"]:
+            # Usually another run created this customer a moment ago ("taken"); that one will do.
+            # Field paths only: the messages may quote the e-mail address.
+            logger.info(
+                "shopify refused to create the customer", fields=[e.get("field") for e in payload["userErrors"]]
+            )
+            return self._find_customer(customer.email)
+        return str(payload["customer"]["id"])
+
+    # --- orders ---------------------------------------------------------------------------------
+    def _recover_order(self, order: Order, cause: TransientConnectorError) -> BackofficeOrder:
+        """orderCreate's outcome is unknown: find the order, or leave the retry to a later run."""
+        existing = self.find_order(order.channel, order.channel_order_id)
+        if existing is not None:
+            logger.info("shopify created the order although its answer was lost", channel=order.channel)
+            return existing
+        # Shopify's search index can lag a few seconds behind a create, so "not found" is no proof:
+        # sending again now could duplicate the order. The next run looks again first.
+        raise TransientConnectorError(
+            "shopify orderCreate outcome unknown; not re-sent to avoid a duplicate",
+            channel=order.channel,
+        ) from cause
+
+    # --- variants -------------------------------------------------------------------------------
+    def _variant_by(self, field: str, value: str) -> Variant | None:
+        wanted = value.strip()
+        query = f"{field}:{search_value(wanted)}"
+        nodes = self._execute(FIND_VARIANTS, {"query": query})["productVariants"]["nodes"]
+        exact = [node for node in nodes if (node.get(field) or "").strip() == wanted]
+        if len(exact) > 1:
+            # Picking one would sell a product chosen at random; a person has to make the SKU unique.
+            raise NeedsAttention(f"{len(exact)} Shopify variants share this {field}", field=field, value=wanted)
+        if not exact:
+            return None
+        node = exact[0]
+        return Variant(variant_id=node["id"], sku=node.get("sku") or "", barcode=node.get("barcode") or "")
+
+    # --- GraphQL transport with Shopify's cost bucket -----------------------------------------
+    def _execute(self, operation: Operation, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run one document and return its `data`; waits for the cost bucket, never for transport."""
+        attempts = self.api.policy.max_attempts
+        for attempt in range(1, attempts + 1):
+            self._wait_for_budget(operation)
+            try:
+                body = self._post(operation, variables)
+            except RateLimited as exc:
+                if not operation.mutation:
+                    raise  # HttpApi already waited and retried what it could
+                # A 429 means the mutation never ran, so asking again cannot duplicate anything.
+                self.api.wait(exc.retry_after if exc.retry_after is not None else self.api.backoff(attempt), "429")
+                continue
+            cost = self._observe_cost(operation, body)
+            if not is_throttled(body):
+                return self._data(operation, body)
+            self.throttled += 1
+            self.api.wait(self._throttle_delay(cost, attempt), THROTTLED)
+        raise RateLimited(f"shopify still throttling {operation.name} after {attempts} tries")
+
+    def _post(self, operation: Operation, variables: dict[str, Any]) -> dict[str, Any]:
+        api = self.single_shot if operation.mutation else self.api
+        response = api.request(
+            "POST",
+            self.endpoint,
+            json={"query": operation.document, "variables": variables, "operationName": operation.name},
+            headers=self._headers,
+        )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientConnectorError("shopify answered without JSON", operation=operation.name) from exc
+        if not isinstance(body, dict):
+            raise TransientConnectorError("shopify answered with an unexpected body", operation=operation.name)
+        return body
+
+    def _wait_for_budget(self, operation: Operation) -> None:
+        if self.bucket is None:
+            return
+        cost = self._known_costs.get(operation.name, operation.estimated_cost)
+        self.api.wait(self.bucket.wait_for(cost, self.api.clock.now()), "query cost")
+
+    def _observe_cost(self, operation: Operation, body: dict[str, Any]) -> dict[str, Any]:
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        try:
+            self.bucket = CostBucket(
+                maximum=float(status["maximumAvailable"]),
+                available=float(status["currentlyAvailable"]),
+                restore_rate=float(status["restoreRate"]),
+                observed_at=self.api.clock.now(),
+            )
+        except (KeyError, TypeError, ValueError):
+            return cost  # no (readable) cost report: keep the last known bucket
+        if cost.get("requestedQueryCost") is not None:
+            self._known_costs[operation.name] = float(cost["requestedQueryCost"])
+        return cost
+
+    def _throttle_delay(self, cost: dict[str, Any], attempt: int) -> float:
+        try:
+            requested = float(cost["requestedQueryCost"])
+            status = cost["throttleStatus"]
+            available = float(status["currentlyAvailable"])
+            restore_rate = float(status["restoreRate"])
+        except (KeyError, TypeError, ValueError):
+            return self.api.backoff(attempt)
+        if restore_rate <= 0:
+            return self.api.backoff(attempt)
+        # At least one step, even if the report says the cost fits: Shopify just said it did not.
+        return max(WAIT_STEP, round_up((requested - available) / restore_rate))
+
+    def _data(self, operation: Operation, body: dict[str, Any]) -> dict[str, Any]:
+        errors = body.get("errors")
+        if errors:
+            raise query_error(operation, errors if isinstance(errors, list) else [{"message": str(errors)}])
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise TransientConnectorError("shopify answered without data", operation=operation.name)
+        return data
+
+
+def from_account(
+    account: Account,
+    credentials: dict[str, Any],
+    client: httpx.Client,
+    *,
+    clock: Clock | None = None,
+) -> ShopifyConnector:
+    """The connector for a configured Shopify account; `credentials` is its Secrets Manager secret."""
+    settings = account.typed_settings()
+    if not isinstance(settings, ShopifySettings):
+        raise ConfigurationError(f"account {account.account_id} is not a Shopify account", field="system")
+    token = str(credentials.get("access_token") or "").strip()
+    if not token:
+        raise ConfigurationError("Shopify credentials need an access_token", field="access_token")
+    return ShopifyConnector(client, token, settings, clock=clock)
+
+
+# --- translation: koppel model -> Shopify input -------------------------------------------------
+# Claim stock for what the marketplace already sold, even past zero: the sale happened, refusing
+# it here would only lose the order. No e-mails: the marketplace talks to its buyer.
+ORDER_OPTIONS: dict[str, Any] = {
+    "inventoryBehaviour": "DECREMENT_IGNORING_POLICY",
+    "sendReceipt": False,
+    "sendFulfillmentReceipt": False,
+}
+
+
+def reference_tag(channel: str, channel_order_id: str) -> str:
+    return f"{channel}-{channel_order_id}"
+
+
+def is_order_for(node: dict[str, Any], tag: str, channel_order_id: str) -> bool:
+    """Exact: the whole reference tag (tags compare case-insensitively in Shopify) and the same id."""
+    tags = {str(value).strip().casefold() for value in node.get("tags") or ()}
+    return tag.casefold() in tags and node.get("sourceIdentifier") == channel_order_id
+
+
+def search_value(value: str) -> str:
+    """A value quoted for Shopify's search syntax, so spaces, colons and dashes stay part of it."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def order_input(order: Order, tag: str, customer: dict[str, Any] | None) -> dict[str, Any]:
+    reference = f"{order.channel} order {order.channel_order_id}"
+    result: dict[str, Any] = {
+        "currency": order.currency,
+        "processedAt": iso(order.placed_at),
+        "financialStatus": "PAID",  # marketplaces collect the payment before releasing an order
+        # fulfillmentStatus left out on purpose: Shopify's default is unfulfilled, which is "not shipped".
+        "taxesIncluded": True,
+        "lineItems": [line_input(line) for line in order.lines],
+        "billingAddress": address_input(order.billing_address),
+        "shippingAddress": address_input(order.shipping_address),
+        "sourceName": order.channel,
+        "sourceIdentifier": order.channel_order_id,
+        "tags": list(
+            dict.fromkeys(value for value in (tag, reference_tag(order.channel, order.channel_order_id)) if value)
+        ),
+        "note": f"{reference}\n{order.note}" if order.note else reference,
+        "customAttributes": [
+            {"key": "channel", "value": order.channel},
+            {"key": "channel_order_id", "value": order.channel_order_id},
+        ],
+        "transactions": [
+            {
+                "kind": "SALE",
+                "status": "SUCCESS",
+                "gateway": order.channel,
+                "amountSet": money_bag(order.total),
+                "processedAt": iso(order.placed_at),
+            }
+        ],
+    }
+    if order.shipping_cost is not None:
+        result["shippingLines"] = [
+            {"title": f"{order.channel} shipping", "source": order.channel, "priceSet": money_bag(order.shipping_cost)}
+        ]
+    if customer:
+        result["customer"] = customer
+    return result
+
+
+def line_input(line: OrderLine) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "variantId": variant_gid(line.backoffice_variant_id),
+        "quantity": line.quantity,
+        "priceSet": money_bag(line.unit_price),
+        # Without it Shopify's input default (false) would leave marketplace parcels out of shipping.
+        "requiresShipping": True,
+    }
+    if line.vat_rate is not None:
+        item["taxLines"] = [tax_line(line.unit_price * line.quantity, line.vat_rate)]
+    return item
+
+
+def tax_line(gross: Money, vat_rate: Decimal) -> dict[str, Any]:
+    """The VAT inside a VAT-included amount, rounded to cents as on an invoice."""
+    tax = (gross.amount * vat_rate / (100 + vat_rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return {
+        "title": f"VAT {decimal_text(vat_rate)}%",
+        "rate": decimal_text(vat_rate / 100),
+        "priceSet": money_bag(Money(amount=tax, currency=gross.currency)),
+    }
+
+
+def address_input(address: Address) -> dict[str, Any]:
+    house = " ".join(part for part in (address.house_number, address.house_number_extension) if part)
+    fields = {
+        "firstName": address.first_name,
+        "lastName": address.last_name,
+        "company": address.company,
+        "address1": " ".join(part for part in (address.street, house) if part),
+        "address2": address.address_line_2,
+        "zip": address.postal_code,
+        "city": address.city,
+        "countryCode": address.country_code,
+        "phone": address.phone,
+    }
+    return {key: value for key, value in fields.items() if value}
+
+
+def customer_input(customer: Customer, tag: str) -> dict[str, Any]:
+    # No phone: Shopify wants it unique per customer and strictly formatted, and marketplaces hand
+    # out shared relay numbers; it stays on the order's addresses instead.
+    fields: dict[str, Any] = {"email": customer.email, "firstName": customer.first_name, "lastName": customer.last_name}
+    result = {key: value for key, value in fields.items() if value}
+    if tag:
+        result["tags"] = [tag]
+    return result
+
+
+def money_bag(money: Money) -> dict[str, Any]:
+    return {"shopMoney": {"amount": decimal_text(money.amount), "currencyCode": money.currency}}
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as plain digits: str() could give '1E+1', which Shopify's Decimal scalar refuses."""
+    return format(value, "f")
+
+
+def variant_gid(variant_id: str) -> str:
+    return f"gid://shopify/ProductVariant/{variant_id}" if variant_id.isdigit() else variant_id
+
+
+def iso(moment: datetime) -> str:
+    # Channels that send local times without an offset are read as UTC rather than the server's zone.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def round_up(seconds: float) -> float:
+    if seconds <= 0:
+        return 0.0
+    return max(1, math.ceil(round(seconds / WAIT_STEP, 6))) * WAIT_STEP
+
+
+def is_throttled(body: dict[str, Any]) -> bool:
+    errors = body.get("errors")
+    return isinstance(errors, list) and any(error_code(error) == THROTTLED for error in errors)
+
+
+def error_code(error: object) -> str:
+    if not isinstance(error, dict):
+        return ""
+    return str((error.get("extensions") or {}).get("code") or "")
+
+
+def query_error(operation: Operation, errors: list[Any]) -> Exception:
+    codes = {error_code(error) for error in errors}
+    listed = [error if isinstance(error, dict) else {"message": str(error)} for error in errors]
+    if "ACCESS_DENIED" in codes:
+        return AuthenticationFailed(f"shopify denied {operation.name}: the app lacks an access scope")
+    if "INTERNAL_SERVER_ERROR" in codes:
+        return TransientConnectorError(f"shopify failed internally on {operation.name}", operation=operation.name)
+    return ShopifyQueryError(operation.name, listed)

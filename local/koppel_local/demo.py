@@ -1,0 +1,265 @@
+"""`make demo`: koppel's main job end to end on this machine, printed step by step.
+
+Embedded AWS (moto) holds what template.yaml declares; bol.com and Shopify are simulators on
+127.0.0.1; the handlers are the ones deployed to Lambda; configuration goes through the `koppel` CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import sys
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from koppel import cli
+from koppel_local.runtime import LocalCloud
+from koppel_local.serve import start_simulators
+from koppel_local.signing import koppel_headers, shopify_headers
+from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimItem
+
+SHOP_WEBHOOK_SECRET = "demo-shop-webhook-secret"  # noqa: S105 - the demo's own made-up secret
+POS_WEBHOOK_SECRET = "demo-pos-webhook-secret"  # noqa: S105
+
+
+class Demo:
+    def __init__(self) -> None:
+        self.step_no = 0
+        self.failures: list[str] = []
+
+    def step(self, title: str) -> None:
+        self.step_no += 1
+        print(f"\n── {self.step_no}. {title}")
+
+    def say(self, text: str) -> None:
+        print(f"   {text}")
+
+    def check(self, ok: bool, what: str) -> None:
+        print(f"   {'✔' if ok else '✘'} {what}")
+        if not ok:
+            self.failures.append(what)
+
+    def koppel(self, *argv: str, expect_error: bool = False) -> str:
+        """Run the `koppel` CLI against the local runtime and show what it prints."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["--local", *argv])
+        print(f"   $ koppel --local {' '.join(argv)}")
+        for line in (out.getvalue() + err.getvalue()).rstrip().splitlines():
+            print(f"     {line}")
+        if (code != 0) != expect_error:
+            self.failures.append(f"koppel {' '.join(argv)} exited {code}")
+        return err.getvalue() if expect_error else out.getvalue()
+
+
+def order_body() -> bytes:
+    return json.dumps(
+        {
+            "id": 5551234567890123456,
+            "name": "#1001",
+            "email": "an.de.vries@example.nl",
+            "currency": "EUR",
+            "created_at": "2026-11-21T14:02:11+01:00",
+            "financial_status": "paid",
+            "line_items": [{"id": 9001, "sku": "MUG-BLUE-350", "quantity": 2, "price": "14.95"}],
+        }
+    ).encode()
+
+
+def run() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    demo = Demo()
+    with LocalCloud(log_level="CRITICAL") as cloud:
+        demo.step("Embedded AWS from template.yaml")
+        demo.say(f"moto server at {cloud.endpoint}")
+        for logical_id in cloud.template.physical:
+            demo.say(f"created {cloud.template.resources[logical_id]['Type']:<28} {logical_id}")
+        api = cloud.serve_http()
+        for fn in cloud.functions.values():
+            for route in fn.routes:
+                demo.say(f"route {route.method} {api}{route.path} -> {fn.logical_id}")
+
+        demo.step("Simulators of the external systems on 127.0.0.1")
+        sims = start_simulators()
+        bol, bol_url, _ = sims["bol"]
+        shop, shop_url, _ = sims["shopify"]
+        demo.say(
+            f"bol.com Retailer API v10 at {bol_url} "
+            f"({'validating every request against retailer.json' if bol.validating else 'spec not found: unvalidated'})"
+        )
+        demo.say(
+            f"Shopify Admin GraphQL at {shop_url} "
+            f"({'checking every document against the 2025-04 schema' if shop.validating else 'unchecked'})"
+        )
+
+        configure(demo, shop, shop_url, bol_url)
+        webhooks(demo, cloud, api)
+        orders(demo, cloud, bol, shop)
+        feed(demo, cloud)
+
+    print()
+    if demo.failures:
+        print(f"demo FAILED: {'; '.join(demo.failures)}")
+        return 1
+    print("demo complete: every step behaved as expected")
+    return 0
+
+
+def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str) -> None:
+    demo.step("Configure accounts and links with the koppel CLI (credentials go to Secrets Manager)")
+    demo.koppel(
+        "account",
+        "put",
+        "shop-main",
+        "system=shopify",
+        "secret_ref=koppel/shop-main",
+        "settings.shop_domain=demo-shop.myshopify.com",
+        f"settings.base_url={shop_url}",
+    )
+    demo.koppel(
+        "account",
+        "secret",
+        "shop-main",
+        f"access_token={shop.access_token}",
+        f"webhook_secret={SHOP_WEBHOOK_SECRET}",
+    )
+    demo.koppel(
+        "account",
+        "put",
+        "bol-nl",
+        "system=bol",
+        "secret_ref=koppel/bol-nl",
+        f"settings.base_url={bol_url}",
+        f"settings.token_url={bol_url}/token",
+    )
+    demo.koppel("account", "secret", "bol-nl", f"client_id={DEMO_CLIENT_ID}", f"client_secret={DEMO_CLIENT_SECRET}")
+    demo.koppel("account", "put", "korona-pos", "system=korona", "secret_ref=koppel/korona-pos")
+    demo.koppel("account", "secret", "korona-pos", f"webhook_secret={POS_WEBHOOK_SECRET}")
+    demo.koppel("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl")
+    demo.koppel(
+        "link",
+        "put",
+        "pos-to-shop",
+        "backoffice=korona-pos",
+        "channel=shop-main",
+        "flows.feed=true",
+        "flows.orders=false",
+    )
+    refused = demo.koppel("link", "put", "bad-link", "backoffice=bol-nl", "channel=shop-main", expect_error=True)
+    demo.check(refused.startswith("error: backoffice:"), "a bol.com account refused as a backoffice, field named")
+    demo.koppel("link", "list")
+
+
+def webhooks(demo: Demo, cloud: LocalCloud, api: str) -> None:
+    demo.step("Webhooks: signed, forged, repeated, malformed")
+    body = order_body()
+    headers = shopify_headers(
+        body, SHOP_WEBHOOK_SECRET, topic="orders/create", shop_domain="demo-shop.myshopify.com", event_id="evt-1001"
+    )
+    first = httpx.post(f"{api}/webhooks/shop-main", content=body, headers=headers)
+    demo.check(
+        first.status_code == 200 and first.json()["status"] == "accepted",
+        f"signed Shopify orders/create -> {first.status_code} {first.json()['status']}",
+    )
+    again = httpx.post(f"{api}/webhooks/shop-main", content=body, headers=headers)
+    demo.check(again.json().get("status") == "duplicate", f"Shopify re-sends it -> {again.status_code} duplicate")
+    forged = httpx.post(f"{api}/webhooks/shop-main", content=body.replace(b"14.95", b"0.01"), headers=headers)
+    demo.check(
+        forged.status_code == 401, f"forged body, same signature -> {forged.status_code} {forged.json()['reason']}"
+    )
+    bad = b'{"sku": "MUG-BLUE-350", "quantity": }'
+    malformed = httpx.post(
+        f"{api}/webhooks/korona-pos",
+        content=bad,
+        headers=koppel_headers(bad, POS_WEBHOOK_SECRET, topic="stock.changed"),
+    )
+    demo.check(malformed.status_code == 400, f"malformed body -> 400 {malformed.json()['reason']}")
+    stock = json.dumps(
+        {
+            "levels": [
+                {"sku": "MUG-BLUE-350", "quantity": 7, "observed_at": "2026-11-21T13:00:00Z"},
+                {"sku": "TEA-ROOIBOS-100", "quantity": 0, "observed_at": "2026-11-21T13:00:00Z"},
+            ]
+        }
+    ).encode()
+    pos = httpx.post(
+        f"{api}/webhooks/korona-pos",
+        content=stock,
+        headers=koppel_headers(stock, POS_WEBHOOK_SECRET, topic="stock.changed"),
+    )
+    demo.check(pos.status_code == 200, f"KORONA stock mutation (koppel signature) -> {pos.status_code}")
+    stale = json.dumps({"sku": "MUG-BLUE-350", "quantity": 99, "observed_at": "2026-11-21T12:00:00Z"}).encode()
+    late = httpx.post(
+        f"{api}/webhooks/korona-pos",
+        content=stale,
+        headers=koppel_headers(stale, POS_WEBHOOK_SECRET, topic="stock.changed"),
+    )
+    demo.check(late.status_code == 200, "an older stock level arrives late -> accepted, judged by the worker")
+
+    demo.step("The queue worker processes what the receiver queued")
+    handled = cloud.drain_queues()
+    demo.check(handled == 3, f"{handled} deliveries processed (the duplicate and the refused ones never queued)")
+    demo.koppel("activity", "shop-main")
+    demo.koppel("activity", "pos-to-shop")
+
+
+def orders(demo: Demo, cloud: LocalCloud, bol: Any, shop: Any) -> None:
+    demo.step("bol.com orders into Shopify (order poller)")
+    for sku, title, price, stock_level in (
+        ("8712345000017", "Stoneware mug, blue", "14.95", 10),
+        ("8712345000024", "Rooibos tea 100 g", "6.49", 25),
+    ):
+        shop.add_variant(sku=f"SKU-{sku[-3:]}", barcode=sku, title=title, price=Decimal(price), inventory=stock_level)
+    bol.add_dutch_order(
+        "1100000001",
+        items=[SimItem(ean="8712345000017", title="Stoneware mug, blue", unit_price="14.95", quantity=2)],
+    )
+    bol.add_dutch_order(
+        "1100000002", items=[SimItem(ean="8712345000024", title="Rooibos tea 100 g", unit_price="6.49")]
+    )
+    bol.add_dutch_order(
+        "1100000003", items=[SimItem(ean="8712345000031", title="Teapot, cast iron", unit_price="39.00")]
+    )
+    demo.say("bol.com has 3 open orders; Shopify knows the mug and the tea by barcode, not the teapot")
+    cloud.fire("OrderPollerFunction")
+    demo.check(len(shop.orders) == 2, f"{len(shop.orders)} orders created in Shopify")
+    for order in shop.orders:
+        demo.say(_describe(order))
+    demo.koppel("orders", "bol-to-shop")
+
+    demo.step("A person adds the missing product and maps it; the waiting order goes through")
+    teapot = shop.add_variant(sku="TEAPOT-CI", title="Teapot, cast iron", price=Decimal("39.00"), inventory=3)
+    demo.koppel("mapping", "set", "bol-to-shop", "8712345000031", teapot["id"])
+    cloud.fire("OrderPollerFunction")
+    cloud.fire("OrderPollerFunction")  # a second run (or EventBridge delivering twice) creates nothing new
+    demo.check(len(shop.orders) == 3, f"{len(shop.orders)} orders in Shopify after two more runs: no duplicates")
+    demo.say(_describe(shop.orders[-1]))
+    demo.koppel("orders", "bol-to-shop", "--state", "created")
+    demo.koppel("mapping", "list", "bol-to-shop")
+    demo.check(not bol.violations and not shop.violations, "every request koppel sent passed the published specs")
+
+
+def feed(demo: Demo, cloud: LocalCloud) -> None:
+    demo.step("Nightly feed on S3, fetched through its URL")
+    cloud.fire("FeedGeneratorFunction")
+    url = demo.koppel("feed-url", "pos-to-shop").strip()
+    redirect = httpx.get(url)
+    demo.check(redirect.status_code == 302, f"feed URL -> {redirect.status_code} to a presigned S3 URL")
+    feed = httpx.get(redirect.headers["location"])
+    for line in feed.text.splitlines():
+        demo.say(f"| {line}")
+    wrong = httpx.get(url[: url.index("token=") + 6] + "0" * 64)
+    demo.check(wrong.status_code == 401, f"a guessed token -> {wrong.status_code}")
+
+
+def _describe(order: dict[str, Any]) -> str:
+    lines = ", ".join(f"{line['quantity']}x {line['sku'] or line['title']}" for line in order.get("lines", []))
+    return f"Shopify {order.get('name')}: {lines}; source {order.get('sourceName')} {order.get('sourceIdentifier')}"
+
+
+if __name__ == "__main__":
+    sys.exit(run())

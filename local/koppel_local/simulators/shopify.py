@@ -1,0 +1,878 @@
+"""A Shopify store's Admin GraphQL API, in-process (WSGI) or over 127.0.0.1.
+
+What it checks the way Shopify does:
+- the `X-Shopify-Access-Token` header (401 without the right one);
+- every document against the published 2025-04 schema, when `../shared/reference` is present
+  (`validating`); a refused document is answered with GraphQL `errors` and kept in `violations`;
+- the calculated-query-cost bucket: a requested cost per query, `extensions.cost` on every answer,
+  `THROTTLED` (HTTP 200) when the bucket cannot pay, refunds of requested minus actual cost.
+
+What it only imitates: the operations koppel sends (orders, customers and productVariants queries;
+orderCreate and customerCreate), resolved here field by field from in-memory state; and search,
+which matches words inside values, so a query narrows results without guaranteeing an exact match
+(as with Shopify, where tag "bol-123" also finds "bol-123-2"), and can trail new records by
+`search_lag` seconds, as Shopify's search index trails its database.
+
+Cost model (simple on purpose): 1 per object field, 10 per mutation, a connection's children times
+its `first`/`last`; the actual cost counts the items a connection really returned.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    build_schema,
+    parse,
+)
+from graphql import validate as validate_document
+from graphql.execution.values import get_variable_values
+from graphql.utilities import value_from_ast_untyped
+from werkzeug.wrappers import Request, Response
+
+from koppel_local.reference import reference_file
+
+SCHEMA_FILE = ("shopify", "admin_2025-04.schema.graphql")
+PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-\d{2}|unstable)/graphql\.json$")
+
+# shopify.dev "GraphQL Admin API rate limits": the Standard plan restores 100 points/second. The
+# bucket holds 20 seconds of restore (the documented 1000/50 pair before the limits were doubled),
+# and no single query may request more than 1000 points.
+STANDARD_BUCKET = 2000.0
+STANDARD_RESTORE_RATE = 100.0
+SINGLE_QUERY_MAX = 1000
+MUTATION_COST = 10
+
+_schemas: dict[Path, GraphQLSchema] = {}
+_schema_lock = threading.Lock()
+
+
+def load_schema(path: Path | None = None) -> GraphQLSchema | None:
+    """The Admin API schema, built once per process (about 3 MB of SDL); None without the reference."""
+    path = path or reference_file(*SCHEMA_FILE)
+    if path is None:
+        return None
+    with _schema_lock:
+        if path not in _schemas:
+            _schemas[path] = build_schema(path.read_text(encoding="utf-8"), assume_valid_sdl=True)
+        return _schemas[path]
+
+
+class FieldError(Exception):
+    """A GraphQL error raised while resolving one field (the HTTP answer stays 200)."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class LeakyBucket:
+    maximum: float
+    restore_rate: float
+    available: float
+    updated_at: float
+
+    def refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self.updated_at)
+        self.available = min(self.maximum, self.available + elapsed * self.restore_rate)
+        self.updated_at = now
+
+    def status(self) -> dict[str, float]:
+        return {
+            "maximumAvailable": self.maximum,
+            "currentlyAvailable": round(self.available, 3),
+            "restoreRate": self.restore_rate,
+        }
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int
+    after_execution: bool  # True: the change happens, only the answer is lost (a gateway timeout)
+    operation: str | None  # a root field ("orderCreate") or operation name; None: any request
+
+
+@dataclass(frozen=True)
+class Term:
+    field: str | None
+    value: str
+    negated: bool = False
+
+
+@dataclass
+class Document:
+    """One request's parsed operation, its fragments and its variables."""
+
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.operation.name.value if self.operation.name else ""
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.operation.operation is OperationType.MUTATION
+
+
+@dataclass
+class ShopifySimulator:
+    """WSGI app: `httpx.WSGITransport(app=sim)` in-process, or `werkzeug.serving.make_server(..., sim)`."""
+
+    access_token: str = "shpat_simulator"  # noqa: S105 - the simulator's own made-up token
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    latency: float = 0.0
+    # Seconds before a new record shows up in searches (`query:`); Shopify's index trails its database.
+    search_lag: float = 0.0
+    validate: bool = True
+    schema: GraphQLSchema | None = None
+    bucket_size: float = STANDARD_BUCKET
+    restore_rate: float = STANDARD_RESTORE_RATE
+    shop_currency: str = "EUR"
+
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    throttled: int = 0
+    last_cost: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.validate and self.schema is None:
+            self.schema = load_schema()
+        if not self.validate:
+            self.schema = None
+        self.bucket = LeakyBucket(self.bucket_size, self.restore_rate, self.bucket_size, self.clock())
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._searchable_at: dict[str, float] = {}
+
+    @property
+    def validating(self) -> bool:
+        return self.schema is not None
+
+    # --- Python API for tests and the demo -------------------------------------------------------
+    def add_variant(
+        self,
+        sku: str,
+        barcode: str = "",
+        title: str = "",
+        price: Decimal | str = "0.00",
+        inventory: int = 0,
+    ) -> dict[str, Any]:
+        number = next(self._ids)
+        variant = {
+            "id": f"gid://shopify/ProductVariant/{number}",
+            "product_id": f"gid://shopify/Product/{number}",
+            "sku": sku,
+            "barcode": barcode,
+            "title": title or sku,
+            "price": Decimal(str(price)),
+            "inventory": inventory,
+        }
+        self.variants.append(variant)
+        self.index(variant)
+        return variant
+
+    def add_customer(self, email: str, first_name: str = "", last_name: str = "") -> dict[str, Any]:
+        return self.new_customer({"email": email, "firstName": first_name, "lastName": last_name})
+
+    def inventory(self, sku: str) -> int:
+        for variant in self.variants:
+            if variant["sku"] == sku:
+                return int(variant["inventory"])
+        raise KeyError(f"no variant with SKU {sku!r}")
+
+    def fail_next(
+        self, n: int = 1, status: int = 500, *, after_execution: bool = False, operation: str | None = None
+    ) -> None:
+        """The next `n` requests (for `operation`, if given) fail with `status`.
+
+        `after_execution` runs the request first and then loses the answer, like a gateway timeout.
+        """
+        with self._lock:
+            self._faults.extend(Fault(status, after_execution, operation) for _ in range(n))
+
+    def set_available(self, points: float) -> None:
+        """Set what the cost bucket holds now, e.g. nearly empty as after a burst of other calls."""
+        with self._lock:
+            self.bucket.refill(self.clock())
+            self.bucket.available = min(self.bucket.maximum, points)
+
+    # --- WSGI -----------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        response = self.handle(Request(environ))
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        if self.latency > 0:
+            self.sleep(self.latency)
+        if request.method != "POST" or not PATH.match(request.path):
+            return answer({"errors": "Not Found"}, 404)
+        if request.headers.get("X-Shopify-Access-Token") != self.access_token:
+            return answer({"errors": "Invalid API key or access token"}, 401)
+        with self._lock:
+            fault = self._take_fault(request)
+            if fault is not None and not fault.after_execution:
+                self.calls.append({"operation": operation_name(request), "status": fault.status})
+                return answer({"errors": "simulated outage"}, fault.status)
+            response = self._graphql(request)
+            if fault is not None:
+                self.calls[-1]["status"] = fault.status
+                return answer({"errors": "simulated outage after execution"}, fault.status)
+            return response
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        names = operation_names(request) if self._faults else set()
+        for index, fault in enumerate(self._faults):
+            if fault.operation is None or fault.operation in names:
+                return self._faults.pop(index)
+        return None
+
+    # --- one GraphQL request --------------------------------------------------------------------
+    def _graphql(self, request: Request) -> Response:
+        text = request.get_data(as_text=True)
+        try:
+            # Amounts stay exact in the state; the plain parse is what variable coercion checks.
+            payload, plain = json.loads(text, parse_float=Decimal), json.loads(text)
+        except ValueError:
+            return answer({"errors": "Request body is not valid JSON"}, 400)
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return answer({"errors": "Parameter query is missing"}, 400)
+        document, errors = self._prepare(payload, plain.get("variables") or {})
+        if document is None:
+            self.violations.append({"operation": payload.get("operationName"), "errors": errors})
+            self.calls.append({"operation": payload.get("operationName"), "status": 200, "refused": True})
+            return answer({"errors": errors}, 200)
+        body = self._run(document)
+        self.calls.append({"operation": document.name, "status": 200, "throttled": "data" not in body})
+        return answer(body, 200)
+
+    def _prepare(
+        self, payload: dict[str, Any], plain_variables: dict[str, Any]
+    ) -> tuple[Document | None, list[dict[str, Any]]]:
+        try:
+            ast = parse(payload["query"])
+        except GraphQLError as exc:
+            return None, [exc.formatted]
+        if self.schema is not None:
+            errors = validate_document(self.schema, ast)
+            if errors:
+                return None, [error.formatted for error in errors]
+        operations = [node for node in ast.definitions if isinstance(node, OperationDefinitionNode)]
+        wanted = payload.get("operationName")
+        chosen = [op for op in operations if wanted is None or (op.name and op.name.value == wanted)]
+        if len(chosen) != 1:
+            return None, [{"message": "Exactly one operation must be chosen (check operationName)"}]
+        operation = chosen[0]
+        variables = payload.get("variables") or {}
+        if self.schema is not None:
+            coerced = get_variable_values(self.schema, operation.variable_definitions or (), plain_variables)
+            if isinstance(coerced, list):
+                return None, [error.formatted for error in coerced]
+        fragments = {node.name.value: node for node in ast.definitions if isinstance(node, FragmentDefinitionNode)}
+        return Document(operation, fragments, variables), []
+
+    def _run(self, document: Document) -> dict[str, Any]:
+        requested = self._cost(document, document.operation.selection_set, None, root=True)
+        self.bucket.refill(self.clock())
+        if requested > SINGLE_QUERY_MAX:
+            return self._with_cost(
+                {"errors": [error(f"Query cost {requested} exceeds the single query limit", "MAX_COST_EXCEEDED")]},
+                requested,
+                None,
+            )
+        if requested > self.bucket.available + 1e-9:  # float refills must not throttle a client that waited
+            self.throttled += 1
+            return self._with_cost({"errors": [error("Throttled", "THROTTLED")]}, requested, None)
+        self.bucket.available -= requested
+        data, errors = self._execute(document)
+        actual = self._cost(document, document.operation.selection_set, data, root=True)
+        self.bucket.available = min(self.bucket.maximum, self.bucket.available + max(0, requested - actual))
+        body: dict[str, Any] = {"data": data}
+        if errors:
+            body["errors"] = errors
+        return self._with_cost(body, requested, actual)
+
+    def _with_cost(self, body: dict[str, Any], requested: int, actual: int | None) -> dict[str, Any]:
+        self.last_cost = {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": self.bucket.status(),
+        }
+        body["extensions"] = {"cost": self.last_cost}
+        return body
+
+    def _execute(self, document: Document) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        root = MUTATION_ROOT if document.is_mutation else QUERY_ROOT
+        data: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for node in self._fields(document, document.operation.selection_set):
+            key = response_key(node)
+            resolver = root.get(node.name.value)
+            data[key] = None
+            if node.name.value == "__typename":
+                data[key] = "Mutation" if document.is_mutation else "QueryRoot"
+            elif resolver is None:
+                # Valid for Shopify, just not imitated here: say so instead of answering null silently.
+                errors.append(error(f"The simulator does not implement {node.name.value}", "NOT_IMPLEMENTED", [key]))
+            else:
+                try:
+                    value = resolver(self, arguments(node, document.variables))
+                    data[key] = self._project(document, value, node.selection_set)
+                except FieldError as exc:
+                    errors.append(error(exc.message, exc.code, path=[key]))
+        return data, errors
+
+    # --- projection: resolved Python values -> the shape the document asked for --------------
+    def _project(self, document: Document, value: Any, selection: SelectionSetNode | None) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return [self._project(document, item, selection) for item in value]
+        if selection is None:
+            return scalar(value)
+        result: dict[str, Any] = {}
+        for node in self._fields(document, selection, value.get("__typename")):
+            name = node.name.value
+            raw = value.get(name)
+            if callable(raw):
+                raw = raw(arguments(node, document.variables))
+            result[response_key(node)] = self._project(document, raw, node.selection_set)
+        return result
+
+    def _fields(self, document: Document, selection: SelectionSetNode, typename: str | None = None) -> list[FieldNode]:
+        """The field nodes of a selection set, with fragments spread in."""
+        found: list[FieldNode] = []
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                found.append(node)
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition.name.value if node.type_condition else None
+                if condition is None or typename is None or condition == typename:
+                    found.extend(self._fields(document, node.selection_set, typename))
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in document.fragments:
+                found.extend(self._fields(document, document.fragments[node.name.value].selection_set, typename))
+        return found
+
+    # --- cost -----------------------------------------------------------------------------------
+    def _cost(self, document: Document, selection: SelectionSetNode, data: Any, *, root: bool = False) -> int:
+        """Requested cost when `data` is None; actual cost (connections counted as returned) otherwise."""
+        total = 0
+        for node in self._fields(document, selection):
+            if node.selection_set is None:
+                continue
+            args = arguments(node, document.variables)
+            limit = args.get("first") or args.get("last")
+            count = 1
+            if isinstance(limit, int):
+                value = data.get(response_key(node)) if isinstance(data, dict) else None
+                count = limit if data is None else returned(value)
+            own = MUTATION_COST if root and document.is_mutation else 1
+            total += own + count * self._cost(document, node.selection_set, None)
+        return total
+
+    # --- state ----------------------------------------------------------------------------------
+    def new_id(self, kind: str) -> str:
+        return f"gid://shopify/{kind}/{next(self._ids)}"
+
+    def new_customer(self, fields: dict[str, Any]) -> dict[str, Any]:
+        customer = {
+            "id": self.new_id("Customer"),
+            "email": str(fields.get("email") or ""),
+            "firstName": str(fields.get("firstName") or ""),
+            "lastName": str(fields.get("lastName") or ""),
+            "phone": str(fields.get("phone") or ""),
+            "tags": list(fields.get("tags") or []),
+        }
+        self.customers.append(customer)
+        self.index(customer)
+        return customer
+
+    def index(self, record: dict[str, Any]) -> None:
+        self._searchable_at[record["id"]] = self.clock() + self.search_lag
+
+    def search(
+        self,
+        records: list[dict[str, Any]],
+        query: str | None,
+        fields: dict[str, Callable[[dict[str, Any]], list[str]]],
+    ) -> list[dict[str, Any]]:
+        """The records a search returns: matching, and already in the index."""
+        if not query or not query.strip():
+            return list(records)
+        now = self.clock()
+        return [r for r in records if self._searchable_at.get(r["id"], 0.0) <= now and matches(query, fields, r)]
+
+    def customer_by_email(self, email: str) -> dict[str, Any] | None:
+        wanted = email.strip().casefold()
+        return next((c for c in self.customers if c["email"].strip().casefold() == wanted), None)
+
+    def record_by_id(self, records: list[dict[str, Any]], gid: Any) -> dict[str, Any] | None:
+        return next((record for record in records if record["id"] == gid), None)
+
+
+# --- root fields ---------------------------------------------------------------------------------
+def resolve_orders(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    found = sim.search(sim.orders, args.get("query"), ORDER_SEARCH)
+    if args.get("reverse"):
+        found.reverse()
+    return connection([order_node(sim, order) for order in found], args)
+
+
+def resolve_customers(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    found = sim.search(sim.customers, args.get("query"), CUSTOMER_SEARCH)
+    if args.get("reverse"):
+        found.reverse()
+    return connection([customer_node(sim, c) for c in found], args)
+
+
+def resolve_variants(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    found = sim.search(sim.variants, args.get("query"), VARIANT_SEARCH)
+    if args.get("reverse"):
+        found.reverse()
+    return connection([variant_node(v) for v in found], args)
+
+
+def resolve_customer_create(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    fields = args.get("input") or {}
+    email = str(fields.get("email") or "").strip()
+    if not email and not fields.get("phone"):
+        return {"customer": None, "userErrors": [user_error(["input"], "A customer needs an email or a phone")]}
+    if email and sim.customer_by_email(email) is not None:
+        return {"customer": None, "userErrors": [user_error(["email"], "Email has already been taken")]}
+    return {"customer": customer_node(sim, sim.new_customer(fields)), "userErrors": []}
+
+
+def resolve_order_create(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    order_in = args.get("order") or {}
+    options = args.get("options") or {}
+    problems = order_problems(sim, order_in, options)
+    if problems:
+        return {"order": None, "userErrors": problems}
+    customer, problems = order_customer(sim, order_in)
+    if problems:
+        return {"order": None, "userErrors": problems}
+    lines = [order_line(sim, item) for item in order_in.get("lineItems") or []]
+    claim_inventory(sim, lines, options.get("inventoryBehaviour") or "BYPASS")
+    record = order_record(sim, order_in, lines, customer)
+    sim.orders.append(record)
+    sim.index(record)
+    return {"order": order_node(sim, record), "userErrors": []}
+
+
+QUERY_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
+    "orders": resolve_orders,
+    "customers": resolve_customers,
+    "productVariants": resolve_variants,
+}
+MUTATION_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
+    "orderCreate": resolve_order_create,
+    "customerCreate": resolve_customer_create,
+}
+
+
+# --- orderCreate ---------------------------------------------------------------------------------
+def order_problems(sim: ShopifySimulator, order_in: dict[str, Any], options: dict[str, Any]) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = []
+    items = order_in.get("lineItems") or []
+    if not items:
+        problems.append(user_error(["order", "lineItems"], "An order needs line items", "INVALID"))
+    for index, item in enumerate(items):
+        where = ["order", "lineItems", str(index)]
+        if item.get("variantId") and sim.record_by_id(sim.variants, item["variantId"]) is None:
+            problems.append(user_error([*where, "variantId"], "Product variant does not exist", "INVALID"))
+        if int(item.get("quantity") or 0) <= 0:
+            problems.append(user_error([*where, "quantity"], "Quantity must be greater than 0", "INVALID"))
+        if item.get("taxLines") and order_in.get("taxLines"):
+            problems.append(user_error([*where, "taxLines"], "Tax lines go on the order or its lines", "INVALID"))
+        for tax in item.get("taxLines") or []:
+            if tax.get("rate") is None:
+                problems.append(user_error([*where, "taxLines"], "Tax line rate is missing", "TAX_LINE_RATE_MISSING"))
+    if options.get("inventoryBehaviour") == "DECREMENT_OBEYING_POLICY":
+        for index, item in enumerate(items):
+            variant = sim.record_by_id(sim.variants, item.get("variantId"))
+            if variant is not None and variant["inventory"] < int(item.get("quantity") or 0):
+                where = ["order", "lineItems", str(index)]
+                problems.append(user_error(where, "Not enough inventory", "INVENTORY_CLAIM_FAILED"))
+    return problems
+
+
+def order_customer(
+    sim: ShopifySimulator, order_in: dict[str, Any]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    choice = order_in.get("customer") or {}
+    associate, upsert = choice.get("toAssociate"), choice.get("toUpsert")
+    if associate and upsert:
+        return None, [user_error(["order", "customer"], "Give toAssociate or toUpsert", "REDUNDANT_CUSTOMER_FIELDS")]
+    if associate:
+        found = (
+            sim.record_by_id(sim.customers, associate["id"])
+            if associate.get("id")
+            else sim.customer_by_email(str(associate.get("email") or ""))
+        )
+        if found is None:
+            return None, [user_error(["order", "customer", "toAssociate"], "Customer does not exist", "INVALID")]
+        return found, []
+    email = str((upsert or {}).get("email") or order_in.get("email") or "")
+    if not email:
+        return None, []
+    # toUpsert's e-mail identifies the customer (documented); a bare order e-mail is treated alike here.
+    return sim.customer_by_email(email) or sim.new_customer({**(upsert or {}), "email": email}), []
+
+
+def order_line(sim: ShopifySimulator, item: dict[str, Any]) -> dict[str, Any]:
+    variant = sim.record_by_id(sim.variants, item.get("variantId")) or {}
+    price = item.get("priceSet") or {"shopMoney": {"amount": variant.get("price", Decimal(0)), "currencyCode": ""}}
+    return {
+        "id": sim.new_id("LineItem"),
+        "variantId": variant.get("id"),
+        "sku": item.get("sku") or variant.get("sku", ""),
+        "title": item.get("title") or variant.get("title", ""),
+        "quantity": int(item["quantity"]),
+        "price": Decimal(str(price["shopMoney"]["amount"])),
+        "currency": price["shopMoney"]["currencyCode"] or sim.shop_currency,
+        "requiresShipping": bool(item.get("requiresShipping", False)),
+        "taxLines": [tax_record(tax) for tax in item.get("taxLines") or []],
+    }
+
+
+def tax_record(tax: dict[str, Any]) -> dict[str, Any]:
+    amount = (tax.get("priceSet") or {}).get("shopMoney", {}).get("amount", 0)
+    return {"title": tax.get("title", ""), "rate": Decimal(str(tax["rate"])), "amount": Decimal(str(amount))}
+
+
+def claim_inventory(sim: ShopifySimulator, lines: list[dict[str, Any]], behaviour: str) -> None:
+    if behaviour == "BYPASS":
+        return
+    for line in lines:
+        variant = sim.record_by_id(sim.variants, line["variantId"])
+        if variant is not None:
+            variant["inventory"] -= line["quantity"]
+
+
+def order_record(
+    sim: ShopifySimulator,
+    order_in: dict[str, Any],
+    lines: list[dict[str, Any]],
+    customer: dict[str, Any] | None,
+) -> dict[str, Any]:
+    shipping = [
+        {
+            "title": line.get("title", ""),
+            "code": line.get("code"),
+            "source": line.get("source"),
+            "price": Decimal(str(line["priceSet"]["shopMoney"]["amount"])),
+            "currency": line["priceSet"]["shopMoney"]["currencyCode"],
+        }
+        for line in order_in.get("shippingLines") or []
+    ]
+    total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
+    total += sum((line["price"] for line in shipping), Decimal(0))
+    now = datetime.now(UTC).isoformat()
+    return {
+        "id": sim.new_id("Order"),
+        "name": f"#{1001 + len(sim.orders)}",
+        "createdAt": now,
+        "processedAt": order_in.get("processedAt") or now,
+        "currency": order_in.get("currency") or sim.shop_currency,
+        "financialStatus": order_in.get("financialStatus") or "PENDING",
+        # OrderCreateFulfillmentStatus has no "unfulfilled": leaving it out is how an order stays open.
+        "fulfillmentStatus": order_in.get("fulfillmentStatus") or "UNFULFILLED",
+        "taxesIncluded": bool(order_in.get("taxesIncluded", False)),
+        "sourceName": order_in.get("sourceName"),
+        "sourceIdentifier": order_in.get("sourceIdentifier"),
+        "tags": [str(tag).strip() for tag in order_in.get("tags") or []],
+        "note": order_in.get("note"),
+        "customAttributes": {a["key"]: a["value"] for a in order_in.get("customAttributes") or []},
+        "email": order_in.get("email") or (customer or {}).get("email"),
+        "customer": customer,
+        "lines": lines,
+        "shippingLines": shipping,
+        "billingAddress": order_in.get("billingAddress"),
+        "shippingAddress": order_in.get("shippingAddress"),
+        "transactions": list(order_in.get("transactions") or []),
+        "total": total,
+    }
+
+
+# --- GraphQL views of the state --------------------------------------------------------------------
+def order_node(sim: ShopifySimulator, order: dict[str, Any]) -> dict[str, Any]:
+    currency = order["currency"]
+    lines = [line_node(sim, line) for line in order["lines"]]
+    return {
+        "__typename": "Order",
+        "id": order["id"],
+        "legacyResourceId": order["id"].rsplit("/", 1)[-1],
+        "name": order["name"],
+        "createdAt": order["createdAt"],
+        "processedAt": order["processedAt"],
+        "currencyCode": currency,
+        "displayFinancialStatus": order["financialStatus"],
+        "displayFulfillmentStatus": order["fulfillmentStatus"],
+        "taxesIncluded": order["taxesIncluded"],
+        "sourceName": order["sourceName"],
+        "sourceIdentifier": order["sourceIdentifier"],
+        "tags": order["tags"],
+        "note": order["note"],
+        "email": order["email"],
+        "test": False,
+        "customAttributes": [{"key": k, "value": v} for k, v in order["customAttributes"].items()],
+        "customer": customer_node(sim, order["customer"]) if order["customer"] else None,
+        "billingAddress": address_node(order["billingAddress"]),
+        "shippingAddress": address_node(order["shippingAddress"]),
+        "totalPriceSet": money_bag(order["total"], currency),
+        "lineItems": lambda args: connection(lines, args),
+    }
+
+
+def line_node(sim: ShopifySimulator, line: dict[str, Any]) -> dict[str, Any]:
+    variant = sim.record_by_id(sim.variants, line["variantId"])
+    return {
+        "__typename": "LineItem",
+        "id": line["id"],
+        "sku": line["sku"],
+        "title": line["title"],
+        "name": line["title"],
+        "quantity": line["quantity"],
+        "requiresShipping": line["requiresShipping"],
+        "variant": variant_node(variant) if variant else None,
+        "originalUnitPriceSet": money_bag(line["price"], line["currency"]),
+        "taxLines": [
+            {"title": tax["title"], "rate": tax["rate"], "priceSet": money_bag(tax["amount"], line["currency"])}
+            for tax in line["taxLines"]
+        ],
+    }
+
+
+def customer_node(sim: ShopifySimulator, customer: dict[str, Any]) -> dict[str, Any]:
+    count = sum(1 for order in sim.orders if order["customer"] is customer)
+    name = " ".join(part for part in (customer["firstName"], customer["lastName"]) if part)
+    return {
+        "__typename": "Customer",
+        "id": customer["id"],
+        "email": customer["email"],
+        "defaultEmailAddress": {"emailAddress": customer["email"]} if customer["email"] else None,
+        "firstName": customer["firstName"],
+        "lastName": customer["lastName"],
+        "displayName": name or customer["email"],
+        "phone": customer["phone"] or None,
+        "tags": customer["tags"],
+        "numberOfOrders": str(count),
+    }
+
+
+def variant_node(variant: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "__typename": "ProductVariant",
+        "id": variant["id"],
+        "sku": variant["sku"],
+        "barcode": variant["barcode"] or None,
+        "title": variant["title"],
+        "displayName": variant["title"],
+        "price": variant["price"],
+        "inventoryQuantity": variant["inventory"],
+        "product": {"__typename": "Product", "id": variant["product_id"], "title": variant["title"]},
+    }
+
+
+def address_node(address: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not address:
+        return None
+    node = {"__typename": "MailingAddress", **address}
+    node["countryCodeV2"] = address.get("countryCode")
+    node["name"] = " ".join(part for part in (address.get("firstName"), address.get("lastName")) if part)
+    return node
+
+
+def money_bag(amount: Decimal, currency: str) -> dict[str, Any]:
+    money = {"amount": amount, "currencyCode": currency}
+    return {"shopMoney": money, "presentmentMoney": money}
+
+
+def connection(items: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    first, last = args.get("first"), args.get("last")
+    if first is None and last is None:
+        raise FieldError("You must provide one of first or last", "BAD_REQUEST")
+    start = int(args["after"]) + 1 if str(args.get("after") or "").isdigit() else 0
+    window = items[start:]
+    page = window[: int(first)] if first is not None else window[-int(last) :] if last else []
+    offset = start if first is not None else start + len(window) - len(page)
+    cursors = [str(offset + index) for index in range(len(page))]
+    return {
+        "nodes": page,
+        "edges": [{"cursor": cursor, "node": node} for cursor, node in zip(cursors, page, strict=True)],
+        "pageInfo": {
+            "hasNextPage": offset + len(page) < len(items),
+            "hasPreviousPage": offset > 0,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+    }
+
+
+# --- search syntax -------------------------------------------------------------------------------
+TERM = re.compile(r"""(?P<neg>-)?(?:(?P<field>[A-Za-z_]+):)?(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\S+)""")
+
+ORDER_SEARCH: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "tag": lambda order: order["tags"],
+    "source_identifier": lambda order: [order["sourceIdentifier"] or ""],
+    "source_name": lambda order: [order["sourceName"] or ""],
+    "name": lambda order: [order["name"]],
+    "email": lambda order: [order["email"] or ""],
+    "financial_status": lambda order: [order["financialStatus"]],
+    "fulfillment_status": lambda order: [order["fulfillmentStatus"]],
+}
+CUSTOMER_SEARCH: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "email": lambda customer: [customer["email"]],
+    "first_name": lambda customer: [customer["firstName"]],
+    "last_name": lambda customer: [customer["lastName"]],
+    "phone": lambda customer: [customer["phone"]],
+    "tag": lambda customer: customer["tags"],
+}
+VARIANT_SEARCH: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "sku": lambda variant: [variant["sku"]],
+    "barcode": lambda variant: [variant["barcode"]],
+    "title": lambda variant: [variant["title"]],
+}
+
+
+def parse_search(query: str) -> list[list[Term]]:
+    """`a b OR c` -> [[a, b], [c]]: AND is implied between terms and binds tighter than OR."""
+    groups: list[list[Term]] = [[]]
+    for match in TERM.finditer(query):
+        value = match["value"]
+        if value == "OR" and not match["field"]:
+            groups.append([])
+            continue
+        if value == "AND" and not match["field"]:
+            continue
+        if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) > 1:
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        groups[-1].append(Term(match["field"], value, bool(match["neg"])))
+    return [group for group in groups if group]
+
+
+def matches(
+    query: str | None, fields: dict[str, Callable[[dict[str, Any]], list[str]]], record: dict[str, Any]
+) -> bool:
+    if not query or not query.strip():
+        return True
+    return any(all(term_matches(term, fields, record) for term in group) for group in parse_search(query))
+
+
+def term_matches(term: Term, fields: dict[str, Callable[[dict[str, Any]], list[str]]], record: dict[str, Any]) -> bool:
+    if term.field is None:
+        values = [value for getter in fields.values() for value in getter(record)]
+    elif term.field in fields:
+        values = fields[term.field](record)
+    else:
+        values = []  # a filter the simulator does not know matches nothing, rather than everything
+    hit = any(value_matches(term.value, str(value or "")) for value in values)
+    return hit != term.negated
+
+
+def value_matches(wanted: str, value: str) -> bool:
+    """Word-based, case-insensitive: `bol-123` finds `bol-123` and `bol-123-2`, not `bol-1234`."""
+    if wanted == "*":
+        return bool(value)
+    if wanted.endswith("*"):
+        return value.casefold().startswith(wanted[:-1].casefold())
+    needle, haystack = words(wanted), words(value)
+    if not needle:
+        return wanted.casefold() == value.casefold()
+    return any(haystack[start : start + len(needle)] == needle for start in range(len(haystack) - len(needle) + 1))
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.casefold())
+
+
+# --- small helpers -------------------------------------------------------------------------------
+def operation_name(request: Request) -> str | None:
+    try:
+        payload = json.loads(request.get_data(as_text=True))
+    except ValueError:
+        return None
+    return payload.get("operationName") if isinstance(payload, dict) else None
+
+
+def operation_names(request: Request) -> set[str]:
+    """The operation name and root fields of a request, for aiming faults; empty if unreadable."""
+    try:
+        payload = json.loads(request.get_data(as_text=True))
+        ast = parse(payload["query"])
+    except (ValueError, TypeError, KeyError, GraphQLError):
+        return set()
+    names = {str(payload.get("operationName") or "")}
+    for node in ast.definitions:
+        if isinstance(node, OperationDefinitionNode):
+            names.update(sel.name.value for sel in node.selection_set.selections if isinstance(sel, FieldNode))
+    return names - {""}
+
+
+def arguments(node: FieldNode, variables: dict[str, Any]) -> dict[str, Any]:
+    return {arg.name.value: value_from_ast_untyped(arg.value, variables) for arg in node.arguments or ()}
+
+
+def response_key(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+def returned(value: Any) -> int:
+    if not isinstance(value, dict):
+        return 0
+    return len(value.get("nodes") or value.get("edges") or [])
+
+
+def scalar(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def error(message: str, code: str = "", path: list[Any] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"message": message}
+    if path:
+        result["path"] = path
+    if code:
+        result["extensions"] = {"code": code}
+    return result
+
+
+def user_error(where: list[str], message: str, code: str | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"field": where, "message": message}
+    if code:
+        result["code"] = code
+    return result
+
+
+def answer(body: dict[str, Any], status: int) -> Response:
+    return Response(json.dumps(body, default=str), status=status, mimetype="application/json")
