@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from koppel import wiring
 from koppel.config import Account
@@ -59,8 +61,21 @@ class Stack:
         return messages
 
 
+_ONE_REQUEST_AT_A_TIME = threading.Lock()
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    # DynamoDB applies each (conditional) write atomically; moto in-process does not serialise
+    # requests from concurrent threads. Tests of overlapping runs need that one property of the
+    # real service, so each request is handled whole before the next.
+    handle = BotocoreStubber.process_request
+
+    def atomic(self: BotocoreStubber, request: Any) -> Any:
+        with _ONE_REQUEST_AT_A_TIME:
+            return handle(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", atomic)
     with mock_aws():
         template = Template()
         Provisioner(template, lambda service: boto3.client(service, region_name=REGION), prefix="test").provision()

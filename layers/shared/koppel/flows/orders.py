@@ -21,7 +21,14 @@ from typing import Protocol
 
 from koppel.config import Link
 from koppel.connectors.base import BackofficeOrder, OrderSink, OrderSource
-from koppel.errors import ConnectorError, NeedsAttention, RateLimited, StateConflict, TransientConnectorError
+from koppel.errors import (
+    ConnectorError,
+    NeedsAttention,
+    OutcomeUnknown,
+    RateLimited,
+    StateConflict,
+    TransientConnectorError,
+)
 from koppel.models import Order, OrderLine
 from koppel.observability import logger
 
@@ -165,6 +172,10 @@ class OrderImport:
                 self.report.still_waiting += 1
             else:
                 self.report.waiting[order_id] = exc.message
+        except OutcomeUnknown as exc:
+            # The order may exist in the backoffice already. Keep the claim: when its lease runs out,
+            # the next run takes over and looks the order up first, by then visible in search.
+            self.report.retry_later[order_id] = exc.message
         except TransientConnectorError as exc:
             self.orders.release(link_id, order_id, self.run_id)
             self.report.retry_later[order_id] = exc.message
@@ -179,7 +190,7 @@ class OrderImport:
         order = self.source.get_order(order_id)
         mapped = self.map_lines(order, store=True)
         existing = self.sink.find_order(order.channel, order.channel_order_id) if claim.took_over else None
-        created = existing or self.sink.create_order(mapped, tag=self.link.orders.tag)
+        created = existing or self._create_in_backoffice(mapped)
         try:
             self.orders.mark_created(self.link.link_id, order_id, self.run_id, created)
         except StateConflict:
@@ -194,6 +205,16 @@ class OrderImport:
             backoffice_order_id=created.backoffice_order_id,
             recovered=existing is not None,
         )
+
+    def _create_in_backoffice(self, order: Order) -> BackofficeOrder:
+        try:
+            return self.sink.create_order(order, tag=self.link.orders.tag)
+        except RateLimited:
+            raise  # refused before it ran: nothing was created
+        except OutcomeUnknown:
+            raise
+        except TransientConnectorError as exc:
+            raise OutcomeUnknown(f"creating the order may or may not have worked: {exc.message}") from exc
 
     def _rehearse(self, order_id: str) -> None:
         order = self.source.get_order(order_id)
