@@ -41,7 +41,7 @@ def post_webhook(account_id: str) -> Response:
             headers={name.lower(): value for name, value in (app.current_event.headers or {}).items()},
             body=_raw_body(),
         ),
-        accounts=wiring.config_store(),
+        accounts=wiring.cached_accounts(),
         credentials=wiring.credentials(),
         # Keys live as long as a sender may still re-send (stale window) plus an hour.
         dedupe=wiring.deduplicator(app.lambda_context, env.stale_event_hours * 3600 + 3600),

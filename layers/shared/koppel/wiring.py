@@ -20,7 +20,7 @@ from koppel.dedupe import IdempotencyDeduplicator
 from koppel.flows.orders import OrderImport
 from koppel.queue import SqsEventQueue
 from koppel.settings import environment
-from koppel.store.dynamodb import DynamoActivityLog, DynamoConfigStore, DynamoStockLedger, DynamoTable
+from koppel.store.dynamodb import CachedAccounts, DynamoActivityLog, DynamoConfigStore, DynamoStockLedger, DynamoTable
 from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
 from koppel.store.s3 import S3FeedWriter
 
@@ -33,6 +33,11 @@ def table() -> DynamoTable:
 @cache
 def config_store() -> DynamoConfigStore:
     return DynamoConfigStore(table())
+
+
+@cache
+def cached_accounts() -> CachedAccounts:
+    return CachedAccounts(config_store())
 
 
 @cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -104,6 +105,28 @@ class DynamoConfigStore:
 
     def delete_link(self, link_id: str) -> None:
         self.table.delete(CONFIG_PK, f"LINK#{link_id}")
+
+
+class CachedAccounts:
+    """Accounts read through a short per-container cache: a burst of webhooks costs one lookup.
+
+    A changed or deleted account takes effect within `ttl_seconds` (default 60).
+    """
+
+    def __init__(self, store: DynamoConfigStore, ttl_seconds: float = 60, clock: Any = time.monotonic) -> None:
+        self.store = store
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._seen: dict[str, tuple[float, Account]] = {}
+
+    def get_account(self, account_id: str) -> Account:
+        now = self.clock()
+        hit = self._seen.get(account_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        account = self.store.get_account(account_id)  # unknown accounts are not cached: they raise
+        self._seen[account_id] = (now, account)
+        return account
 
 
 class DynamoActivityLog:

@@ -1,0 +1,157 @@
+"""Webhook receiver, warm path: signed Shopify orders/create → verified → de-duplicated → queued.
+
+Prints events/s through the real handler and the ratio to the irreducible work on the same body
+(HMAC-SHA256 + base64 + JSON parse), measured in the same run. Target: ratio <= 3.
+
+Two figures, because the AWS side can be measured two ways:
+- botocore stubs: every AWS call is serialised and parsed by botocore, but answered at once —
+  koppel's own cost on top of the calls it must make;
+- moto in-process: the same, plus moto's own processing of each call (an upper bound).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import io
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "functions" / "webhook_receiver"))  # the function's code root, as in Lambda
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+)
+
+import boto3  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from koppel import aws, wiring  # noqa: E402
+from koppel.config import Account  # noqa: E402
+from koppel_local.provision import Provisioner  # noqa: E402
+from koppel_local.reference import reference_file  # noqa: E402
+from koppel_local.runtime import LambdaContext  # noqa: E402
+from koppel_local.template import REGION, Template  # noqa: E402
+
+SECRET = "bench-webhook-secret"
+EVENTS = 2000
+
+
+def sample() -> tuple[bytes, str]:
+    published = reference_file("shopify", "orders_create.sample.json")
+    if published is not None:
+        return published.read_bytes(), "Shopify's published orders/create sample"
+    event = json.loads((ROOT / "events" / "webhook_shopify_orders_create.json").read_text())
+    return event["body"].encode(), "koppel's own orders/create sample (events/)"
+
+
+def event_for(body: bytes) -> dict:
+    event = json.loads((ROOT / "events" / "webhook_shopify_orders_create.json").read_text())
+    event["body"] = body.decode()
+    event["headers"]["x-shopify-hmac-sha256"] = base64.b64encode(
+        hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
+    ).decode()
+    return event
+
+
+def irreducible(body: bytes, header: str, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        digest = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+        hmac.compare_digest(digest, header)
+        json.loads(body)
+    return n / (time.perf_counter() - start)
+
+
+def through_handler(handler, event: dict, n: int, before_each=None) -> float:
+    context = LambdaContext(function_name="bench", timeout=900)
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):  # the metrics lines Lambda would ship to CloudWatch
+        for _ in range(n):
+            event["headers"]["x-shopify-event-id"] = str(uuid.uuid4())
+            if before_each:
+                before_each()
+            answer = handler(event, context)
+            assert answer["statusCode"] == 200, answer
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    body, where = sample()
+    event = event_for(body)
+    base = irreducible(body, event["headers"]["x-shopify-hmac-sha256"], EVENTS * 5)
+    with mock_aws():
+        template = Template()
+        Provisioner(template, lambda s: boto3.client(s, region_name=REGION), prefix="bench").provision()
+        for fn in template.functions():
+            os.environ.update({k: v for k, v in fn.environment.items() if not k.startswith("POWERTOOLS_")})
+        wiring.reset()
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="koppel/shop-main", SecretString=json.dumps({"webhook_secret": SECRET})
+        )
+        wiring.config_store().put_account(
+            Account(
+                account_id="shop-main",
+                system="shopify",
+                secret_ref="koppel/shop-main",
+                settings={"shop_domain": "demo-shop.myshopify.com"},
+            )
+        )
+        import webhook_receiver
+
+        through_handler(webhook_receiver.lambda_handler, event, 50)  # warm: clients, caches, imports
+        moto_rate = through_handler(webhook_receiver.lambda_handler, event, EVENTS // 4)
+
+        # Same handler, AWS answered by botocore stubs (account item, idempotency writes, SQS).
+        ddb, sqs = Stubber(aws.client("dynamodb")), Stubber(aws.client("sqs"))
+
+        def queue_answers() -> None:
+            ddb.add_response("put_item", {})
+            sqs.add_response("send_message", {"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": "0" * 32})
+            ddb.add_response("update_item", {})
+
+        with ddb, sqs:
+            through_handler(webhook_receiver.lambda_handler, event, 50, queue_answers)
+            if os.environ.get("BENCH_PROFILE"):
+                import cProfile
+                import pstats
+
+                profile = cProfile.Profile()
+                profile.enable()
+                through_handler(webhook_receiver.lambda_handler, event, 500, queue_answers)
+                profile.disable()
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            stub_rate = through_handler(webhook_receiver.lambda_handler, event, EVENTS, queue_answers)
+
+    print(f"webhook receiver warm path — {where}, {len(body)} bytes")
+    print(f"  irreducible (HMAC + base64 + compare + JSON parse): {base:10.0f} events/s   (baseline)")
+    print(
+        f"  handler, AWS via botocore stubs:                    {stub_rate:10.0f} events/s   "
+        f"ratio {base / stub_rate:5.1f}x  (target <= 3x)"
+    )
+    print(
+        f"  handler, AWS via moto in-process:                   {moto_rate:10.0f} events/s   "
+        f"ratio {base / moto_rate:5.1f}x  (moto's own work included)"
+    )
+    print("  per event the receiver makes 3 AWS calls (idempotency put, SQS send, idempotency update); the account")
+    print("  comes from a 60 s per-container cache. botocore spends ~0.3-0.5 ms building each call, which is why")
+    print("  the 3x target is out of reach while the receiver must write twice and queue once per event.")
+
+
+if __name__ == "__main__":
+    main()
