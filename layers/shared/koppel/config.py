@@ -63,7 +63,8 @@ CHANNEL_SYSTEMS = frozenset(SystemType) - {
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Schemas are built on first use, not at import: cold starts stay short.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # --- per-system account settings ----------------------------------------------------------------
@@ -86,7 +87,7 @@ class WooCommerceSettings(Strict):
 
 class GenericSettings(Strict):
     base_url: str = ""
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 SETTINGS_MODELS: dict[SystemType, type[Strict]] = {

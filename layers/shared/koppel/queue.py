@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class Envelope(BaseModel):
     """One authenticated delivery, as queued. `body` is the raw text the sender signed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     account_id: str
     system: str

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Environment(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
     koppel_table: str = Field(default="", alias="KOPPEL_TABLE")
     idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE")

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from koppel import aws
-from koppel.config import Link
-from koppel.connectors import registry
-from koppel.credentials import SecretsManagerCredentials
-from koppel.dedupe import IdempotencyDeduplicator
-from koppel.flows.orders import OrderImport
 from koppel.queue import SqsEventQueue
 from koppel.settings import environment
 from koppel.store.dynamodb import CachedAccounts, DynamoActivityLog, DynamoConfigStore, DynamoStockLedger, DynamoTable
-from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
-from koppel.store.s3 import S3FeedWriter
+
+# What only some handlers use is imported where it is built, so no handler pays for another's
+# imports at cold start (httpx and the connectors, Powertools idempotency and parameters).
+if TYPE_CHECKING:
+    import httpx
+
+    from koppel.config import Link
+    from koppel.credentials import SecretsManagerCredentials
+    from koppel.dedupe import IdempotencyDeduplicator
+    from koppel.flows.orders import OrderImport
+    from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
+    from koppel.store.s3 import S3FeedWriter
 
 
 @cache
@@ -52,6 +55,8 @@ def stock_ledger() -> DynamoStockLedger:
 
 @cache
 def credentials() -> SecretsManagerCredentials:
+    from koppel.credentials import SecretsManagerCredentials
+
     return SecretsManagerCredentials(aws.client("secretsmanager"), environment().secret_cache_seconds)
 
 
@@ -62,6 +67,8 @@ def event_queue() -> SqsEventQueue:
 
 @cache
 def feed_writer() -> S3FeedWriter:
+    from koppel.store.s3 import S3FeedWriter
+
     return S3FeedWriter(aws.client("s3"), environment().feed_bucket)
 
 
@@ -74,26 +81,37 @@ def feed_signing_key() -> str:
 
 @cache
 def order_links() -> DynamoOrderLinks:
+    from koppel.store.orders import DynamoOrderLinks
+
     return DynamoOrderLinks(table())
 
 
 @cache
 def sku_mappings() -> DynamoSkuMappings:
+    from koppel.store.orders import DynamoSkuMappings
+
     return DynamoSkuMappings(table())
 
 
 @cache
 def cursors() -> DynamoCursors:
+    from koppel.store.orders import DynamoCursors
+
     return DynamoCursors(table())
 
 
 @cache
 def http_client() -> httpx.Client:
     """One pooled client per container for every connector; connectors add their own auth and headers."""
+    import httpx
+
     return httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0), headers={"User-Agent": "koppel/0.1"})
 
 
 def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> OrderImport:
+    from koppel.connectors import registry
+    from koppel.flows.orders import OrderImport
+
     store = config_store()
     channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
     return OrderImport(
@@ -109,6 +127,8 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
 
 
 def deduplicator(lambda_context: Any, expires_after_seconds: int) -> IdempotencyDeduplicator:
+    from koppel.dedupe import IdempotencyDeduplicator
+
     return IdempotencyDeduplicator(
         environment().idempotency_table, aws.client("dynamodb"), expires_after_seconds, lambda_context
     )
