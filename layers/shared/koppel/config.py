@@ -161,6 +161,7 @@ class OrderSettings(Strict):
     )
     auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
     tag: str = Field(default="koppel", max_length=40)
+    concurrency: int = Field(default=8, ge=1, le=32, description="Orders imported side by side in one run")
 
 
 class TrackingSettings(Strict):

@@ -13,8 +13,10 @@ Connectors take an injected `httpx.Client` and send through `HttpApi`, which:
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -86,8 +88,21 @@ class HttpApi:
         self.policy = policy or RetryPolicy()
         self.clock = clock or Clock()
         self._paused_until = 0.0
+        self._in_flight = 0  # requests sent through this instance and not yet answered
+        self._window = (0.0, 0.0)  # (when the current rate-limit window opened, its length)
+        self._lock = threading.Lock()
         self.calls = 0
         self.throttled = 0
+
+    @contextmanager
+    def _sending(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.policy.max_delay, self.policy.base_delay * 2**attempt)
@@ -101,17 +116,34 @@ class HttpApi:
             self.clock.sleep(seconds)
 
     def pace(self, response: httpx.Response) -> None:
-        """Remember when the window reopens if this response used up the last call in it."""
+        """Pause until the window reopens once what is left in it is spoken for.
+
+        With several requests in flight (a run imports orders side by side), the window is spent
+        when the calls it has left do not exceed the ones already on their way. `X-RateLimit-Reset`
+        is whole seconds, so a window that opened 0.7 s ago still says "1": koppel remembers when
+        the window opened (the answer to its first call, never earlier than the server's count
+        began) and resumes at that moment plus the window's length, not a full second from now.
+        """
         remaining = response.headers.get("X-RateLimit-Remaining")
         reset = response.headers.get("X-RateLimit-Reset")
-        if remaining is not None and reset is not None and remaining.strip() == "0":
-            try:
-                seconds = float(reset)
-            except ValueError:
+        if remaining is None or reset is None:
+            return
+        try:
+            left, seconds = int(remaining.strip()), float(reset)
+            limit = int(response.headers.get("X-RateLimit-Limit", "-1").strip())
+        except ValueError:
+            return
+        if seconds > EPOCH_THRESHOLD:  # some APIs send the reset moment as a unix time, not a delay
+            seconds = max(0.0, seconds - time.time())
+        now = self.clock.now()
+        with self._lock:
+            if left == limit - 1:  # the first call of a new window
+                self._window = (now, seconds)
+            if left > self._in_flight:
                 return
-            if seconds > EPOCH_THRESHOLD:  # some APIs send the reset moment as a unix time, not a delay
-                seconds = max(0.0, seconds - time.time())
-            self._paused_until = self.clock.now() + seconds
+            opened, length = self._window
+            resume = opened + length if opened and now < opened + length <= now + seconds else now + seconds
+            self._paused_until = max(self._paused_until, resume)
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         attempt = 0
@@ -121,7 +153,8 @@ class HttpApi:
                 self.wait(pause, "rate-limit window")
             self.calls += 1
             try:
-                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+                with self._sending():
+                    response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
             except httpx.TransportError as exc:
                 attempt += 1
                 if attempt >= self.policy.max_attempts:

@@ -14,7 +14,9 @@ No duplicates, whatever happens:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -96,6 +98,11 @@ class ImportReport:
     skipped: int = 0  # handled before, or held by another run
     retry_later: dict[str, str] = field(default_factory=dict)
     handed_over: bool = False  # out of time or rate-limited: the next run continues from the cursor
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, counter: str) -> None:
+        with self._lock:  # workers report concurrently
+            setattr(self, counter, getattr(self, counter) + 1)
 
     def summary(self) -> str:
         parts = [
@@ -130,20 +137,34 @@ class OrderImport:
     report: ImportReport = field(default_factory=ImportReport)
 
     def run(self) -> ImportReport:
+        """Import every open order, `link.orders.concurrency` at a time, page by page."""
         page = self.cursors.get(self.link.link_id, CURSOR) or 1
-        while True:
-            listing = self.source.list_open_orders(page)
-            for order_id in listing.order_ids:
-                if self.out_of_time():
+        with ThreadPoolExecutor(max_workers=self.link.orders.concurrency, thread_name_prefix="order") as pool:
+            while True:
+                listing = self.source.list_open_orders(page)
+                if not self._import_page(pool, listing.order_ids):
                     return self._hand_over(page)
-                try:
-                    self.import_one(order_id)
-                except RateLimited:
-                    return self._hand_over(page)
-            if listing.next_page is None:
-                self.cursors.put(self.link.link_id, CURSOR, None)
-                return self.report
-            page = listing.next_page
+                if listing.next_page is None:
+                    self.cursors.put(self.link.link_id, CURSOR, None)
+                    return self.report
+                page = listing.next_page
+
+    def _import_page(self, pool: ThreadPoolExecutor, order_ids: tuple[str, ...]) -> bool:
+        """True when every order on the page was dealt with; False when the run must hand over."""
+        stop = threading.Event()
+
+        def one(order_id: str) -> bool:
+            if stop.is_set() or self.out_of_time():
+                stop.set()
+                return False
+            try:
+                self.import_one(order_id)
+            except RateLimited:
+                stop.set()  # the channel or backoffice wants a pause longer than this run can wait
+                return False
+            return True
+
+        return all(list(pool.map(one, order_ids)))
 
     def _hand_over(self, page: int) -> ImportReport:
         # Orders before this point on the page are done; the next run repeats the page and skips them.
@@ -155,21 +176,21 @@ class OrderImport:
         link_id = self.link.link_id
         record = self.orders.get(link_id, order_id)
         if record is not None and record.state not in (OrderState.CLAIMED, OrderState.NEEDS_ATTENTION):
-            self.report.skipped += 1
+            self.report.count("skipped")
             return
         if self.link.dry_run:
             self._rehearse(order_id)
             return
         claim = self.orders.claim(link_id, order_id, self.run_id, LEASE_SECONDS)
         if claim is None:
-            self.report.skipped += 1
+            self.report.count("skipped")
             return
         try:
             self._create(order_id, claim)
         except NeedsAttention as exc:
             self.orders.mark_needs_attention(link_id, order_id, self.run_id, exc.message)
             if record is not None and record.reason == exc.message:
-                self.report.still_waiting += 1
+                self.report.count("still_waiting")
             else:
                 self.report.waiting[order_id] = exc.message
         except OutcomeUnknown as exc:
