@@ -218,3 +218,33 @@ def test_a_channel_without_webhooks_has_no_webhook_url(stack, context):
     stack.add_account("bol-nl", "bol", {"client_id": "x", "client_secret": "y"})
     body = b"{}"
     assert post("bol-nl", body, {}, context)[0] == 404
+
+
+def test_a_large_order_near_the_size_limit_is_queued(shop, context):
+    # GIVEN an order with thousands of lines, just under the 800 000-byte limit
+    line = {"id": 1, "sku": "MUG-BLUE-350", "title": 'Stoneware mug "blue", 350 ml', "quantity": 1, "price": "14.95"}
+    lines = [line] * (780_000 // (len(json.dumps(line)) + 2))
+    body = json.dumps({"id": 1, "line_items": lines}).encode()
+    assert 700_000 < len(body) <= 800_000
+    status, answer = post("shop-main", body, shopify_headers(body), context)
+    assert (status, answer["status"]) == (200, "accepted")
+    assert len(shop.queued()) == 1
+
+
+def test_a_body_that_would_not_fit_the_queue_once_escaped_gets_413(shop, context):
+    body = ('{"note": "' + '\\"' * 390_000 + '"}').encode()  # every \" becomes \\\" when queued as text
+    status, answer = post("shop-main", body, shopify_headers(body, event_id="too-big"), context)
+    assert status == 413 and "too large to queue" in answer["reason"]
+    assert shop.queued() == []
+    # nothing was remembered either: a smaller re-send of the same event is accepted
+    small = b'{"note": "short"}'
+    assert post("shop-main", small, shopify_headers(small, event_id="too-big"), context)[1]["status"] == "accepted"
+
+
+def test_an_account_created_after_a_404_is_found_at_once(stack, context):
+    body = sample_body()
+    assert post("late-shop", body, shopify_headers(body), context)[0] == 404
+    stack.add_account(
+        "late-shop", "shopify", {"webhook_secret": WEBHOOK_SECRET}, settings={"shop_domain": "late-shop.myshopify.com"}
+    )
+    assert post("late-shop", body, shopify_headers(body), context)[0] == 200

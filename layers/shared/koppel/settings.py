@@ -15,7 +15,8 @@ class Environment(BaseModel):
     idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE")
     event_queue_url: str = Field(default="", alias="EVENT_QUEUE_URL")
     feed_bucket: str = Field(default="", alias="FEED_BUCKET")
-    max_webhook_bytes: int = Field(default=1_048_576, alias="MAX_WEBHOOK_BYTES", gt=0)
+    # Queued as JSON text in one SQS message (1 MiB at most); escaping can grow a body by ~20 %.
+    max_webhook_bytes: int = Field(default=800_000, alias="MAX_WEBHOOK_BYTES", gt=0)
     signature_tolerance_seconds: int = Field(default=300, alias="SIGNATURE_TOLERANCE_SECONDS", gt=0)
     stale_event_hours: int = Field(default=48, alias="STALE_EVENT_HOURS", gt=0)
     activity_ttl_days: int = Field(default=30, alias="ACTIVITY_TTL_DAYS", gt=0)
