@@ -26,18 +26,15 @@ os.environ.update(
     }
 )
 
-import boto3
 import httpx
-from moto import mock_aws
 
 from koppel import wiring
 from koppel.config import Account, Link
 from koppel.connectors import bol, shopify
 from koppel.flows.orders import OrderImport
-from koppel_local.provision import Provisioner
+from koppel_local.provision import embedded_aws, function_environment
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
 from koppel_local.simulators.shopify import ShopifySimulator
-from koppel_local.template import REGION, Template
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "600"))
 LIMIT = float(os.environ.get("BENCH_LIMIT", "15"))
@@ -61,11 +58,8 @@ def main() -> None:
         ean, _ = PRODUCTS[n % len(PRODUCTS)]
         bol_sim.add_dutch_order(items=[SimItem(ean=ean, title="bench item", unit_price=Decimal("9.95"))])
 
-    with mock_aws():
-        template = Template()
-        Provisioner(template, lambda s: boto3.client(s, region_name=REGION), prefix="bench").provision()
-        for fn in template.functions():
-            os.environ.update({k: v for k, v in fn.environment.items() if not k.startswith("POWERTOOLS_")})
+    with embedded_aws("bench") as template:
+        os.environ.update(function_environment(template))
         wiring.reset()
         link = Link(link_id="bench", backoffice="shop", channel="bol-nl")
         bol_account = Account(

@@ -39,14 +39,13 @@ os.environ.update(
 
 import boto3  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
-from moto import mock_aws  # noqa: E402
 
 from koppel import aws, wiring  # noqa: E402
 from koppel.config import Account  # noqa: E402
-from koppel_local.provision import Provisioner  # noqa: E402
+from koppel_local.provision import embedded_aws, function_environment  # noqa: E402
 from koppel_local.reference import reference_file  # noqa: E402
 from koppel_local.runtime import LambdaContext  # noqa: E402
-from koppel_local.template import REGION, Template  # noqa: E402
+from koppel_local.template import REGION  # noqa: E402
 
 SECRET = "bench-webhook-secret"
 EVENTS = 2000
@@ -95,11 +94,8 @@ def main() -> None:
     body, where = sample()
     event = event_for(body)
     base = irreducible(body, event["headers"]["x-shopify-hmac-sha256"], EVENTS * 5)
-    with mock_aws():
-        template = Template()
-        Provisioner(template, lambda s: boto3.client(s, region_name=REGION), prefix="bench").provision()
-        for fn in template.functions():
-            os.environ.update({k: v for k, v in fn.environment.items() if not k.startswith("POWERTOOLS_")})
+    with embedded_aws("bench") as template:
+        os.environ.update(function_environment(template))
         wiring.reset()
         boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="koppel/shop-main", SecretString=json.dumps({"webhook_secret": SECRET})

@@ -10,12 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from koppel import wiring
 from koppel.config import Account
-from koppel_local.provision import Provisioner
+from koppel_local.provision import embedded_aws, function_environment
 from koppel_local.runtime import LambdaContext
 from koppel_local.template import REGION, Template
 
@@ -76,13 +75,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             return handle(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", atomic)
-    with mock_aws():
-        template = Template()
-        Provisioner(template, lambda service: boto3.client(service, region_name=REGION), prefix="test").provision()
-        for fn in template.functions():
-            for name, value in fn.environment.items():
-                if not name.startswith("POWERTOOLS_"):
-                    monkeypatch.setenv(name, value)
+    with embedded_aws() as template:
+        for name, value in function_environment(template).items():
+            monkeypatch.setenv(name, value)
         wiring.reset()
         yield Stack(template)
         wiring.reset()

@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from koppel import wiring
 from koppel.config import Flow
 from koppel.flows.feed import build_feed
-from koppel.flows.schedule import run_for_links
 from koppel.observability import logger, metrics, tracer
 
 
@@ -18,11 +17,8 @@ from koppel.observability import logger, metrics, tracer
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     now = datetime.now(UTC)
-    report = run_for_links(
+    return wiring.run_scheduled(
         Flow.FEED,
-        config=wiring.config_store(),
-        activity=wiring.activity_log(),
-        step=lambda link: build_feed(link, source=wiring.stock_ledger(), writer=wiring.feed_writer(), now=now),
-        only=(event.get("detail") or {}).get("link_id"),
+        event,
+        lambda link: build_feed(link, source=wiring.stock_ledger(), writer=wiring.feed_writer(), now=now),
     )
-    return {"done": report.done}

@@ -7,7 +7,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.config import Flow, Link
-from koppel.flows.schedule import run_for_links
 from koppel.observability import logger, metrics, tracer
 
 # Stop starting new orders when less than this is left, so the run ends cleanly and hands over.
@@ -29,11 +28,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             wiring.activity_log().record(link.link_id, "order.needs_attention", reason, order_id=order_id)
         return report.summary()
 
-    report = run_for_links(
-        Flow.ORDERS,
-        config=wiring.config_store(),
-        activity=wiring.activity_log(),
-        step=import_link,
-        only=(event.get("detail") or {}).get("link_id"),
-    )
-    return {"done": report.done}
+    return wiring.run_scheduled(Flow.ORDERS, event, import_link)

@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.config import Flow, Link
-from koppel.flows.schedule import run_for_links
 from koppel.observability import logger, metrics, tracer
 
 
@@ -24,11 +23,4 @@ def stock_summary(link: Link) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    report = run_for_links(
-        Flow.STOCK,
-        config=wiring.config_store(),
-        activity=wiring.activity_log(),
-        step=stock_summary,
-        only=(event.get("detail") or {}).get("link_id"),
-    )
-    return {"done": report.done}
+    return wiring.run_scheduled(Flow.STOCK, event, stock_summary)

@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from koppel import wiring
 from koppel.config import Flow, Link
 from koppel.flows.orders import OrderState
-from koppel.flows.schedule import run_for_links
 from koppel.observability import logger, metrics, tracer
 
 
@@ -24,11 +23,4 @@ def awaiting_shipment(link: Link) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    report = run_for_links(
-        Flow.TRACKING,
-        config=wiring.config_store(),
-        activity=wiring.activity_log(),
-        step=awaiting_shipment,
-        only=(event.get("detail") or {}).get("link_id"),
-    )
-    return {"done": report.done}
+    return wiring.run_scheduled(Flow.TRACKING, event, awaiting_shipment)

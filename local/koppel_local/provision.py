@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from graphlib import TopologicalSorter
 from typing import Any
+
+import boto3
+from moto import mock_aws
 
 from koppel_local.template import ACCOUNT, REGION, Template
 
@@ -100,3 +105,20 @@ class Provisioner:
     def _topic(self, logical_id: str, _props: dict[str, Any]) -> None:
         arn = self.client("sns").create_topic(Name=self._name(logical_id))["TopicArn"]
         self.template.physical[logical_id] = {"Ref": arn, "TopicName": self._name(logical_id)}
+
+
+def function_environment(template: Template) -> dict[str, str]:
+    """The variables the template gives its functions (Powertools settings left to the caller)."""
+    merged: dict[str, str] = {}
+    for fn in template.functions():
+        merged.update({k: v for k, v in fn.environment.items() if not k.startswith("POWERTOOLS_")})
+    return merged
+
+
+@contextmanager
+def embedded_aws(prefix: str = "test") -> Iterator[Template]:
+    """moto in-process holding the template's resources, for tests and benchmarks."""
+    with mock_aws():
+        template = Template()
+        Provisioner(template, lambda service: boto3.client(service, region_name=REGION), prefix=prefix).provision()
+        yield template

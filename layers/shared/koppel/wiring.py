@@ -20,7 +20,7 @@ from koppel.store.dynamodb import CachedAccounts, DynamoActivityLog, DynamoConfi
 if TYPE_CHECKING:
     import httpx
 
-    from koppel.config import Link
+    from koppel.config import Flow, Link
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
     from koppel.flows.orders import OrderImport
@@ -124,6 +124,20 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
         run_id=run_id,
         out_of_time=out_of_time,
     )
+
+
+def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]) -> dict[str, Any]:
+    """A scheduled handler's whole job: `step` for every link with `flow` on (or the one in detail.link_id)."""
+    from koppel.flows.schedule import run_for_links
+
+    report = run_for_links(
+        flow,
+        config=config_store(),
+        activity=activity_log(),
+        step=step,
+        only=(event.get("detail") or {}).get("link_id"),
+    )
+    return {"done": report.done}
 
 
 def deduplicator(lambda_context: Any, expires_after_seconds: int) -> IdempotencyDeduplicator:

@@ -13,12 +13,12 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from koppel.config import Account, Link, parse
-from koppel.errors import UnknownAccount, UnknownLink
+from koppel.errors import KoppelError, UnknownAccount, UnknownLink
 from koppel.flows.feed import FeedRow
 from koppel.store.base import Activity
 
@@ -26,6 +26,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 CONFIG_PK = "CONFIG"
+M = TypeVar("M", Account, Link)
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -76,11 +77,14 @@ class DynamoConfigStore:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
 
-    def get_account(self, account_id: str) -> Account:
-        item = self.table.get(CONFIG_PK, f"ACCOUNT#{account_id}")
+    def _get(self, model: type[M], kind: str, key: str, missing: type[KoppelError]) -> M:
+        item = self.table.get(CONFIG_PK, f"{kind}#{key}")
         if item is None:
-            raise UnknownAccount(f"no account {account_id!r}", account_id=account_id)
-        return parse(Account, json.loads(item["body"]))
+            raise missing(f"no {kind.lower()} {key!r}", id=key)
+        return parse(model, json.loads(item["body"]))
+
+    def get_account(self, account_id: str) -> Account:
+        return self._get(Account, "ACCOUNT", account_id, UnknownAccount)
 
     def put_account(self, account: Account) -> None:
         self.table.put({"pk": CONFIG_PK, "sk": f"ACCOUNT#{account.account_id}", "body": account.model_dump_json()})
@@ -92,10 +96,7 @@ class DynamoConfigStore:
         self.table.delete(CONFIG_PK, f"ACCOUNT#{account_id}")
 
     def get_link(self, link_id: str) -> Link:
-        item = self.table.get(CONFIG_PK, f"LINK#{link_id}")
-        if item is None:
-            raise UnknownLink(f"no link {link_id!r}", link_id=link_id)
-        return parse(Link, json.loads(item["body"]))
+        return self._get(Link, "LINK", link_id, UnknownLink)
 
     def put_link(self, link: Link) -> None:
         self.table.put({"pk": CONFIG_PK, "sk": f"LINK#{link.link_id}", "body": link.model_dump_json()})
