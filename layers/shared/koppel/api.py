@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
 
 from koppel.errors import InProgress, KoppelError
-from koppel.observability import logger
+from koppel.observability import logger, metrics
 
 
 def error_response(exc: KoppelError) -> Response:
@@ -24,4 +25,5 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _koppel_error(exc: KoppelError) -> Response:
         log = logger.warning if exc.http_status < 500 else logger.error
         log("request refused", error=type(exc).__name__, reason=exc.message, status=exc.http_status)
+        metrics.add_metric(name=f"Refused_{exc.http_status}", unit=MetricUnit.Count, value=1)
         return error_response(exc)

@@ -128,7 +128,10 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
 
 def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]) -> dict[str, Any]:
     """A scheduled handler's whole job: `step` for every link with `flow` on (or the one in detail.link_id)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
     from koppel.flows.schedule import run_for_links
+    from koppel.observability import metrics
 
     report = run_for_links(
         flow,
@@ -137,6 +140,7 @@ def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]
         step=step,
         only=(event.get("detail") or {}).get("link_id"),
     )
+    metrics.add_metric(name="LinksRun", unit=MetricUnit.Count, value=len(report.done))
     return {"done": report.done}
 
 
