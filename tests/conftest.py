@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from moto.core.botocore_stubber import BotocoreStubber
 
 from koppel import wiring
@@ -17,6 +18,8 @@ from koppel.config import Account
 from koppel_local.provision import embedded_aws, function_environment
 from koppel_local.runtime import LambdaContext
 from koppel_local.template import REGION, Template
+
+pytest_plugins = ["scenarios"]  # the shared scenario fixtures: shop, pos_link, feed_link, world, served
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +89,23 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 @pytest.fixture
 def context() -> LambdaContext:
     return LambdaContext(function_name="test", timeout=30)
+
+
+# --- least privilege, checked against what the code really calls -------------------------------
+# IAM names a few actions differently from the API operation that needs them.
+IAM_ACTION = {("s3", "HeadObject"): "s3:GetObject"}
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS API call made while the test runs, as IAM actions ("dynamodb:PutItem")."""
+    calls: list[str] = []
+    make_call = BaseClient._make_api_call
+
+    def record(self: BaseClient, operation: str, params: dict) -> Any:
+        service = self.meta.service_model.signing_name
+        calls.append(IAM_ACTION.get((service, operation), f"{service}:{operation}"))
+        return make_call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    return calls

@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from koppel_local.template import Template
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 WEBHOOK_SECRET = "local-webhook-secret"  # the secret the sample events in events/ are signed with
@@ -48,3 +50,11 @@ def shopify_headers(
 
 def sample_body() -> bytes:
     return json.loads((EVENTS / "webhook_shopify_orders_create.json").read_text())["body"].encode()
+
+
+def assert_allowed(function: str, calls: list[str]) -> None:
+    """The function's own policy in template.yaml allows every call its code made."""
+    policies = Template().resources[function]["Properties"].get("Policies", [])
+    allowed = {action for policy in policies for statement in policy["Statement"] for action in statement["Action"]}
+    missing = sorted(set(calls) - allowed)
+    assert not missing, f"{function} calls {missing} but its policy does not allow them"

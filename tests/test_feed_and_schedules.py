@@ -2,50 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 import feed_generator
 import feed_url
 import pytest
 import stock_reconciler
 import tracking_updater
-from helpers import EVENTS
+from scenarios import feed_request, schedule_event
 
 from koppel import wiring
 from koppel.config import Link, LinkMode
 from koppel.flows.feed import feed_token
 from koppel.flows.schedule import ScheduledRunFailed
-
-
-@pytest.fixture
-def feed_link(stack):
-    stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
-    stack.add_account("winkelstraat", "winkelstraat", {"api_key": "k"})
-    link = Link(
-        link_id="korona-to-winkelstraat",
-        backoffice="korona-pos",
-        channel="winkelstraat",
-        flows={"feed": True},
-        stock={"buffer": 1},
-    )
-    wiring.config_store().put_link(link)
-    ledger = wiring.stock_ledger()
-    at = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
-    ledger.advance(link.link_id, "TEA-ROOIBOS-100", 0, at)
-    ledger.advance(link.link_id, "MUG-BLUE-350", 7, at)
-    return stack
-
-
-def schedule_event() -> dict:
-    return json.loads((EVENTS / "schedule.json").read_text())
-
-
-def feed_request(token: str) -> dict:
-    event = json.loads((EVENTS / "feed_request.json").read_text())
-    event["queryStringParameters"] = {"token": token}
-    event["rawQueryString"] = f"token={token}"
-    return event
 
 
 def test_the_nightly_feed_is_written_to_the_bucket(feed_link, context):

@@ -4,118 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-import httpx
 import pytest
-from werkzeug.serving import make_server
+from scenarios import MUG, TEA, TEAPOT
 
 from koppel import wiring
-from koppel.config import Link, LinkMode
-from koppel.connectors import bol, shopify
-from koppel.connectors.http import Clock
-from koppel.flows.orders import OrderImport, OrderState, SkuMapping
+from koppel.config import LinkMode
+from koppel.flows.orders import OrderState, SkuMapping
 from koppel.store.orders import DynamoOrderLinks
 from koppel_local.runtime import LambdaContext
-from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
-from koppel_local.simulators.shopify import ShopifySimulator, load_schema
-
-MUG, TEA, TEAPOT = "8712345000017", "8712345000024", "8712345000031"
-
-
-@pytest.fixture(scope="session")
-def schema():
-    return load_schema()
-
-
-@dataclass
-class World:
-    """bol.com with open orders, a Shopify store, and the link between them, all on this machine."""
-
-    stack: object
-    bol: BolSimulator
-    shop: ShopifySimulator
-    link_id: str = "bol-to-shop"
-    now: list[float] = field(default_factory=lambda: [1_800_000_000.0])
-    shop_offset: list[float] = field(default_factory=lambda: [0.0])  # moves Shopify's clock ahead
-
-    def link(self) -> Link:
-        return wiring.config_store().get_link(self.link_id)
-
-    def flow(self, run_id: str, **overrides) -> OrderImport:
-        clock = Clock(sleep=lambda _s: None)
-        fields = dict(
-            link=self.link(),
-            source=bol.from_account(
-                wiring.config_store().get_account("bol-nl"),
-                {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
-                httpx.Client(transport=httpx.WSGITransport(app=self.bol)),
-                clock=clock,
-            ),
-            sink=shopify.from_account(
-                wiring.config_store().get_account("shop-main"),
-                {"access_token": self.shop.access_token},
-                httpx.Client(transport=httpx.WSGITransport(app=self.shop)),
-                clock=clock,
-            ),
-            orders=DynamoOrderLinks(wiring.table(), clock=lambda: self.now[0]),
-            mappings=wiring.sku_mappings(),
-            cursors=wiring.cursors(),
-            run_id=run_id,
-        )
-        return OrderImport(**(fields | overrides))
-
-    def shopify_orders_for(self, bol_order_id: str) -> list[dict]:
-        return [o for o in self.shop.orders if o.get("sourceIdentifier") == bol_order_id]
-
-
-@pytest.fixture
-def world(stack, schema):
-    # Rate limits are the connectors' own tests' subject; here they would only make the flow wait.
-    bol_sim = BolSimulator(sleep=lambda _s: None, rate_limit=RateLimit(10_000, 1.0))
-    shop_offset = [0.0]
-    shop_sim = ShopifySimulator(
-        schema=schema, bucket_size=100_000, restore_rate=10_000, clock=lambda: time.monotonic() + shop_offset[0]
-    )
-    shop_sim.add_variant("MUG-BLUE-350", barcode=MUG, title="Stoneware mug, blue", price="14.95", inventory=10)
-    shop_sim.add_variant("TEA-ROOIBOS", barcode=TEA, title="Rooibos tea 100 g", price="6.49", inventory=25)
-    stack.add_account(
-        "bol-nl",
-        "bol",
-        {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
-        settings={"base_url": "http://bol.sim", "token_url": "http://bol.sim/token"},
-    )
-    stack.add_account(
-        "shop-main",
-        "shopify",
-        {"access_token": shop_sim.access_token},
-        settings={"shop_domain": "demo-shop.myshopify.com", "base_url": "http://shop.sim"},
-    )
-    wiring.config_store().put_link(Link(link_id="bol-to-shop", backoffice="shop-main", channel="bol-nl"))
-    bol_sim.add_order(
-        "1100000001",
-        [SimItem(ean=MUG, title="Stoneware mug, blue", unit_price="14.95", quantity=2)],
-        shipment_details={
-            "salutation": "FEMALE",
-            "firstName": "Anouk",
-            "surname": "Smit",
-            "streetName": "Lindengracht",
-            "houseNumber": "12",
-            "houseNumberExtension": "B",
-            "zipCode": "2011 AB",
-            "city": "Haarlem",
-            "countryCode": "NL",
-            "email": "anouk.smit@example.nl",
-            "language": "nl",
-        },
-    )
-    bol_sim.add_dutch_order("1100000002", items=[SimItem(ean=TEA, title="Rooibos tea 100 g", unit_price="6.49")])
-    bol_sim.add_dutch_order("1100000003", items=[SimItem(ean=TEAPOT, title="Teapot, cast iron", unit_price="39.00")])
-    yield World(stack, bol_sim, shop_sim, shop_offset=shop_offset)
-    assert bol_sim.violations == [], "koppel sent bol.com a request its spec refuses"
-    assert shop_sim.violations == [], "koppel sent Shopify a document its schema refuses"
+from koppel_local.simulators.bol import SimItem
 
 
 def test_open_orders_arrive_in_shopify_and_the_unmapped_one_waits_with_its_reason(world):
@@ -249,28 +148,6 @@ def test_a_run_out_of_time_hands_over_and_the_next_run_finishes(world):
     assert wiring.cursors().get("bol-to-shop", "orders.page") is None
     bol_ids = {o.get("sourceIdentifier") for o in world.shop.orders}
     assert len(world.shop.orders) == len(bol_ids) == 62  # 63 open, the teapot waits
-
-
-# --- through the handler, over 127.0.0.1, as in the cloud ---------------------------------------
-@pytest.fixture
-def served(world):
-    servers = []
-    urls = {}
-    for name, app in (("bol", world.bol), ("shop", world.shop)):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        urls[name] = f"http://127.0.0.1:{server.server_port}"
-    store = wiring.config_store()
-    for account_id, settings in (
-        ("bol-nl", {"base_url": urls["bol"], "token_url": urls["bol"] + "/token"}),
-        ("shop-main", {"base_url": urls["shop"]}),
-    ):
-        account = store.get_account(account_id)
-        store.put_account(account.model_copy(update={"settings": account.settings | settings}))
-    yield world
-    for server in servers:
-        server.shutdown()
 
 
 def test_the_poller_delivered_twice_by_eventbridge_creates_each_order_once(served):

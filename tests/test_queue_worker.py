@@ -3,49 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 
-import pytest
 import queue_worker
 from helpers import EVENTS
+from scenarios import envelope, level, sqs_event
 
 from koppel import wiring
-from koppel.config import Link
-
-
-@pytest.fixture
-def pos_link(stack):
-    stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
-    stack.add_account("winkelstraat", "winkelstraat", {"api_key": "k"})
-    wiring.config_store().put_link(Link(link_id="pos-to-ws", backoffice="korona-pos", channel="winkelstraat"))
-    return stack
-
-
-def envelope(levels: list[dict], event_id: str | None = None, topic: str = "stock.changed") -> dict:
-    event_id = event_id or str(uuid.uuid4())
-    return {
-        "account_id": "korona-pos",
-        "system": "korona",
-        "topic": topic,
-        "event_id": event_id,
-        "dedupe_key": f"korona-pos:koppel:{event_id}",
-        "received_at": "2026-11-21T13:05:00Z",
-        "body": json.dumps({"levels": levels}),
-    }
-
-
-def sqs_event(*bodies: dict | str) -> dict:
-    template = json.loads((EVENTS / "sqs_stock_changed.json").read_text())["Records"][0]
-    return {
-        "Records": [
-            template | {"messageId": str(uuid.uuid4()), "body": body if isinstance(body, str) else json.dumps(body)}
-            for body in bodies
-        ]
-    }
-
-
-def level(sku: str, quantity: int, at: str) -> dict:
-    return {"sku": sku, "quantity": quantity, "observed_at": at}
 
 
 def test_the_sample_event_updates_stock_and_shows_in_the_activity(pos_link, context):

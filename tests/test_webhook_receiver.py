@@ -18,14 +18,6 @@ from koppel.webhooks import VerifyContext, koppel_digest, shopify_digest, verify
 from koppel_local.reference import MISSING_REASON, reference_file
 
 
-@pytest.fixture
-def shop(stack):
-    stack.add_account(
-        "shop-main", "shopify", {"webhook_secret": WEBHOOK_SECRET}, settings={"shop_domain": "demo-shop.myshopify.com"}
-    )
-    return stack
-
-
 def post(account_id: str, body: bytes, headers: dict[str, str], context) -> tuple[int, dict]:
     answer = webhook_receiver.lambda_handler(api_event(account_id, body, headers), context)
     return answer["statusCode"], json.loads(answer["body"] or "{}")
