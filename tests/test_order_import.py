@@ -166,3 +166,40 @@ def test_the_poller_delivered_twice_by_eventbridge_creates_each_order_once(serve
     ]
     # the waiting order is reported once, not on every run
     assert [entry.kind for entry in activity].count("order.needs_attention") == 1
+
+
+def test_an_order_that_may_exist_is_looked_up_even_after_waiting_for_attention(world):
+    # GIVEN a run that created the order in Shopify and crashed before recording it
+    class Crash(BaseException):
+        pass
+
+    crashing = DynamoOrderLinks(wiring.table(), clock=lambda: world.now[0])
+    crashing.mark_created = lambda *_a, **_k: (_ for _ in ()).throw(Crash())
+    with pytest.raises(Crash):
+        world.flow("run-1", orders=crashing).run()
+    # AND the run that takes over cannot reach Shopify (its token was rotated): the order waits
+    world.now[0] += 16 * 60
+    takeover = world.flow("run-2")
+    real_token = world.shop.access_token
+    world.shop.access_token = "rotated-in-shopify-only"
+    waiting = takeover.run()
+    assert "AuthenticationFailed" in waiting.waiting["1100000001"]
+    # WHEN koppel has the right token again and the next run comes
+    world.shop.access_token = real_token
+    report = world.flow("run-3").run()
+    # THEN the order is recognised in Shopify, not created a second time
+    assert "1100000001" in report.recovered
+    assert len(world.shopify_orders_for("1100000001")) == 1
+
+
+def test_an_order_cancelled_on_bol_before_import_is_not_created(world):
+    # GIVEN the buyer cancels the mug order right after koppel listed it as open
+    flow = world.flow("run-1")
+    listed = flow.source.list_open_orders(1)
+    flow.source.list_open_orders = lambda page: listed
+    [item] = world.bol.order("1100000001")["orderItems"]
+    world.bol.cancel_item(item["orderItemId"])
+    report = flow.run()
+    assert report.cancelled == ["1100000001"]
+    assert world.shopify_orders_for("1100000001") == []
+    assert wiring.order_links().get("bol-to-shop", "1100000001").state is OrderState.CANCELLED

@@ -31,7 +31,7 @@ from koppel.errors import (
     StateConflict,
     TransientConnectorError,
 )
-from koppel.models import Order, OrderLine
+from koppel.models import Order, OrderLine, OrderStatus
 from koppel.observability import logger
 
 
@@ -59,7 +59,9 @@ class OrderRecord:
 @dataclass(frozen=True)
 class Claim:
     run_id: str
-    took_over: bool  # an earlier run held it and never finished: the order may already exist
+    # An earlier attempt sent the create to the backoffice and its outcome was never recorded
+    # (a crash, a lost answer, an error after sending): the order may exist there already.
+    may_exist: bool
 
 
 class OrderLinks(Protocol):
@@ -67,6 +69,11 @@ class OrderLinks(Protocol):
     def claim(self, link_id: str, channel_order_id: str, run_id: str, lease_seconds: int) -> Claim | None: ...
     def mark_created(self, link_id: str, channel_order_id: str, run_id: str, order: BackofficeOrder) -> None: ...
     def mark_needs_attention(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...
+    def mark_create_sent(self, link_id: str, channel_order_id: str, run_id: str) -> None:
+        """Remembered for good, before the create goes out: every later claim looks the order up first."""
+        ...
+
+    def mark_cancelled(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...
     def release(self, link_id: str, channel_order_id: str, run_id: str) -> None: ...
     def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]: ...
 
@@ -92,6 +99,7 @@ class Cursors(Protocol):
 class ImportReport:
     created: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)  # found already in the backoffice after a crash
+    cancelled: list[str] = field(default_factory=list)  # cancelled on the channel before it was imported
     waiting: dict[str, str] = field(default_factory=dict)  # order id → reason, newly waiting this run
     still_waiting: int = 0  # waiting for the same reason as last run
     would_create: list[str] = field(default_factory=list)  # test mode
@@ -113,6 +121,8 @@ class ImportReport:
         ]
         if self.would_create:
             parts.insert(0, f"test mode: would create {len(self.would_create)}")
+        if self.cancelled:
+            parts.append(f"{len(self.cancelled)} cancelled on the channel")
         if self.retry_later:
             parts.append(f"{len(self.retry_later)} to retry")
         if self.handed_over:
@@ -141,7 +151,10 @@ class OrderImport:
         page = self.cursors.get(self.link.link_id, CURSOR) or 1
         with ThreadPoolExecutor(max_workers=self.link.orders.concurrency, thread_name_prefix="order") as pool:
             while True:
-                listing = self.source.list_open_orders(page)
+                try:
+                    listing = self.source.list_open_orders(page)
+                except RateLimited:
+                    return self._hand_over(page)
                 if not self._import_page(pool, listing.order_ids):
                     return self._hand_over(page)
                 if listing.next_page is None:
@@ -209,22 +222,35 @@ class OrderImport:
 
     def _create(self, order_id: str, claim: Claim) -> None:
         order = self.source.get_order(order_id)
+        if claim.may_exist:
+            # Looked up before anything else can fail: a known order must never wait or be made twice.
+            existing = self.sink.find_order(order.channel, order.channel_order_id)
+            if existing is not None:
+                self._record_created(order_id, existing, recovered=True)
+                return
+        if order.status is OrderStatus.CANCELLED:
+            self.orders.mark_cancelled(self.link.link_id, order_id, self.run_id, "cancelled on the channel")
+            self.report.cancelled.append(order_id)
+            return
         mapped = self.map_lines(order, store=True)
-        existing = self.sink.find_order(order.channel, order.channel_order_id) if claim.took_over else None
-        created = existing or self._create_in_backoffice(mapped)
+        self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
+        self._record_created(order_id, self._create_in_backoffice(mapped), recovered=False)
+
+    def _record_created(self, order_id: str, created: BackofficeOrder, *, recovered: bool) -> None:
         try:
             self.orders.mark_created(self.link.link_id, order_id, self.run_id, created)
         except StateConflict:
-            # Our lease ran out mid-way and another run took over; it will find this order by reference.
+            # Our lease ran out mid-way and another run took over; it looks this order up first.
             logger.warning("order claim lost while creating", link_id=self.link.link_id, order_id=order_id)
+            self.report.retry_later[order_id] = "claim lost while creating; the next run confirms it"
             return
-        (self.report.recovered if existing else self.report.created).append(order_id)
+        (self.report.recovered if recovered else self.report.created).append(order_id)
         logger.info(
             "order imported",
             link_id=self.link.link_id,
             order_id=order_id,
             backoffice_order_id=created.backoffice_order_id,
-            recovered=existing is not None,
+            recovered=recovered,
         )
 
     def _create_in_backoffice(self, order: Order) -> BackofficeOrder:

@@ -93,7 +93,7 @@ class DynamoOrderLinks:
             )
         except StateConflict:
             return None
-        return Claim(run_id=run_id, took_over=old.get("state") == OrderState.CLAIMED.value)
+        return Claim(run_id=run_id, may_exist=bool(old.get("create_sent")))
 
     def _move(
         self, link_id: str, order_id: str, run_id: str, state: OrderState, extra_set: str, values: dict[str, Any]
@@ -128,6 +128,18 @@ class DynamoOrderLinks:
         self._move(
             link_id, channel_order_id, run_id, OrderState.NEEDS_ATTENTION, ", reason = :reason", {":reason": reason}
         )
+
+    def mark_create_sent(self, link_id: str, channel_order_id: str, run_id: str) -> None:
+        self._update(
+            link_id,
+            channel_order_id,
+            "SET create_sent = :yes",
+            "#state = :claimed AND claimed_by = :run",
+            {":yes": True, ":claimed": OrderState.CLAIMED.value, ":run": run_id},
+        )
+
+    def mark_cancelled(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None:
+        self._move(link_id, channel_order_id, run_id, OrderState.CANCELLED, ", reason = :reason", {":reason": reason})
 
     def release(self, link_id: str, channel_order_id: str, run_id: str) -> None:
         """Give the claim back at once (a transient failure): the next run may try again."""
