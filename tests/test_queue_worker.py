@@ -62,3 +62,13 @@ def test_a_topic_without_a_handler_yet_is_recorded_not_dropped(pos_link, context
     assert entry.kind == "webhook.unhandled"
     received = wiring.activity_log().recent("korona-pos")
     assert [e.kind for e in received] == ["webhook.received"]
+
+
+def test_stock_times_with_other_offsets_are_compared_as_moments_not_text(pos_link, context):
+    # 13:30 UTC first; then a level from 13:00 UTC, written as 14:00+01:00, arrives late
+    queue_worker.lambda_handler(sqs_event(envelope([level("MUG-BLUE-350", 5, "2026-11-21T13:30:00+00:00")])), context)
+    queue_worker.lambda_handler(sqs_event(envelope([level("MUG-BLUE-350", 9, "2026-11-21T14:00:00+01:00")])), context)
+    assert wiring.stock_ledger().level("pos-to-ws", "MUG-BLUE-350")[0] == 5
+    # and a newer one in another offset still goes through
+    queue_worker.lambda_handler(sqs_event(envelope([level("MUG-BLUE-350", 4, "2026-11-21T15:00:00+01:00")])), context)
+    assert wiring.stock_ledger().level("pos-to-ws", "MUG-BLUE-350")[0] == 4

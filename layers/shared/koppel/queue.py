@@ -21,6 +21,7 @@ class Envelope(BaseModel):
     event_id: str
     dedupe_key: str
     received_at: datetime
+    sent_at: datetime | None = None  # the moment the sender signed (koppel scheme) or Shopify triggered it
     body: str
 
 

@@ -100,15 +100,19 @@ class StockLedger(Protocol):
     def advance(self, link_id: str, sku: str, quantity: int, observed_at: datetime) -> bool: ...
 
 
-def stock_levels(payload: dict[str, Any], received_at: datetime) -> list[StockLevel]:
-    """koppel's stock payload: {"sku", "quantity", "observed_at"} or {"levels": [ ... ]}."""
+def stock_levels(payload: dict[str, Any], sent_at: datetime) -> list[StockLevel]:
+    """koppel's stock payload: {"sku", "quantity", "observed_at"} or {"levels": [ ... ]}.
+
+    Without `observed_at` a level counts as observed when the sender signed the delivery, never
+    when koppel received it: a late replay must not look newer than it is.
+    """
     entries = payload.get("levels", [payload])
     try:
         return [
             StockLevel(
                 sku=str(entry["sku"]),
                 quantity=int(entry["quantity"]),
-                observed_at=_aware(entry.get("observed_at")) or received_at,
+                observed_at=_aware(entry.get("observed_at")) or sent_at,
                 warehouse=str(entry.get("warehouse", "")),
             )
             for entry in entries
@@ -130,7 +134,9 @@ def stock_handler(ledger: StockLedger) -> Callable[[Link, Envelope, dict[str, An
     def handle(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
         if envelope.account_id != link.backoffice:
             return "stock reported by the channel is not authoritative; ignored"
-        levels = stock_levels(payload, envelope.received_at)
+        if envelope.sent_at is None and any("observed_at" not in entry for entry in payload.get("levels", [payload])):
+            raise BadRequest("stock levels need observed_at when the delivery carries no signed time")
+        levels = stock_levels(payload, envelope.sent_at or envelope.received_at)
         advanced = [
             level for level in levels if ledger.advance(link.link_id, level.sku, level.quantity, level.observed_at)
         ]

@@ -63,6 +63,7 @@ def receive(
         event_id=delivery.event_id,
         dedupe_key=delivery.dedupe_key,
         received_at=now,
+        sent_at=delivery.triggered_at,
         body=text,
     )
     _result, first_time = dedupe.once(delivery.dedupe_key, lambda: {"message_id": queue.send(envelope)})

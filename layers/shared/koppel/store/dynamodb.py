@@ -162,27 +162,36 @@ class DynamoActivityLog:
         ]
 
 
+def sortable(moment: datetime) -> str:
+    """UTC, fixed width, microseconds: comparing the text compares the time (14:00+01:00 < 13:30Z)."""
+    if moment.tzinfo is None:
+        raise ValueError("a stock level's time must carry its offset")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class DynamoStockLedger:
     """The last stock level koppel accepted per link and SKU; it only ever moves forward in time.
 
     A level observed earlier than the stored one is refused by a conditional write, so an
-    out-of-order or replayed event can never set stock back.
+    out-of-order or replayed event can never set stock back. Two different levels observed at the
+    very same moment cannot be ordered; the first one accepted stays.
     """
 
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
 
     def advance(self, link_id: str, sku: str, quantity: int, observed_at: datetime) -> bool:
+        stamp = sortable(observed_at)
         try:
             self.table.put(
                 {
                     "pk": f"LINK#{link_id}",
                     "sk": f"STOCK#{sku}",
                     "quantity": quantity,
-                    "observed_at": observed_at.isoformat(),
+                    "observed_at": stamp,
                 },
                 ConditionExpression="attribute_not_exists(pk) OR observed_at < :new",
-                ExpressionAttributeValues=to_item({":new": observed_at.isoformat()}),
+                ExpressionAttributeValues=to_item({":new": stamp}),
             )
         except self.table.client.exceptions.ConditionalCheckFailedException:
             return False
