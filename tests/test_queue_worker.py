@@ -56,12 +56,15 @@ def test_a_switched_off_flow_is_skipped_visibly(pos_link, context):
     assert (entry.kind, entry.message) == ("webhook.skipped", "stock is switched off for this link")
 
 
-def test_a_topic_without_a_handler_yet_is_recorded_not_dropped(pos_link, context):
-    queue_worker.lambda_handler(sqs_event(envelope([], topic="orders/create")), context)
+def test_a_delivery_no_flow_can_handle_yet_is_parked_whole_not_dropped(pos_link, context):
+    order_event = envelope([], topic="orders/create")
+    queue_worker.lambda_handler(sqs_event(order_event), context)
     [entry] = wiring.activity_log().recent("pos-to-ws")
-    assert entry.kind == "webhook.unhandled"
-    received = wiring.activity_log().recent("korona-pos")
-    assert [e.kind for e in received] == ["webhook.received"]
+    assert entry.kind == "webhook.parked"
+    [(kept, reason)] = wiring.parked_deliveries().waiting("pos-to-ws")
+    assert kept.body == order_event["body"] and kept.event_id == order_event["event_id"]
+    assert reason == "orders/create from korona has no orders handler yet"
+    assert [e.kind for e in wiring.activity_log().recent("korona-pos")] == ["webhook.received"]
 
 
 def test_stock_times_with_other_offsets_are_compared_as_moments_not_text(pos_link, context):

@@ -28,7 +28,13 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext | None = None
     handlers = {Flow.STOCK: stock_handler(wiring.stock_ledger())}
 
     def act() -> dict:
-        acted = process(envelope, config=wiring.config_store(), activity=wiring.activity_log(), handlers=handlers)
+        acted = process(
+            envelope,
+            config=wiring.config_store(),
+            activity=wiring.activity_log(),
+            handlers=handlers,
+            parked=wiring.parked_deliveries(),
+        )
         return {"links": acted}
 
     dedupe = wiring.deduplicator(lambda_context, WORKER_DEDUPE_SECONDS)

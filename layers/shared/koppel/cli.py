@@ -177,6 +177,15 @@ def cmd_orders(args: argparse.Namespace) -> None:
         print(f"{record.channel_order_id:<14} {record.state.value:<16} {where:<12} {record.reason}")
 
 
+def cmd_parked(args: argparse.Namespace) -> None:
+    entries = wiring.parked_deliveries().waiting(args.link)
+    if args.json:
+        _print([{"reason": reason, **envelope.model_dump(mode="json")} for envelope, reason in entries], True)
+        return
+    for envelope, reason in entries:
+        print(f"{envelope.received_at:%Y-%m-%d %H:%M:%S}  {envelope.topic:<20} {envelope.event_id:<38} {reason}")
+
+
 def cmd_feed_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
     link = wiring.config_store().get_link(args.link)
     token = feed_token(wiring.feed_signing_key(), link.link_id)
@@ -216,6 +225,9 @@ def parser() -> argparse.ArgumentParser:
     orders.add_argument("link")
     orders.add_argument("--state", default="needs_attention", choices=[s.value for s in OrderState])
 
+    parked = sub.add_parser("parked", help="deliveries accepted but waiting for a flow koppel does not run yet")
+    parked.add_argument("link")
+
     feed = sub.add_parser("feed-url", help="the URL a marketplace fetches a link's feed from")
     feed.add_argument("link")
     return root
@@ -239,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd_mapping(args)
         elif args.command == "orders":
             cmd_orders(args)
+        elif args.command == "parked":
+            cmd_parked(args)
         elif args.command == "feed-url":
             cmd_feed_url(args, outputs)
     except ConfigurationError as exc:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from koppel import aws
 from koppel.queue import SqsEventQueue
 from koppel.settings import environment
-from koppel.store.dynamodb import CachedAccounts, DynamoActivityLog, DynamoConfigStore, DynamoStockLedger, DynamoTable
+from koppel.store.dynamodb import (
+    CachedAccounts,
+    DynamoActivityLog,
+    DynamoConfigStore,
+    DynamoParkedDeliveries,
+    DynamoStockLedger,
+    DynamoTable,
+)
 
 # What only some handlers use is imported where it is built, so no handler pays for another's
 # imports at cold start (httpx and the connectors, Powertools idempotency and parameters).
@@ -51,6 +58,11 @@ def activity_log() -> DynamoActivityLog:
 @cache
 def stock_ledger() -> DynamoStockLedger:
     return DynamoStockLedger(table())
+
+
+@cache
+def parked_deliveries() -> DynamoParkedDeliveries:
+    return DynamoParkedDeliveries(table())
 
 
 @cache

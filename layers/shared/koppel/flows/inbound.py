@@ -42,6 +42,12 @@ def flow_for_topic(topic: str) -> Flow | None:
     return _RESOURCE_FLOWS.get(resource)
 
 
+class ParkedDeliveries(Protocol):
+    """Deliveries koppel accepted but cannot act on yet, kept whole until a person or a release can."""
+
+    def park(self, link_id: str, envelope: Envelope, reason: str) -> None: ...
+
+
 class InboundHandler(Protocol):
     def __call__(self, link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
         """Act on the delivery for this link; return a one-line summary for the activity log."""
@@ -54,6 +60,7 @@ def process(
     config: ConfigStore,
     activity: ActivityLog,
     handlers: Mapping[Flow, InboundHandler],
+    parked: ParkedDeliveries,
 ) -> int:
     """Returns how many links acted on the delivery."""
     payload = json.loads(envelope.body, parse_float=Decimal)
@@ -82,12 +89,10 @@ def process(
             continue
         handler = handlers.get(flow)
         if handler is None:
-            activity.record(
-                link.link_id,
-                "webhook.unhandled",
-                f"{envelope.topic} from {envelope.system} has no {flow.value} handler yet",
-                event_id=envelope.event_id,
-            )
+            # Acknowledged to the sender, so it must not vanish: kept whole, listed, replayable.
+            reason = f"{envelope.topic} from {envelope.system} has no {flow.value} handler yet"
+            parked.park(link.link_id, envelope, reason)
+            activity.record(link.link_id, "webhook.parked", reason, event_id=envelope.event_id)
             continue
         summary = handler(link, envelope, payload)
         activity.record(link.link_id, f"{flow.value}.webhook", summary, event_id=envelope.event_id)

@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from koppel.config import Account, Link, parse
 from koppel.errors import KoppelError, UnknownAccount, UnknownLink
 from koppel.flows.feed import FeedRow
+from koppel.queue import Envelope
 from koppel.store.base import Activity
 
 _serializer = TypeSerializer()
@@ -212,3 +213,27 @@ class DynamoStockLedger:
         if item is None:
             return None
         return int(item["quantity"]), datetime.fromisoformat(item["observed_at"])
+
+
+class DynamoParkedDeliveries:
+    """PARKED#{link_id} / {received_at}#{event_id}: the whole envelope and why it waits. No expiry."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def park(self, link_id: str, envelope: Envelope, reason: str) -> None:
+        self.table.put(
+            {
+                "pk": f"PARKED#{link_id}",
+                "sk": f"{sortable(envelope.received_at)}#{envelope.event_id}",
+                "topic": envelope.topic,
+                "reason": reason,
+                "envelope": envelope.model_dump_json(),
+            }
+        )
+
+    def waiting(self, link_id: str) -> list[tuple[Envelope, str]]:
+        return [
+            (Envelope.model_validate_json(item["envelope"]), item["reason"])
+            for item in self.table.query(f"PARKED#{link_id}")
+        ]
