@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ def shopify_headers(
         "x-shopify-api-version": "2025-04",
         "x-shopify-webhook-id": str(uuid.uuid4()),
         "x-shopify-event-id": event_id or str(uuid.uuid4()),
+        "x-shopify-triggered-at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
 

@@ -42,6 +42,7 @@ def test_the_published_shopify_hmac_vector_verifies():
             "x-shopify-hmac-sha256": vector["expected_header_X-Shopify-Hmac-Sha256"],
             "x-shopify-topic": "products/create",
             "x-shopify-webhook-id": "123456789",
+            "x-shopify-triggered-at": datetime.now(UTC).isoformat(),
         }
         ctx = VerifyContext(now=datetime.now(UTC), tolerance=timedelta(minutes=5), stale_after=timedelta(hours=48))
         delivery = verify(account, [vector["secret"]], headers, vector["body"].encode(), ctx)
@@ -181,7 +182,7 @@ def test_a_signed_woocommerce_delivery_is_accepted(stack, context):
 def koppel_headers(body: bytes, secret: str, at: int, event_id: str = "stk-1") -> dict[str, str]:
     return {
         "x-koppel-timestamp": str(at),
-        "x-koppel-signature": f"v1={koppel_digest(secret, str(at), body)}",
+        "x-koppel-signature": f"v1={koppel_digest(secret, str(at), event_id, 'stock.changed', body)}",
         "x-koppel-event-id": event_id,
         "x-koppel-topic": "stock.changed",
     }
@@ -240,3 +241,25 @@ def test_an_account_created_after_a_404_is_found_at_once(stack, context):
         "late-shop", "shopify", {"webhook_secret": WEBHOOK_SECRET}, settings={"shop_domain": "late-shop.myshopify.com"}
     )
     assert post("late-shop", body, shopify_headers(body), context)[0] == 200
+
+
+def test_a_captured_shopify_delivery_replayed_under_a_new_event_id_is_not_queued_again(shop, context):
+    body = sample_body()
+    original = shopify_headers(body, event_id="evt-original")
+    assert post("shop-main", body, original, context)[1]["status"] == "accepted"
+    replay = original | {"x-shopify-event-id": "evt-forged", "x-shopify-webhook-id": "forged"}
+    assert post("shop-main", body, replay, context)[1]["status"] == "duplicate"
+    without_time = {k: v for k, v in replay.items() if k != "x-shopify-triggered-at"}
+    status, answer = post("shop-main", body, without_time, context)
+    assert status == 401 and "Triggered-At" in answer["reason"]
+    assert len(shop.queued()) == 1
+
+
+def test_a_koppel_delivery_replayed_as_another_event_or_topic_is_refused(stack, context):
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "pos-secret"})
+    body = b'{"sku": "MUG-BLUE-350", "quantity": 4, "observed_at": "2026-11-21T13:00:00Z"}'
+    headers = koppel_headers(body, "pos-secret", int(time.time()), "stk-1")
+    assert post("korona-pos", body, headers, context)[0] == 200
+    assert post("korona-pos", body, headers | {"x-koppel-event-id": "stk-2"}, context)[0] == 401
+    assert post("korona-pos", body, headers | {"x-koppel-topic": "orders.created"}, context)[0] == 401
+    assert len(stack.queued()) == 1

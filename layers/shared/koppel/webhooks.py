@@ -1,14 +1,18 @@
 """Inbound webhook authentication, one scheme per system, all compared in constant time.
 
-- Shopify: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(app secret, raw body)). Deduplicated on
-  `X-Shopify-Event-Id` (falling back to `X-Shopify-Webhook-Id`); `X-Shopify-Triggered-At` older
-  than the stale window is refused (retries keep the original time and end after 4 hours).
+- Shopify: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(app secret, raw body)). The signature
+  covers the body only, so the de-duplication key is the topic plus a digest of the body (Shopify's
+  retries carry the original body; a replay under a new event id is the same body).
+  `X-Shopify-Triggered-At` is required; older than the stale window is refused (Shopify's retries
+  keep the original time and end after 4 hours).
 - WooCommerce: `X-WC-Webhook-Signature` = base64(HMAC-SHA256(secret, raw body)). Its delivery id is
   not stable across re-sends, so deliveries are deduplicated on topic + body digest. The unsigned
   `webhook_id=N` ping sent when a webhook is created is answered 200 and stored nowhere.
 - koppel: for systems that sign nothing themselves. `X-Koppel-Timestamp` (unix seconds),
   `X-Koppel-Event-Id`, `X-Koppel-Topic` and `X-Koppel-Signature: v1=<hex>` where hex is
-  HMAC-SHA256(secret, "<timestamp>." + raw body). A timestamp outside the tolerance is a replay.
+  HMAC-SHA256(secret, "<timestamp>.<event id>.<topic>." + raw body): the id and topic are signed,
+  so a captured request cannot be re-sent as another event. A timestamp outside the tolerance is a
+  replay.
 A secret being rotated may be given twice (`webhook_secret`, `previous_webhook_secret`); either verifies.
 """
 
@@ -56,8 +60,9 @@ def shopify_digest(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def koppel_digest(secret: str, timestamp: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+def koppel_digest(secret: str, timestamp: str, event_id: str, topic: str, body: bytes) -> str:
+    signed = f"{timestamp}.{event_id}.{topic}.".encode() + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def _matches(candidates: list[str], received: str) -> bool:
@@ -95,18 +100,20 @@ def _verify_shopify(
     if not _matches([shopify_digest(secret, body) for secret in secrets], received):
         raise Unauthorized("signature does not match")
     topic = _header(headers, "X-Shopify-Topic")
-    event_id = _header(headers, "X-Shopify-Event-Id") or _header(headers, "X-Shopify-Webhook-Id")
-    if not topic or not event_id:
-        raise BadRequest("X-Shopify-Topic and X-Shopify-Event-Id (or X-Shopify-Webhook-Id) are required")
+    if not topic:
+        raise BadRequest("X-Shopify-Topic is required")
     triggered_at = _parse_time(_header(headers, "X-Shopify-Triggered-At"))
-    if triggered_at is not None and ctx.now - triggered_at > ctx.stale_after:
+    if triggered_at is None:
+        raise Unauthorized("X-Shopify-Triggered-At is required to tell a fresh delivery from a replay")
+    if ctx.now - triggered_at > ctx.stale_after:
         raise Unauthorized("stale delivery: triggered outside the accepted window")
+    digest = hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
     return Delivery(
         account_id=account.account_id,
         system=account.system.value,
         topic=topic,
-        event_id=event_id,
-        dedupe_key=f"{account.account_id}:shopify:{event_id}:{topic}",
+        event_id=_header(headers, "X-Shopify-Event-Id") or _header(headers, "X-Shopify-Webhook-Id") or digest[:32],
+        dedupe_key=f"{account.account_id}:shopify:{digest}",
         triggered_at=triggered_at,
     )
 
@@ -146,18 +153,18 @@ def _verify_koppel(
         raise Unauthorized("missing X-Koppel-Timestamp or X-Koppel-Signature")
     if not timestamp.isdigit():
         raise Unauthorized("X-Koppel-Timestamp must be unix seconds")
+    topic = _header(headers, "X-Koppel-Topic")
+    event_id = _header(headers, "X-Koppel-Event-Id")
+    if not topic or not event_id:
+        raise Unauthorized("X-Koppel-Topic and X-Koppel-Event-Id are required: both are signed")
     sent = [part.strip()[3:] for part in signature.split(",") if part.strip().startswith("v1=")]
-    expected = [koppel_digest(secret, timestamp, body) for secret in secrets]
+    expected = [koppel_digest(secret, timestamp, event_id, topic, body) for secret in secrets]
     if not any(_matches(expected, candidate) for candidate in sent):
         raise Unauthorized("signature does not match")
     # Checked after the signature so the timestamp is known to be the sender's own.
     signed_at = datetime.fromtimestamp(int(timestamp), UTC)
     if abs(ctx.now - signed_at) > ctx.tolerance:
         raise Unauthorized("stale delivery: timestamp outside the accepted window")
-    topic = _header(headers, "X-Koppel-Topic")
-    event_id = _header(headers, "X-Koppel-Event-Id")
-    if not topic or not event_id:
-        raise BadRequest("X-Koppel-Topic and X-Koppel-Event-Id are required")
     return Delivery(
         account_id=account.account_id,
         system=account.system.value,
