@@ -21,7 +21,7 @@ def test_the_nightly_feed_is_written_to_the_bucket(feed_link, context):
     body = s3.get_object(Bucket=feed_link.ref("FeedBucket"), Key="feeds/korona-to-winkelstraat/latest.csv")["Body"]
     assert body.read().decode().splitlines() == [
         "sku,quantity,updated_at",
-        "MUG-BLUE-350,7,2026-11-21T13:00:00+00:00",
+        "MUG-BLUE-350,6,2026-11-21T13:00:00+00:00",  # 7 in stock, the link's buffer of 1 held back
         "TEA-ROOIBOS-100,0,2026-11-21T13:00:00+00:00",
     ]
     dated = s3.list_objects_v2(Bucket=feed_link.ref("FeedBucket"), Prefix="feeds/korona-to-winkelstraat/")
@@ -75,3 +75,33 @@ def test_one_failing_link_does_not_stop_the_others_and_the_run_fails_visibly(fee
         [entry] = wiring.activity_log().recent(link_id)
         assert entry.kind == "orders.failed"
         assert "no order-source connector for winkelstraat" in entry.message
+
+
+def test_a_feed_url_for_a_link_that_does_not_exist_looks_like_a_wrong_token(feed_link, context):
+    event = feed_request("0" * 64)
+    event["pathParameters"] = {"link_id": "no-such-link"}
+    event["rawPath"] = "/feeds/no-such-link"
+    assert feed_url.lambda_handler(event, context)["statusCode"] == 401
+
+
+def test_a_token_with_odd_characters_is_refused_not_a_crash(feed_link, context):
+    assert feed_url.lambda_handler(feed_request("%C3%A9t%C3%A9"), context)["statusCode"] == 401
+    assert feed_url.lambda_handler(feed_request("été"), context)["statusCode"] == 401
+
+
+def test_an_unexpected_error_in_one_link_does_not_stop_the_others(feed_link, context, monkeypatch):
+    wiring.config_store().put_link(
+        Link(link_id="aaa-first", backoffice="korona-pos", channel="winkelstraat", flows={"feed": True})
+    )
+    real = wiring.stock_ledger().feed_rows
+
+    def broken_for_first(link_id):
+        if link_id == "aaa-first":
+            raise KeyError("quantity")  # a bug, not a KoppelError
+        return real(link_id)
+
+    monkeypatch.setattr(wiring.stock_ledger(), "feed_rows", broken_for_first)
+    with pytest.raises(ScheduledRunFailed):
+        feed_generator.lambda_handler(schedule_event(), context)
+    assert wiring.activity_log().recent("aaa-first")[-1].message == "unexpected KeyError; see the function's log"
+    assert wiring.activity_log().recent("korona-to-winkelstraat")[-1].message == "feed written: 2 rows"

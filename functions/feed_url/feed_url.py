@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.api import install_error_handlers
-from koppel.flows.feed import feed_location
+from koppel.flows.feed import check_feed_token, feed_location
 from koppel.observability import logger, metrics, tracer
 from koppel.settings import environment
 
@@ -19,10 +19,9 @@ install_error_handlers(app)
 @app.get("/feeds/<link_id>")
 def get_feed(link_id: str) -> Response:
     token = app.current_event.get_query_string_value(name="token", default_value="") or ""
+    check_feed_token(wiring.feed_signing_key(), link_id, token)
     location = feed_location(
         wiring.config_store().get_link(link_id),
-        token,
-        signing_key=wiring.feed_signing_key(),
         writer=wiring.feed_writer(),
         expires_in=environment().feed_url_ttl_seconds,
     )
@@ -31,7 +30,7 @@ def get_feed(link_id: str) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the answer holds a presigned URL
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

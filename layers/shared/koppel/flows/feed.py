@@ -52,7 +52,11 @@ def render(rows: list[FeedRow], fmt: str) -> bytes:
 
 def build_feed(link: Link, *, source: FeedSource, writer: FeedWriter, now: datetime) -> str:
     """Write today's feed and replace `latest`; the dated copy stays for the bucket's lifecycle to expire."""
-    rows = sorted(source.feed_rows(link.link_id), key=lambda row: row.sku)
+    # The link's buffer is held back from the channel: 7 in stock with a buffer of 2 sells 5.
+    rows = [
+        FeedRow(sku=row.sku, quantity=max(0, row.quantity - link.stock.buffer), observed_at=row.observed_at)
+        for row in sorted(source.feed_rows(link.link_id), key=lambda row: row.sku)
+    ]
     if not link.feed.include_out_of_stock:
         rows = [row for row in rows if row.quantity > 0]
     fmt = link.feed.format
@@ -68,10 +72,14 @@ def feed_token(signing_key: str, link_id: str) -> str:
     return hmac.new(signing_key.encode(), f"feed:{link_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def feed_location(link: Link, token: str, *, signing_key: str, writer: FeedWriter, expires_in: int) -> str:
-    """A short-lived presigned URL for the link's latest feed, if the token is the link's own."""
-    if not hmac.compare_digest(feed_token(signing_key, link.link_id), token):
+def check_feed_token(signing_key: str, link_id: str, token: str) -> None:
+    """Checked before the link is even looked up, so a caller without a token learns nothing."""
+    if not hmac.compare_digest(feed_token(signing_key, link_id).encode(), token.encode()):
         raise Unauthorized("feed token does not match")
+
+
+def feed_location(link: Link, *, writer: FeedWriter, expires_in: int) -> str:
+    """A short-lived presigned URL for the link's latest feed (its token already checked)."""
     if not link.flows.feed:
         raise NotFound("the feed is switched off for this link")
     key = latest_key(link.link_id, link.feed.format)

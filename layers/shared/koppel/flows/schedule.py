@@ -37,14 +37,22 @@ def run_for_links(
         try:
             summary = step(link)
         except KoppelError as exc:
-            report.failed[link.link_id] = exc.message
-            activity.record(link.link_id, f"{flow.value}.failed", exc.message, error=type(exc).__name__)
-            logger.warning(
-                "scheduled flow failed for link", flow=flow.value, link_id=link.link_id, error=type(exc).__name__
-            )
+            _failed(report, activity, link, exc, exc.message)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one link's bug must not stop the others; the run still fails
+            logger.exception("scheduled flow crashed for link", flow=flow.value, link_id=link.link_id)
+            _failed(report, activity, link, exc, f"unexpected {type(exc).__name__}; see the function's log")
             continue
         report.done[link.link_id] = summary
         activity.record(link.link_id, f"{flow.value}.run", summary, dry_run=link.dry_run)
     if report.failed:
         raise ScheduledRunFailed(f"{flow.value}: {len(report.failed)} link(s) failed", failed=report.failed)
     return report
+
+
+def _failed(report: RunReport, activity: ActivityLog, link: Link, exc: Exception, message: str) -> None:
+    report.failed[link.link_id] = message
+    activity.record(link.link_id, f"{report.flow.value}.failed", message, error=type(exc).__name__)
+    logger.warning(
+        "scheduled flow failed for link", flow=report.flow.value, link_id=link.link_id, error=type(exc).__name__
+    )
