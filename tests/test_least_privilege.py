@@ -1,7 +1,9 @@
-"""Each function's policy in template.yaml allows every AWS call its code makes, and no more is needed.
+"""Each function's policy in template.yaml allows every AWS call its code makes.
 
 The calls are recorded while each handler does its real job against moto; a call its policy does
-not name would be an AccessDenied in the cloud that no other test could see.
+not name would be an AccessDenied in the cloud that no other test could see (moto does not
+evaluate IAM). This checks actions, not resource ARNs or conditions; that grants stay narrow is
+what test_template.py and review keep an eye on.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from koppel.errors import (
     RateLimited,
     TransientConnectorError,
 )
-from koppel.models import Order, OrderStatus, Shipment
+from koppel.models import Money, Order, OrderStatus, Shipment
 from koppel_local.reference import MISSING_REASON, reference_file
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
 
@@ -205,6 +205,125 @@ def test_an_order_cancelled_entirely_says_so(sim: BolSimulator, connector: BolCo
     # THEN koppel sees a cancelled order with what was ordered, not an error
     assert order.status is OrderStatus.CANCELLED
     assert [(line.ean, line.quantity) for line in order.lines] == [(COFFEE.ean, 2)]
+
+
+# --- discounts ----------------------------------------------------------------------------------
+def test_a_discount_makes_the_order_worth_what_the_buyer_paid(sim: BolSimulator, connector: BolConnector) -> None:
+    # GIVEN a buyer who got 2.00 off two packs of coffee at 14.95, and bought a lamp at full price
+    sim.add_order(
+        "D100",
+        [
+            SimItem(
+                ean=COFFEE.ean, title=COFFEE.title, unit_price="14.95", quantity=2, discounts=(("Koffieweek", "2.00"),)
+            ),
+            SimItem(ean=LAMP.ean, title=LAMP.title, unit_price="24.99"),
+        ],
+    )
+
+    # WHEN koppel reads the order
+    order = connector.get_order("D100")
+
+    # THEN the coffee keeps its list price and carries the 2.00 off, exactly; the lamp has no discount
+    coffee, lamp = order.lines
+    assert coffee.unit_price == Money(amount=Decimal("14.95"))
+    assert coffee.discount == Money(amount=Decimal("2.00"))
+    assert coffee.discount is not None and isinstance(coffee.discount.amount, Decimal)
+    assert coffee.total.amount == Decimal("27.90")
+    assert lamp.discount is None
+    assert order.total.amount == Decimal("52.89")
+
+
+def test_several_promotions_on_one_item_add_up(sim: BolSimulator, connector: BolConnector) -> None:
+    sim.add_order(
+        "D200",
+        [
+            SimItem(
+                ean=COFFEE.ean,
+                title=COFFEE.title,
+                unit_price="14.95",
+                quantity=2,
+                discounts=(("Koffieweek", "1.50"), ("Bol.com Select", "0.45")),
+            )
+        ],
+    )
+
+    order = connector.get_order("D200")
+
+    assert order.lines[0].discount == Money(amount=Decimal("1.95"))
+    assert order.total.amount == Decimal("27.95")
+
+
+def test_an_item_without_a_discount_reads_as_before(sim: BolSimulator, connector: BolConnector) -> None:
+    sim.add_order("D300", [SimItem(ean=COFFEE.ean, title=COFFEE.title, unit_price="14.95", quantity=2)])
+
+    order = connector.get_order("D300")
+
+    assert order.lines[0].discount is None
+    assert order.total.amount == Decimal("29.90")
+
+
+def test_cancelled_units_take_their_share_of_the_discount_with_them(sim: BolSimulator, connector: BolConnector) -> None:
+    # GIVEN 3.00 off three packs of coffee, one cancelled; and 1.00 off three lamps, two cancelled
+    sim.add_order(
+        "D400",
+        [
+            SimItem(
+                ean=COFFEE.ean,
+                title=COFFEE.title,
+                unit_price="14.95",
+                quantity=3,
+                quantity_cancelled=1,
+                discounts=(("Koffieweek", "3.00"),),
+            ),
+            SimItem(
+                ean=LAMP.ean,
+                title=LAMP.title,
+                unit_price="24.99",
+                quantity=3,
+                quantity_cancelled=2,
+                discounts=(("Fietsactie", "1.00"),),
+            ),
+        ],
+    )
+
+    order = connector.get_order("D400")
+
+    # THEN the remaining units keep an even share of the discount, to the cent
+    coffee, lamp = order.lines
+    assert (coffee.quantity, coffee.discount) == (2, Money(amount=Decimal("2.00")))
+    assert (lamp.quantity, lamp.discount) == (1, Money(amount=Decimal("0.33")))
+    assert order.total.amount == Decimal("52.56")  # 27.90 + 24.66
+
+
+def test_an_order_cancelled_entirely_keeps_its_discount_as_ordered(sim: BolSimulator, connector: BolConnector) -> None:
+    sim.add_order(
+        "D500",
+        [SimItem(ean=COFFEE.ean, title=COFFEE.title, unit_price="14.95", quantity=2, discounts=(("Actie", "2.00"),))],
+    )
+    sim.cancel_item(sim.order("D500")["orderItems"][0]["orderItemId"])
+
+    order = connector.get_order("D500")
+
+    assert order.status is OrderStatus.CANCELLED
+    assert (order.lines[0].quantity, order.lines[0].discount) == (2, Money(amount=Decimal("2.00")))
+
+
+@needs_spec
+def test_a_discounted_order_is_served_in_bols_published_shape(sim: BolSimulator, connector: BolConnector) -> None:
+    # GIVEN a validating simulator holding a discounted order
+    sim.add_order(
+        "D600",
+        [SimItem(ean=COFFEE.ean, title=COFFEE.title, unit_price="14.95", quantity=2, discounts=(("Actie", "2.00"),))],
+    )
+
+    connector.get_order("D600")
+
+    # THEN the item carries bol's `discounts` and a totalPrice net of them, and fits the spec
+    [item] = sim.order("D600")["orderItems"]
+    assert item["discounts"] == [{"title": "Actie", "amount": Decimal("2.00")}]
+    assert item["totalPrice"] == Decimal("27.90")
+    assert sim.violations == []
+    assert sim.response_violations == []
 
 
 def test_an_unknown_order_is_a_permanent_error(connector: BolConnector) -> None:

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from koppel.config import Account, ShopifySettings
+from koppel.config import Account, BolSettings, ShopifySettings
 from koppel.connectors.base import OrderSink, Variant
+from koppel.connectors.bol import BolConnector
 from koppel.connectors.shopify import ShopifyConnector, ShopifyUserError, from_account
 from koppel.errors import AuthenticationFailed, ConfigurationError, NeedsAttention, TransientConnectorError
-from koppel.models import Order, OrderLine
+from koppel.models import Money, Order, OrderLine
 from koppel_local.reference import MISSING_REASON, reference_file
+from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, SimItem
 from koppel_local.simulators.shopify import ShopifySimulator
 
 if TYPE_CHECKING:  # the fixtures' types; pytest provides conftest itself, it is not a package
@@ -66,6 +68,133 @@ def test_vat_is_carried_as_an_included_tax_line_in_exact_cents(
     tshirt, mug = simulator.orders[0]["lines"]
     assert tshirt["taxLines"] == [{"title": "VAT 21%", "rate": Decimal("0.21"), "amount": Decimal("6.92")}]
     assert mug["taxLines"] == []
+
+
+# --- discounts ----------------------------------------------------------------------------------
+def discounted(make_order: Callable[..., Order], variant_id: Callable[[str], str], *lines: OrderLine) -> Order:
+    """A channel order of just these lines, without shipping, mapped to the shop's variants."""
+    mapped = tuple(line.model_copy(update={"backoffice_variant_id": variant_id(line.channel_sku)}) for line in lines)
+    return make_order("123", lines=mapped, shipping_cost=None)
+
+
+def tshirts(quantity: int, unit_price: str, discount: str | None = None) -> OrderLine:
+    return OrderLine(
+        line_id="L1",
+        channel_sku="TSHIRT-RED-M",
+        quantity=quantity,
+        unit_price=Money(amount=Decimal(unit_price)),
+        vat_rate=Decimal("21"),
+        discount=Money(amount=Decimal(discount)) if discount else None,
+    )
+
+
+def sale_amount(shopify_order: dict) -> Decimal:
+    [transaction] = shopify_order["transactions"]
+    return Decimal(str(transaction["amountSet"]["shopMoney"]["amount"]))
+
+
+def test_a_discounted_line_makes_a_shopify_order_at_what_the_buyer_paid(
+    connector: ShopifyConnector,
+    simulator: ShopifySimulator,
+    make_order: Callable[..., Order],
+    variant_id: Callable[[str], str],
+) -> None:
+    # GIVEN a marketplace order of 2 x 14.95 with 2.00 off the line
+    order = discounted(make_order, variant_id, tshirts(2, "14.95", discount="2.00"))
+
+    # WHEN koppel creates it in Shopify
+    connector.create_order(order, tag="koppel")
+
+    # THEN the merchant sees the list price, the 2.00 discount and a total of 27.90, paid in full
+    [shopify_order] = simulator.orders
+    [line] = shopify_order["lines"]
+    assert (line["quantity"], line["price"]) == (2, Decimal("14.95"))
+    assert shopify_order["discountCode"] == {
+        "code": "bol discount",
+        "kind": "itemFixedDiscountCode",
+        "amount": Decimal("2.00"),
+    }
+    assert shopify_order["total"] == Decimal("27.90")
+    assert sale_amount(shopify_order) == Decimal("27.90")
+    # and the VAT is the VAT inside 27.90 (4.84), not inside the undiscounted 29.90 (5.19)
+    assert line["taxLines"] == [{"title": "VAT 21%", "rate": Decimal("0.21"), "amount": Decimal("4.84")}]
+
+
+def test_discounts_on_several_lines_become_one_discount_on_the_order(
+    connector: ShopifyConnector,
+    simulator: ShopifySimulator,
+    make_order: Callable[..., Order],
+    variant_id: Callable[[str], str],
+) -> None:
+    # GIVEN 2.00 off the T-shirts and 0.60 off the mug, plus 4.95 shipping (Shopify takes one code per order)
+    mug = OrderLine(
+        line_id="L2",
+        channel_sku="MUG-BLUE",
+        quantity=1,
+        unit_price=Money(amount=Decimal("8.10")),
+        discount=Money(amount=Decimal("0.60")),
+    )
+    order = discounted(make_order, variant_id, tshirts(2, "19.95", discount="2.00"), mug)
+    order = order.model_copy(update={"shipping_cost": Money(amount=Decimal("4.95"))})
+
+    connector.create_order(order, tag="koppel")
+
+    # THEN 39.90 + 8.10 + 4.95 - 2.60 = 50.35, what the buyer paid
+    [shopify_order] = simulator.orders
+    assert shopify_order["discountCode"]["amount"] == Decimal("2.60")
+    assert shopify_order["total"] == Decimal("50.35") == order.total.amount
+    assert sale_amount(shopify_order) == Decimal("50.35")
+
+
+def test_an_order_without_discounts_has_no_discount_code(
+    connector: ShopifyConnector, simulator: ShopifySimulator, make_order: Callable[..., Order]
+) -> None:
+    connector.create_order(make_order("123"), tag="koppel")
+
+    [shopify_order] = simulator.orders
+    assert shopify_order["discountCode"] is None
+    assert shopify_order["totalDiscounts"] == Decimal(0)
+    assert shopify_order["total"] == Decimal("52.95")
+    assert sale_amount(shopify_order) == Decimal("52.95")
+
+
+@needs_schema
+def test_a_discounted_bol_order_arrives_in_shopify_at_what_the_buyer_paid(
+    connector: ShopifyConnector, simulator: ShopifySimulator, variant_id: Callable[[str], str]
+) -> None:
+    # GIVEN a bol.com order of 2 x 14.95 with a 2.00 promotion
+    bol = BolSimulator()
+    bol.add_order(
+        "1200000001",
+        [
+            SimItem(
+                ean="8712345678906",
+                title="T-shirt red M",
+                unit_price="14.95",
+                quantity=2,
+                offer_reference="TSHIRT-RED-M",
+                discounts=(("Zomeractie", "2.00"),),
+            )
+        ],
+    )
+    settings = BolSettings(base_url="https://api.bol.test", token_url="https://login.bol.test/token")
+    with httpx.Client(transport=httpx.WSGITransport(app=bol)) as client:
+        order = BolConnector(client, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, settings).get_order("1200000001")
+
+    # WHEN koppel maps its line (as the import flow does) and creates it in Shopify
+    lines = tuple(
+        line.model_copy(update={"backoffice_variant_id": variant_id(line.channel_sku), "vat_rate": Decimal("21")})
+        for line in order.lines
+    )
+    connector.create_order(order.model_copy(update={"lines": lines}), tag="koppel")
+
+    # THEN the Shopify order's total is 27.90, to the cent, and neither side saw a malformed message
+    [shopify_order] = simulator.orders
+    assert shopify_order["total"] == Decimal("27.90")
+    assert sale_amount(shopify_order) == Decimal("27.90")
+    assert shopify_order["discountCode"]["amount"] == Decimal("2.00")
+    assert simulator.violations == []
+    assert (bol.violations, bol.response_violations) == ([], [])
 
 
 def test_addresses_and_channel_reference_are_visible_on_the_order(

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
@@ -65,6 +65,26 @@ class OrderLine(Model):
     unit_price: Money = Field(description="Per unit, VAT included")
     vat_rate: Decimal | None = Field(default=None, description="Percentage, e.g. 21")
     backoffice_variant_id: str = Field(default="", description="Filled in once the SKU is mapped")
+    discount: Money | None = Field(
+        default=None, description="Off the whole line (all its units), VAT included, as the channel reports it"
+    )
+
+    @model_validator(mode="after")
+    def _discount_within_line(self) -> OrderLine:
+        # A discount larger than the line, negative, or in another currency is a misread order,
+        # not a price to pass on to the backoffice.
+        if self.discount is not None and (
+            self.discount.currency != self.unit_price.currency
+            or not 0 <= self.discount.amount <= self.unit_price.amount * self.quantity
+        ):
+            raise ValueError("a line discount must lie between zero and the line's price, in its currency")
+        return self
+
+    @property
+    def total(self) -> Money:
+        """What the buyer paid for the line: all units, less the discount, VAT included."""
+        discount = self.discount.amount if self.discount is not None else Decimal(0)
+        return Money(amount=self.unit_price.amount * self.quantity - discount, currency=self.unit_price.currency)
 
 
 class OrderStatus(StrEnum):
@@ -88,7 +108,7 @@ class Order(Model):
 
     @property
     def total(self) -> Money:
-        total = sum((line.unit_price.amount * line.quantity for line in self.lines), Decimal(0))
+        total = sum((line.total.amount for line in self.lines), Decimal(0))
         if self.shipping_cost is not None:
             total += self.shipping_cost.amount
         return Money(amount=total, currency=self.currency)

@@ -124,6 +124,8 @@ class SimItem:
     cancellation_request: bool = False
     fulfilment_method: str = "FBR"
     order_item_id: str = ""
+    # (promotion title, amount incl. VAT off the whole item), as bol lists them in `discounts`.
+    discounts: tuple[tuple[str, Decimal | str | int], ...] = ()
 
 
 @dataclass
@@ -794,6 +796,9 @@ class BolSimulator:
     # --- rendering ------------------------------------------------------------------------------
     def _render_item(self, item: SimItem, placed: datetime) -> dict[str, Any]:
         unit_price = Decimal(str(item.unit_price))
+        discounts = [{"title": title, "amount": Decimal(str(amount))} for title, amount in item.discounts]
+        # What the buyer paid for all units ordered: bol's totalPrice is net of the item's discounts.
+        total_price = unit_price * item.quantity - sum((d["amount"] for d in discounts), Decimal(0))
         rendered: dict[str, Any] = {
             "orderItemId": item.order_item_id or str(next(self._item_ids)),
             "cancellationRequest": item.cancellation_request,
@@ -810,10 +815,10 @@ class BolSimulator:
             "quantityShipped": item.quantity_shipped,
             "quantityCancelled": item.quantity_cancelled,
             "unitPrice": unit_price,
-            "totalPrice": unit_price * item.quantity,
-            "discounts": [],
+            "totalPrice": total_price,
+            "discounts": discounts,
             # bol's commission is roughly 15% of the price; only its shape matters here.
-            "commission": (unit_price * item.quantity * Decimal("0.15")).quantize(Decimal("0.01")),
+            "commission": (total_price * Decimal("0.15")).quantize(Decimal("0.01")),
             "latestChangedDateTime": _stamp(placed),
         }
         if item.offer_reference:

@@ -514,6 +514,7 @@ def order_problems(sim: ShopifySimulator, order_in: dict[str, Any], options: dic
         for tax in item.get("taxLines") or []:
             if tax.get("rate") is None:
                 problems.append(user_error([*where, "taxLines"], "Tax line rate is missing", "TAX_LINE_RATE_MISSING"))
+    problems.extend(discount_problems(order_in.get("discountCode")))
     if options.get("inventoryBehaviour") == "DECREMENT_OBEYING_POLICY":
         for index, item in enumerate(items):
             variant = sim.record_by_id(sim.variants, item.get("variantId"))
@@ -521,6 +522,47 @@ def order_problems(sim: ShopifySimulator, order_in: dict[str, Any], options: dic
                 where = ["order", "lineItems", str(index)]
                 problems.append(user_error(where, "Not enough inventory", "INVENTORY_CLAIM_FAILED"))
     return problems
+
+
+DISCOUNT_KINDS = ("itemFixedDiscountCode", "itemPercentageDiscountCode", "freeShippingDiscountCode")
+
+
+def discount_problems(discount_in: dict[str, Any] | None) -> list[dict[str, Any]]:
+    where = ["order", "discountCode"]
+    given = {kind: attributes for kind in DISCOUNT_KINDS if (attributes := (discount_in or {}).get(kind))}
+    if len(given) > 1:
+        return [user_error(where, "Only one type of discount can be applied to an order", "INVALID")]
+    if not given:
+        return []
+    [(kind, attributes)] = given.items()
+    if not str(attributes.get("code") or "").strip():
+        return [user_error([*where, kind, "code"], "Discount code can't be blank", "INVALID")]
+    amount = (attributes.get("amountSet") or {}).get("shopMoney", {}).get("amount")
+    if amount is not None and Decimal(str(amount)) < 0:
+        return [user_error([*where, kind, "amountSet"], "Discount amount must not be negative", "INVALID")]
+    percentage = attributes.get("percentage")
+    if percentage is not None and not 0 <= Decimal(str(percentage)) <= 100:
+        return [user_error([*where, kind, "percentage"], "Percentage must be between 0 and 100", "INVALID")]
+    return []
+
+
+def discount_record(discount_in: dict[str, Any] | None, subtotal: Decimal, shipping: Decimal) -> dict[str, Any] | None:
+    """The one discount code of an order and what it takes off; None when the order has none."""
+    found = next(((kind, value) for kind in DISCOUNT_KINDS if (value := (discount_in or {}).get(kind))), None)
+    if found is None:
+        return None
+    kind, attributes = found
+    if kind == "itemFixedDiscountCode":
+        money = (attributes.get("amountSet") or {}).get("shopMoney") or {}
+        amount = Decimal(str(money.get("amount", 0)))
+    elif kind == "itemPercentageDiscountCode":
+        percentage = Decimal(str(attributes.get("percentage") or 0))
+        amount = (subtotal * percentage / 100).quantize(Decimal("0.01"))
+    else:
+        amount = shipping
+    # A discount takes the discounted part to zero at most, never below.
+    amount = min(amount, shipping if kind == "freeShippingDiscountCode" else subtotal)
+    return {"code": str(attributes["code"]), "kind": kind, "amount": amount}
 
 
 def order_customer(
@@ -592,8 +634,11 @@ def order_record(
         }
         for line in order_in.get("shippingLines") or []
     ]
-    total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
-    total += sum((line["price"] for line in shipping), Decimal(0))
+    line_total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
+    shipping_total = sum((line["price"] for line in shipping), Decimal(0))
+    discount = discount_record(order_in.get("discountCode"), line_total, shipping_total)
+    discounts = discount["amount"] if discount else Decimal(0)
+    item_discounts = discounts if discount and discount["kind"] != "freeShippingDiscountCode" else Decimal(0)
     now = datetime.now(UTC).isoformat()
     return {
         "id": sim.new_id("Order"),
@@ -617,7 +662,11 @@ def order_record(
         "billingAddress": order_in.get("billingAddress"),
         "shippingAddress": order_in.get("shippingAddress"),
         "transactions": list(order_in.get("transactions") or []),
-        "total": total,
+        "discountCode": discount,
+        "totalDiscounts": discounts,
+        # Shopify's subtotal is the line items after their discounts, before shipping.
+        "subtotal": line_total - item_discounts,
+        "total": line_total + shipping_total - discounts,
     }
 
 
@@ -647,6 +696,10 @@ def order_node(sim: ShopifySimulator, order: dict[str, Any]) -> dict[str, Any]:
         "billingAddress": address_node(order["billingAddress"]),
         "shippingAddress": address_node(order["shippingAddress"]),
         "totalPriceSet": money_bag(order["total"], currency),
+        "subtotalPriceSet": money_bag(order["subtotal"], currency),
+        "totalDiscountsSet": money_bag(order["totalDiscounts"], currency),
+        "discountCode": order["discountCode"]["code"] if order["discountCode"] else None,
+        "discountCodes": [order["discountCode"]["code"]] if order["discountCode"] else [],
         "lineItems": lambda args: connection(lines, args),
     }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +32,7 @@ FALLBACK_TRANSPORTER = "OTHER"
 MAX_ITEMS_PER_SHIPMENT = 100
 # Refresh this long before bol's expiry, so a token never runs out between our check and bol's.
 TOKEN_MARGIN_SECONDS = 30.0
+CENT = Decimal("0.01")
 
 
 class BolConnector:
@@ -245,7 +246,43 @@ def _line(item: Mapping[str, Any], quantity: int) -> OrderLine | None:
         title=product.get("title", ""),
         quantity=quantity,
         unit_price=Money(amount=_decimal(item["unitPrice"]), currency="EUR"),
+        discount=_discount(item, quantity),
     )
+
+
+def _discount(item: Mapping[str, Any], quantity: int) -> Money | None:
+    """The discount on the `quantity` units koppel passes on; None when bol gave none.
+
+    bol's `discounts` amounts cover the whole item, every unit ordered (its own example: 10 x 12.99
+    = 129.90, less a 10.99 promotion, is a totalPrice of 118.91). bol does not say how a discount
+    is split when some units are cancelled, so it is taken as spread evenly over the units ordered:
+    the units still open keep their share, rounded to the cent. With nothing cancelled (or
+    everything, when the lines stay as ordered) the discount is kept exactly as bol reported it.
+    """
+    discounts = item.get("discounts") or []
+    total = sum((_decimal(discount["amount"]) for discount in discounts), Decimal(0))
+    ordered = int(item["quantity"])
+    if not int(item.get("quantityCancelled", 0)):
+        _check_total_price(item, ordered, total)
+    if quantity != ordered:
+        total = (total * quantity / ordered).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Money(amount=total, currency="EUR") if total else None
+
+
+def _check_total_price(item: Mapping[str, Any], ordered: int, discount: Decimal) -> None:
+    # totalPrice is what the buyer paid; it should be the units less the discounts. A difference
+    # means bol's semantics are not what this connector assumes: worth a look, not a failed import.
+    # Only asked of items without cancellations: whether bol lowers totalPrice for those is unknown.
+    if item.get("totalPrice") is None:
+        return
+    expected = _decimal(item["unitPrice"]) * ordered - discount
+    if _decimal(item["totalPrice"]) != expected:
+        logger.warning(
+            "bol totalPrice differs from unit price times quantity less discounts",
+            order_item_id=str(item.get("orderItemId", "")),
+            total_price=str(item["totalPrice"]),
+            expected=str(expected),
+        )
 
 
 def _address(details: Mapping[str, Any]) -> Address:

@@ -448,6 +448,9 @@ def order_input(order: Order, tag: str, customer: dict[str, Any] | None) -> dict
             }
         ],
     }
+    discount = discount_code(order)
+    if discount:
+        result["discountCode"] = discount
     if order.shipping_cost is not None:
         result["shippingLines"] = [
             {"title": f"{order.channel} shipping", "source": order.channel, "priceSet": money_bag(order.shipping_cost)}
@@ -457,16 +460,36 @@ def order_input(order: Order, tag: str, customer: dict[str, Any] | None) -> dict
     return result
 
 
+def discount_code(order: Order) -> dict[str, Any] | None:
+    """The channel's line discounts as the one discount orderCreate takes, or None without any.
+
+    orderCreate has no discount per line item, only one discount code per order. A fixed-amount
+    item code for the sum of the line discounts makes Shopify's total what the buyer paid, and the
+    line prices stay the list prices, so the merchant sees the price and the discount apart.
+    Shopify spreads that amount over the lines itself, which can differ from the channel's split
+    between lines; the order's totals are exact either way.
+    """
+    discounts = [line.discount.amount for line in order.lines if line.discount is not None and line.discount.amount]
+    if not discounts:
+        return None
+    amount = Money(amount=sum(discounts, Decimal(0)), currency=order.currency)
+    return {"itemFixedDiscountCode": {"code": f"{order.channel} discount", "amountSet": money_bag(amount)}}
+
+
 def line_input(line: OrderLine) -> dict[str, Any]:
     item: dict[str, Any] = {
         "variantId": variant_gid(line.backoffice_variant_id),
         "quantity": line.quantity,
+        # Before discounts, as Shopify's input defines it; the discount goes on the order.
         "priceSet": money_bag(line.unit_price),
         # Without it Shopify's input default (false) would leave marketplace parcels out of shipping.
         "requiresShipping": True,
     }
     if line.vat_rate is not None:
-        item["taxLines"] = [tax_line(line.unit_price * line.quantity, line.vat_rate)]
+        # VAT is owed on what the buyer paid: the line less its discount (a price reduction lowers
+        # the taxable amount). Shopify records tax lines given to orderCreate as they are, without
+        # recomputing them for the discount, so they must already be on the discounted amount.
+        item["taxLines"] = [tax_line(line.total, line.vat_rate)]
     return item
 
 
