@@ -125,3 +125,29 @@ def test_the_cli_refuses_a_bad_link_naming_the_field(local_state, capsys):
     run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl")
     assert run_cli("link", "put", "l1", "backoffice=nobody", "channel=bol-nl") == 2
     assert "backoffice: no account 'nobody'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"),
+    [
+        ("ThrottlingException", "ServiceUnavailable"),
+        ("InternalServiceError", "ServiceUnavailable"),
+        ("ResourceNotFoundException", "ConfigurationError"),
+        ("AccessDeniedException", "ConfigurationError"),
+    ],
+)
+def test_a_secret_that_cannot_be_read_is_a_retry_or_a_set_up_error_by_its_cause(code, raised):
+    import boto3
+    from botocore.stub import Stubber
+
+    from koppel.credentials import SecretsManagerCredentials
+
+    client = boto3.client("secretsmanager", region_name="eu-west-1")
+    account = Account(
+        account_id="shop", system="shopify", secret_ref="koppel/shop", settings={"shop_domain": "s.myshopify.com"}
+    )
+    with Stubber(client) as stub:
+        stub.add_client_error("get_secret_value", service_error_code=code)
+        with pytest.raises(Exception) as failed:
+            SecretsManagerCredentials(client, max_age_seconds=0).credentials(account)
+    assert type(failed.value).__name__ == raised

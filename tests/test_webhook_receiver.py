@@ -263,3 +263,20 @@ def test_a_koppel_delivery_replayed_as_another_event_or_topic_is_refused(stack, 
     assert post("korona-pos", body, headers | {"x-koppel-event-id": "stk-2"}, context)[0] == 401
     assert post("korona-pos", body, headers | {"x-koppel-topic": "orders.created"}, context)[0] == 401
     assert len(stack.queued()) == 1
+
+
+def test_an_account_whose_secret_is_missing_asks_the_sender_to_retry(stack, context):
+    # GIVEN an account whose secret was never stored (a set-up mistake on koppel's side)
+    wiring.config_store().put_account(
+        Account(
+            account_id="half-set-up",
+            system="shopify",
+            secret_ref="koppel/half-set-up",
+            settings={"shop_domain": "half.myshopify.com"},
+        )
+    )
+    body = sample_body()
+    status, _ = post("half-set-up", body, shopify_headers(body), context)
+    # THEN the sender is told to retry (503), so the delivery survives until the secret exists
+    assert status == 503
+    assert stack.queued() == []

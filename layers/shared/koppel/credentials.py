@@ -13,7 +13,11 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
 from koppel.config import Account
-from koppel.errors import ConfigurationError
+from koppel.errors import ConfigurationError, ServiceUnavailable
+
+PERMANENT_CODES = frozenset(
+    {"ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException", "DecryptionFailure"}
+)
 
 
 class CredentialReader(Protocol):
@@ -31,7 +35,12 @@ class SecretsManagerCredentials:
         except TransformParameterError as exc:
             raise ConfigurationError("the account's secret is not a JSON object", field="secret_ref") from exc
         except GetParameterError as exc:
-            raise ConfigurationError("the account's secret cannot be read", field="secret_ref") from exc
+            # Powertools wraps the AWS error; only a missing or forbidden secret is a configuration
+            # problem. Throttling and timeouts pass: the caller should try again.
+            code = getattr(exc.__context__, "response", {}).get("Error", {}).get("Code", "")
+            if code in PERMANENT_CODES:
+                raise ConfigurationError(f"the account's secret cannot be read ({code})", field="secret_ref") from exc
+            raise ServiceUnavailable("Secrets Manager did not answer; try again") from exc
         if not isinstance(value, dict):
             raise ConfigurationError("the account's secret is not a JSON object", field="secret_ref")
         return value

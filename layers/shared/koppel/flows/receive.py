@@ -9,7 +9,8 @@ from typing import Literal
 
 from koppel.credentials import CredentialReader
 from koppel.dedupe import Deduplicator
-from koppel.errors import BadRequest, PayloadTooLarge
+from koppel.errors import BadRequest, ConfigurationError, PayloadTooLarge, ServiceUnavailable
+from koppel.observability import logger
 from koppel.queue import Envelope, EventQueue
 from koppel.store.base import AccountReader
 from koppel.webhooks import Ping, VerifyContext, verify
@@ -49,7 +50,12 @@ def receive(
     if len(request.body) > limits.max_bytes:
         raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {limits.max_bytes}")
     account = accounts.get_account(request.account_id)
-    secret = credentials.credentials(account)
+    try:
+        secret = credentials.credentials(account)
+    except ConfigurationError as exc:
+        # koppel's own set-up is wrong, not the delivery: ask the sender to retry while it is fixed.
+        logger.error("webhook secret unreadable", account_id=account.account_id, reason=exc.message)
+        raise ServiceUnavailable("this account's credentials cannot be read right now") from exc
     candidates = [str(secret[key]) for key in ("webhook_secret", "previous_webhook_secret") if secret.get(key)]
     ctx = VerifyContext(now=now, tolerance=limits.tolerance, stale_after=limits.stale_after)
     delivery = verify(account, candidates, request.headers, request.body, ctx)
