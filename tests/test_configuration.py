@@ -151,3 +151,28 @@ def test_a_secret_that_cannot_be_read_is_a_retry_or_a_set_up_error_by_its_cause(
         with pytest.raises(Exception) as failed:
             SecretsManagerCredentials(client, max_age_seconds=0).credentials(account)
     assert type(failed.value).__name__ == raised
+
+
+def test_a_put_changes_only_what_it_names_and_a_secret_keeps_its_other_keys(local_state):
+    run_cli(
+        "account",
+        "put",
+        "shop-main",
+        "system=shopify",
+        "secret_ref=koppel/shop-main",
+        "settings.shop_domain=demo-shop.myshopify.com",
+    )
+    run_cli("account", "secret", "shop-main", "access_token=shpat_x", "webhook_secret=w")
+    run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl")
+    run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "mode=test", "stock.buffer=2")
+    # WHEN a setting is changed later, and a rotation's previous secret is added
+    assert run_cli("link", "put", "bol-to-shop", "orders.tag=bol") == 0
+    assert run_cli("account", "secret", "shop-main", "previous_webhook_secret=old") == 0
+    # THEN nothing else moved: still in test mode, the buffer kept, the token still there
+    link = wiring.config_store().get_link("bol-to-shop")
+    assert (link.dry_run, link.stock.buffer, link.orders.tag) == (True, 2, "bol")
+    secret = local_state.client("secretsmanager").get_secret_value(SecretId="koppel/shop-main")["SecretString"]
+    assert json.loads(secret) == {"access_token": "shpat_x", "webhook_secret": "w", "previous_webhook_secret": "old"}
+    # AND --replace starts from scratch
+    assert run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "--replace") == 0
+    assert wiring.config_store().get_link("bol-to-shop").dry_run is False

@@ -72,6 +72,16 @@ def _pairs(values: Sequence[str]) -> dict[str, Any]:
     return result
 
 
+def merged(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """`given` over `stored`, nested objects merged key by key: a put changes only what it names."""
+    result = dict(stored)
+    for key, value in given.items():
+        result[key] = (
+            merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        )
+    return result
+
+
 def _load(path: str | None) -> dict[str, Any]:
     return json.loads(Path(path).read_text()) if path else {}
 
@@ -89,6 +99,9 @@ def cmd_account(args: argparse.Namespace) -> None:
     store = wiring.config_store()
     if args.action == "put":
         data = _load(args.file) | _pairs(args.values)
+        account_id = data.get("account_id", "")
+        if not args.replace and account_id in {a.account_id for a in store.list_accounts()}:
+            data = merged(store.get_account(account_id).model_dump(mode="json"), data)
         account = configure.save_account(store, data)
         print(f"account {account.account_id} saved ({account.system})")
     elif args.action == "list":
@@ -103,19 +116,28 @@ def cmd_account(args: argparse.Namespace) -> None:
         print(f"account {args.id} deleted")
     elif args.action == "secret":
         account = store.get_account(args.id)
-        value = json.dumps(_load(args.file) | _pairs(args.values))
+        given = _load(args.file) | _pairs(args.values)
         sm = aws.client("secretsmanager")
         try:
-            sm.put_secret_value(SecretId=account.secret_ref, SecretString=value)
+            stored = (
+                {} if args.replace else json.loads(sm.get_secret_value(SecretId=account.secret_ref)["SecretString"])
+            )
         except sm.exceptions.ResourceNotFoundException:
-            sm.create_secret(Name=account.secret_ref, SecretString=value)
-        print(f"credentials stored in Secrets Manager as {account.secret_ref}")
+            sm.create_secret(Name=account.secret_ref, SecretString=json.dumps(given))
+        else:
+            sm.put_secret_value(SecretId=account.secret_ref, SecretString=json.dumps(stored | given))
+        # Key names only: the values never reach a terminal or a log.
+        print(f"credentials stored in Secrets Manager as {account.secret_ref}: {', '.join(sorted(given))} set")
 
 
 def cmd_link(args: argparse.Namespace) -> None:
     store = wiring.config_store()
     if args.action == "put":
-        link = configure.save_link(store, _load(args.file) | _pairs(args.values))
+        data = _load(args.file) | _pairs(args.values)
+        link_id = data.get("link_id", "")
+        if not args.replace and link_id in {lk.link_id for lk in store.list_links()}:
+            data = merged(store.get_link(link_id).model_dump(mode="json"), data)
+        link = configure.save_link(store, data)
         print(f"link {link.link_id} saved: {link.backoffice} <- {link.channel} ({link.mode.value})")
     elif args.action == "list":
         rows = [
@@ -205,12 +227,14 @@ def parser() -> argparse.ArgumentParser:
     account.add_argument("id", nargs="?")
     account.add_argument("values", nargs="*", help="key=value settings (dotted keys nest)")
     account.add_argument("--file", help="JSON file with the account (or, for `secret`, the credentials)")
+    account.add_argument("--replace", action="store_true", help="replace what is stored instead of merging into it")
 
     link = sub.add_parser("link", help="backoffice <-> channel links: put/list/show/delete/on/off/mode")
     link.add_argument("action", choices=["put", "list", "show", "delete", "on", "off", "mode"])
     link.add_argument("id", nargs="?")
     link.add_argument("values", nargs="*", help="key=value settings, flow names for on/off, live|test for mode")
     link.add_argument("--file", help="JSON file with the link")
+    link.add_argument("--replace", action="store_true", help="replace what is stored instead of merging into it")
 
     activity = sub.add_parser("activity", help="recent activity of a link or account")
     activity.add_argument("subject")
