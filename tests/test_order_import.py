@@ -93,7 +93,7 @@ def test_a_crash_between_creating_in_shopify_and_recording_it_leaves_one_order(w
     # WHEN the next run comes while the dead run's lease still holds, it leaves the order alone
     assert "1100000001" not in world.flow("run-2").run().created
     # AND once the lease has run out, the next run finds the order in Shopify instead of creating it
-    world.now[0] += 16 * 60
+    world.now[0] += 17 * 60
     report = world.flow("run-3").run()
     assert "1100000001" in report.recovered
     assert len(world.shopify_orders_for("1100000001")) == 1
@@ -179,7 +179,7 @@ def test_an_order_that_may_exist_is_looked_up_even_after_waiting_for_attention(w
     with pytest.raises(Crash):
         world.flow("run-1", orders=crashing).run()
     # AND the run that takes over cannot reach Shopify (its token was rotated): the order waits
-    world.now[0] += 16 * 60
+    world.now[0] += 17 * 60
     takeover = world.flow("run-2")
     real_token = world.shop.access_token
     world.shop.access_token = "rotated-in-shopify-only"

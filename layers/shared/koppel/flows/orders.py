@@ -131,7 +131,7 @@ class ImportReport:
 
 
 CURSOR = "orders.page"
-LEASE_SECONDS = 15 * 60  # longer than one poller run, so a live run is never overtaken
+LEASE_SECONDS = 16 * 60  # longer than a Lambda can run (15 min), so a live run is never overtaken
 
 
 @dataclass
