@@ -16,7 +16,7 @@ from typing import Any
 
 from koppel import aws, wiring
 from koppel.config import Flow, LinkMode
-from koppel.errors import ConfigurationError, KoppelError
+from koppel.errors import ConfigurationError, KoppelError, UnknownAccount, UnknownLink
 from koppel.flows import configure
 from koppel.flows.feed import feed_token
 from koppel.flows.orders import OrderState, SkuMapping
@@ -94,15 +94,23 @@ def _print(value: Any, as_json: bool) -> None:
         print("  ".join(str(cell) for cell in row))
 
 
+def _put_data(args: argparse.Namespace, read: Any, unknown: type[KoppelError]) -> dict[str, Any]:
+    """What a `put` saves: the given fields merged into the stored object, unless --replace."""
+    data = _load(args.file) | _pairs(args.values)
+    if args.replace:
+        return data
+    try:
+        stored = read(data.get(f"{args.command}_id", ""))
+    except unknown:
+        return data
+    return merged(stored.model_dump(mode="json"), data)
+
+
 # --- commands -----------------------------------------------------------------------------------
 def cmd_account(args: argparse.Namespace) -> None:
     store = wiring.config_store()
     if args.action == "put":
-        data = _load(args.file) | _pairs(args.values)
-        account_id = data.get("account_id", "")
-        if not args.replace and account_id in {a.account_id for a in store.list_accounts()}:
-            data = merged(store.get_account(account_id).model_dump(mode="json"), data)
-        account = configure.save_account(store, data)
+        account = configure.save_account(store, _put_data(args, store.get_account, UnknownAccount))
         print(f"account {account.account_id} saved ({account.system})")
     elif args.action == "list":
         rows = [
@@ -133,11 +141,7 @@ def cmd_account(args: argparse.Namespace) -> None:
 def cmd_link(args: argparse.Namespace) -> None:
     store = wiring.config_store()
     if args.action == "put":
-        data = _load(args.file) | _pairs(args.values)
-        link_id = data.get("link_id", "")
-        if not args.replace and link_id in {lk.link_id for lk in store.list_links()}:
-            data = merged(store.get_link(link_id).model_dump(mode="json"), data)
-        link = configure.save_link(store, data)
+        link = configure.save_link(store, _put_data(args, store.get_link, UnknownLink))
         print(f"link {link.link_id} saved: {link.backoffice} <- {link.channel} ({link.mode.value})")
     elif args.action == "list":
         rows = [
