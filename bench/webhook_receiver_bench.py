@@ -27,16 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions" / "webhook_receiver"))  # the function's code root, as in Lambda
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }
-)
+from koppel_local.provision import offline_environment  # noqa: E402 - before koppel reads it
+
+os.environ.update(offline_environment())
 
 import boto3  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402

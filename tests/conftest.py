@@ -15,7 +15,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from koppel import wiring
 from koppel.config import Account
-from koppel_local.provision import embedded_aws, function_environment
+from koppel_local.provision import embedded_aws, function_environment, offline_environment
 from koppel_local.runtime import LambdaContext
 from koppel_local.template import REGION, Template
 
@@ -24,15 +24,7 @@ pytest_plugins = ["scenarios"]  # the shared scenario fixtures: shop, pos_link, 
 
 @pytest.fixture(autouse=True)
 def _quiet_local_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }.items():
+    for name, value in offline_environment("WARNING").items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 

@@ -107,6 +107,19 @@ class Provisioner:
         self.template.physical[logical_id] = {"Ref": arn, "TopicName": self._name(logical_id)}
 
 
+def offline_environment(log_level: str = "ERROR") -> dict[str, str]:
+    """Dummy credentials, the region and quiet Powertools: what a handler needs against embedded AWS."""
+    return {
+        "AWS_ACCESS_KEY_ID": "offline",
+        "AWS_SECRET_ACCESS_KEY": "offline",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": log_level,
+    }
+
+
 def function_environment(template: Template) -> dict[str, str]:
     """The variables the template gives its functions (Powertools settings left to the caller)."""
     merged: dict[str, str] = {}
