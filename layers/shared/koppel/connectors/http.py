@@ -89,15 +89,29 @@ class HttpApi:
         self.clock = clock or Clock()
         self._paused_until = 0.0
         self._in_flight = 0  # requests sent through this instance and not yet answered
-        self._window = (0.0, 0.0)  # (when the current rate-limit window opened, its length)
+        self._left: int | None = None  # calls left in the current rate-limit window, if known
+        self._window_end = 0.0  # when the current rate-limit window is expected to reopen
         self._lock = threading.Lock()
         self.calls = 0
         self.throttled = 0
 
     @contextmanager
     def _sending(self) -> Iterator[None]:
-        with self._lock:
-            self._in_flight += 1
+        """Wait for room in the rate-limit window, then count the request as in flight until answered."""
+        while True:
+            with self._lock:
+                now = self.clock.now()
+                if self._left is not None and now >= self._window_end:
+                    self._left = None  # a new window: its allowance is learnt from the next answer
+                if self._left is not None and self._left <= 0:
+                    self._paused_until = max(self._paused_until, self._window_end)
+                pause = self._paused_until - now
+                if pause <= 0:
+                    if self._left is not None:
+                        self._left -= 1
+                    self._in_flight += 1
+                    break
+            self.wait(pause, "rate-limit window")
         try:
             yield
         finally:
@@ -116,13 +130,14 @@ class HttpApi:
             self.clock.sleep(seconds)
 
     def pace(self, response: httpx.Response) -> None:
-        """Pause until the window reopens once what is left in it is spoken for.
+        """Mirror the server's rate-limit window from the `X-RateLimit-*` headers.
 
-        With several requests in flight (a run imports orders side by side), the window is spent
-        when the calls it has left do not exceed the ones already on their way. `X-RateLimit-Reset`
-        is whole seconds, so a window that opened 0.7 s ago still says "1": koppel remembers when
-        the window opened (the answer to its first call, never earlier than the server's count
-        began) and resumes at that moment plus the window's length, not a full second from now.
+        koppel keeps its own count of the calls left in the window: what the last answer reported,
+        less the requests sent since. A request goes out only while that count is above zero, so
+        side-by-side requests cannot overrun the window between two answers. `X-RateLimit-Reset` is
+        whole seconds, so a window that opened 0.7 s ago still says "1": the window is taken to
+        end at the moment its first call was answered (never earlier than the server's count
+        began) plus its length, rather than a whole second from now.
         """
         remaining = response.headers.get("X-RateLimit-Remaining")
         reset = response.headers.get("X-RateLimit-Reset")
@@ -137,20 +152,19 @@ class HttpApi:
             seconds = max(0.0, seconds - time.time())
         now = self.clock.now()
         with self._lock:
+            unsent_view = left - self._in_flight  # what is left once the requests on their way land
             if left == limit - 1:  # the first call of a new window
-                self._window = (now, seconds)
-            if left > self._in_flight:
-                return
-            opened, length = self._window
-            resume = opened + length if opened and now < opened + length <= now + seconds else now + seconds
-            self._paused_until = max(self._paused_until, resume)
+                self._window_end = now + seconds
+                self._left = unsent_view
+            else:
+                if self._window_end <= now:
+                    self._window_end = now + seconds
+                # Answers can arrive out of order; the lowest count is the true one.
+                self._left = unsent_view if self._left is None else min(self._left, unsent_view)
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         attempt = 0
         while True:
-            pause = self._paused_until - self.clock.now()
-            if pause > 0:
-                self.wait(pause, "rate-limit window")
             self.calls += 1
             try:
                 with self._sending():
