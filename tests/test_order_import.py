@@ -204,3 +204,19 @@ def test_an_order_cancelled_on_bol_before_import_is_not_created(world):
     assert report.cancelled == ["1100000001"]
     assert world.shopify_orders_for("1100000001") == []
     assert wiring.order_links().get("bol-to-shop", "1100000001").state is OrderState.CANCELLED
+
+
+def test_a_lost_answer_whose_look_up_is_rate_limited_is_still_made_once(world):
+    # GIVEN Shopify creates the order but the answer is lost, and the look-up that follows is throttled
+    world.shop.search_lag = 60
+    world.shop.fail_next(1, status=504, after_execution=True, operation="orderCreate")
+    world.shop.fail_next(6, status=429, operation="orders")
+    first = world.flow("run-1").run()
+    [lost] = [order_id for order_id in first.retry_later if world.shopify_orders_for(order_id)]
+    # WHEN another run comes half a minute later (an overlapping run, or the schedule's retry)
+    world.now[0] += 30
+    world.flow("run-2").run()
+    # THEN the order is not created again
+    assert len(world.shopify_orders_for(lost)) == 1
+    record = wiring.order_links().get("bol-to-shop", lost)
+    assert "may exist in the backoffice" in record.reason

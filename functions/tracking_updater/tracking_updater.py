@@ -1,8 +1,4 @@
-"""Every 5 minutes: find imported orders completed in the backoffice and report them shipped to the channel.
-
-This first version reports, per link, how many imported orders wait for their shipment; sending
-shipments and track & trace to the channel builds on it.
-"""
+"""Every 5 minutes: shipments, track & trace and cancellations from the backoffice to the channel."""
 
 from __future__ import annotations
 
@@ -10,17 +6,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.config import Flow, Link
-from koppel.flows.orders import OrderState
 from koppel.observability import logger, metrics, tracer
 
+SAFETY_MARGIN_MS = 30_000
 
-def awaiting_shipment(link: Link) -> str:
-    pending = wiring.order_links().in_state(link.link_id, OrderState.CREATED)
-    return f"{len(pending)} imported order(s) wait for their shipment in the backoffice"
+
+def track_link(link: Link, context: LambdaContext) -> str:
+    run = wiring.tracking_run(link, lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS)
+    report = run.run()
+    for order_id, reason in report.refused.items():
+        wiring.activity_log().record(link.link_id, "shipment.refused", reason, order_id=order_id)
+    for order_id, reason in report.reported.items():
+        wiring.activity_log().record(link.link_id, "shipment.attention", reason, order_id=order_id)
+    return report.summary()
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return wiring.run_scheduled(Flow.TRACKING, event, awaiting_shipment)
+    return wiring.run_scheduled(Flow.TRACKING, event, lambda link: track_link(link, context))

@@ -226,7 +226,8 @@ def test_shipping_an_item_twice_fails_in_processing(
 
     status = sim.process_status(again["processStatusId"])
     assert status["status"] == "FAILURE"
-    assert "open unit" in status["errorMessage"]
+    first_item = item_ids(sim, order_id)[0]
+    assert status["errorMessage"] == f"Order item {first_item} has already been shipped or cancelled."
     assert len(sim.shipments) == 1
 
 
@@ -240,6 +241,165 @@ def test_a_shipment_of_an_unknown_item_fails_in_processing(
     assert answer.status_code == 202
     assert sim.process_status(answer.json()["processStatusId"])["status"] == "FAILURE"
     assert sim.shipments == []
+
+
+def test_a_process_stays_pending_for_the_configured_number_of_polls(
+    sim: BolSimulator, http_client: httpx.Client, api: str, settings: BolSettings, bearer: dict[str, str]
+) -> None:
+    # GIVEN a bol that takes two polls to process a shipment
+    sim.pending_polls = 2
+    order_id = sim.add_dutch_order()
+
+    accepted = http_client.post(
+        f"{api}/shipments",
+        content=json.dumps(ship_request(*item_ids(sim, order_id))),
+        headers={**bearer, "Content-Type": V10},
+    ).json()
+    url = f"{settings.base_url}/shared/process-status/{accepted['processStatusId']}"
+
+    # THEN the first two polls say PENDING, the third and later ones SUCCESS
+    assert [http_client.get(url, headers=bearer).json()["status"] for _ in range(4)] == [
+        "PENDING",
+        "PENDING",
+        "SUCCESS",
+        "SUCCESS",
+    ]
+
+
+def test_a_failure_shows_its_error_message_only_once_processed(
+    sim: BolSimulator, http_client: httpx.Client, settings: BolSettings, api: str, bearer: dict[str, str]
+) -> None:
+    sim.pending_polls = 1
+    accepted = http_client.post(
+        f"{api}/shipments", content=json.dumps(ship_request("999")), headers={**bearer, "Content-Type": V10}
+    ).json()
+    url = f"{settings.base_url}/shared/process-status/{accepted['processStatusId']}"
+
+    pending, failed = (http_client.get(url, headers=bearer).json() for _ in range(2))
+
+    assert (pending["status"], "errorMessage" in pending) == ("PENDING", False)
+    assert (failed["status"], failed["errorMessage"]) == ("FAILURE", "Order item 999 does not exist.")
+    assert failed["entityId"] == "999"
+
+
+def test_items_of_two_orders_cannot_share_a_shipment(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str]
+) -> None:
+    first, second = sim.add_dutch_orders(2)
+
+    answer = http_client.post(
+        f"{api}/shipments",
+        content=json.dumps(ship_request(item_ids(sim, first)[0], item_ids(sim, second)[0])),
+        headers={**bearer, "Content-Type": V10},
+    ).json()
+
+    status = sim.process_status(answer["processStatusId"])
+    assert (status["status"], status["errorMessage"]) == (
+        "FAILURE",
+        "All order items of one shipment must belong to the same order.",
+    )
+    assert sim.shipments == []
+
+
+def test_a_shipment_on_the_demo_api_is_followed_on_the_demo_shared_api(
+    sim: BolSimulator, http_client: httpx.Client, settings: BolSettings, bearer: dict[str, str]
+) -> None:
+    order_id = sim.add_dutch_order()
+
+    accepted = http_client.post(
+        f"{settings.base_url}/retailer-demo/shipments",
+        content=json.dumps(ship_request(*item_ids(sim, order_id))),
+        headers={**bearer, "Content-Type": V10},
+    ).json()
+
+    (link,) = accepted["links"]
+    assert link["href"] == f"{settings.base_url}/shared-demo/process-status/{accepted['processStatusId']}"
+    assert http_client.get(link["href"], headers=bearer).json()["status"] == "SUCCESS"
+
+
+def test_a_timed_out_process_changes_nothing(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str]
+) -> None:
+    order_id = sim.add_dutch_order()
+    sim.time_out_next()
+
+    accepted = http_client.post(
+        f"{api}/shipments",
+        content=json.dumps(ship_request(*item_ids(sim, order_id))),
+        headers={**bearer, "Content-Type": V10},
+    ).json()
+
+    assert sim.process_status(accepted["processStatusId"])["status"] == "TIMEOUT"
+    assert sim.shipments == []
+    assert len(http_client.get(f"{api}/orders", headers=bearer).json()["orders"]) == 1
+
+
+# --- cancellations ------------------------------------------------------------------------------
+def cancel_request(item_id: str, reason: str = "OUT_OF_STOCK") -> str:
+    return json.dumps({"orderItems": [{"orderItemId": item_id, "reasonCode": reason}]})
+
+
+def test_a_cancellation_is_accepted_then_cancels_the_open_units(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str]
+) -> None:
+    # GIVEN an order of three packs of coffee, one shipped already
+    coffee = SimItem(ean=sample_ean(0), title="Koffie", unit_price="14.95", quantity=3, quantity_shipped=1)
+    sim.add_order("C100", [coffee])
+    (item_id,) = item_ids(sim, "C100")
+
+    # WHEN the retailer cancels the item
+    answer = http_client.put(
+        f"{api}/orders/cancellation", content=cancel_request(item_id), headers={**bearer, "Content-Type": V10}
+    )
+
+    # THEN bol accepts it for processing, and the two open packs are cancelled
+    assert answer.status_code == 202
+    assert (answer.json()["eventType"], answer.json()["status"]) == ("CANCEL_ORDER", "PENDING")
+    assert sim.process_status(answer.json()["processStatusId"])["status"] == "SUCCESS"
+    [item] = sim.order("C100")["orderItems"]
+    assert (item["quantityShipped"], item["quantityCancelled"]) == (1, 2)
+    (cancellation,) = sim.cancellations
+    assert (cancellation.order_item_id, cancellation.reason_code, cancellation.units) == (item_id, "OUT_OF_STOCK", 2)
+    assert not cancellation.requested_by_customer
+    assert http_client.get(f"{api}/orders", headers=bearer).text == "{ }"
+
+
+def test_cancelling_an_item_with_nothing_open_fails_in_processing(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str]
+) -> None:
+    order_id = sim.add_dutch_order()
+    item_id = item_ids(sim, order_id)[0]
+    headers = {**bearer, "Content-Type": V10}
+    http_client.put(f"{api}/orders/cancellation", content=cancel_request(item_id), headers=headers)
+
+    again = http_client.put(f"{api}/orders/cancellation", content=cancel_request(item_id), headers=headers).json()
+
+    status = sim.process_status(again["processStatusId"])
+    assert (status["status"], status["errorMessage"]) == (
+        "FAILURE",
+        f"Order item {item_id} has already been shipped or cancelled.",
+    )
+    assert len(sim.cancellations) == 1
+
+
+def test_a_buyers_cancellation_request_keeps_the_item_open_and_flagged(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str]
+) -> None:
+    order_id = sim.add_dutch_order()
+    item_id = item_ids(sim, order_id)[0]
+
+    sim.request_cancellation(item_id)
+
+    listed = http_client.get(f"{api}/orders", headers=bearer).json()["orders"][0]["orderItems"]
+    assert {item["orderItemId"]: item["cancellationRequest"] for item in listed}[item_id] is True
+    assert sim.order(order_id)["orderItems"][0]["cancellationRequest"] is True
+    # AND confirming it is a cancellation the buyer asked for
+    http_client.put(
+        f"{api}/orders/cancellation",
+        content=cancel_request(item_id, "REQUESTED_BY_CUSTOMER"),
+        headers={**bearer, "Content-Type": V10},
+    )
+    assert sim.cancellations[0].requested_by_customer
 
 
 # --- spec validation ----------------------------------------------------------------------------
@@ -310,6 +470,40 @@ def test_shipment_bodies_are_checked_against_the_request_schema(
 
 
 @needs_spec
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ({"orderItems": [{"orderItemId": "1", "reasonCode": "CHANGED_MIND"}]}, "orderItems[0].reasonCode"),
+        ({"orderItems": [{"orderItemId": "1"}]}, "orderItems[0]"),
+        (
+            {
+                "orderItems": [
+                    {"orderItemId": "1", "reasonCode": "OUT_OF_STOCK"},
+                    {"orderItemId": "2", "reasonCode": "OUT_OF_STOCK"},
+                ]
+            },
+            "orderItems",
+        ),
+        ({"orderItems": []}, "orderItems"),
+    ],
+)
+def test_cancellation_bodies_are_checked_against_the_request_schema(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str], body: object, name: str
+) -> None:
+    # GIVEN an open order, so only the request's shape can stop the cancellation
+    sim.add_order("C1", [SimItem(ean=sample_ean(0), title="Koffie", unit_price="9.99", order_item_id="1")])
+
+    answer = http_client.put(
+        f"{api}/orders/cancellation", content=json.dumps(body), headers={**bearer, "Content-Type": V10}
+    )
+
+    assert answer.status_code == 400
+    assert [violation.name for violation in sim.violations] == [name]
+    assert sim.cancellations == []
+    assert sim.order("C1")["orderItems"][0]["quantityCancelled"] == 0
+
+
+@needs_spec
 def test_a_body_sent_as_plain_json_is_refused(
     sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str]
 ) -> None:
@@ -345,6 +539,14 @@ def test_the_simulators_answers_match_the_response_schemas(
     shipped = http_client.post(
         f"{api}/shipments", content=json.dumps(ship_request("PUP1-missing")), headers={**bearer, "Content-Type": V10}
     ).json()
+    sim.pending_polls = 1
+    sim.request_cancellation(item_ids(sim, "PUP1")[0])
+    cancelled = http_client.put(
+        f"{api}/orders/cancellation",
+        content=json.dumps({"orderItems": [{"orderItemId": item_ids(sim, "PUP1")[0], "reasonCode": "OUT_OF_STOCK"}]}),
+        headers={**bearer, "Content-Type": V10},
+    )
+    assert cancelled.status_code == 202
 
     # WHEN every endpoint is asked
     for url in (
@@ -353,6 +555,8 @@ def test_the_simulators_answers_match_the_response_schemas(
         f"{api}/orders/{order_id}",
         f"{api}/orders/PUP1",
         f"{settings.base_url}/shared/process-status/{shipped['processStatusId']}",
+        f"{settings.base_url}/shared/process-status/{cancelled.json()['processStatusId']}",  # PENDING
+        f"{settings.base_url}/shared/process-status/{cancelled.json()['processStatusId']}",  # SUCCESS
     ):
         assert http_client.get(url, headers=bearer).status_code == 200
 

@@ -174,6 +174,155 @@ def test_search_understands_or_and_negation(http_client: httpx.Client, simulator
     assert [node["name"] for node in not_two["data"]["orders"]["nodes"]] == ["#1001", "#1003"]
 
 
+# --- fulfilments and cancellations --------------------------------------------------------------------
+PROGRESS = """
+query Progress($id: ID!) {
+  order(id: $id) {
+    displayFulfillmentStatus closed cancelledAt cancelReason
+    fulfillments(first: 5) {
+      status
+      trackingInfo(first: 5) { company number url }
+      fulfillmentLineItems(first: 5) { nodes { quantity lineItem { sku customAttributes { key value } } } }
+    }
+  }
+}"""
+CANCEL = """
+mutation Cancel($id: ID!, $reason: OrderCancelReason!) {
+  orderCancel(orderId: $id, reason: $reason, refund: false, restock: true) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+
+
+def created_order(http_client: httpx.Client, simulator: ShopifySimulator, quantity: int = 2) -> str:
+    order = order_input(simulator, "MUG-BLUE", quantity, "bol-1")
+    order["lineItems"][0]["properties"] = [{"name": "_koppel_line_id", "value": "L1"}]
+    options = {"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"}
+    body = post(http_client, CREATE_ORDER, {"order": order, "options": options}).json()
+    return body["data"]["orderCreate"]["order"]["id"]
+
+
+@needs_schema
+def test_a_fulfilment_shows_its_tracking_and_lines_with_their_properties(
+    http_client: httpx.Client, simulator: ShopifySimulator
+) -> None:
+    # GIVEN an order of 2 mugs, one fulfilled by the merchant with a PostNL code
+    order_gid = created_order(http_client, simulator)
+    line = simulator.order(order_gid)["lines"][0]["id"]
+    simulator.fulfill(order_gid, [line], ["3SABCD1"], quantities={line: 1}, url="https://postnl.nl/3SABCD1")
+
+    # WHEN a client asks for the order's progress
+    order = post(http_client, PROGRESS, {"id": order_gid}).json()["data"]["order"]
+
+    # THEN it is partially fulfilled, with the fulfilment's tracking and its line and properties
+    assert (order["displayFulfillmentStatus"], order["closed"], order["cancelledAt"]) == (
+        "PARTIALLY_FULFILLED",
+        False,
+        None,
+    )
+    assert order["fulfillments"] == [
+        {
+            "status": "SUCCESS",
+            "trackingInfo": [{"company": "PostNL", "number": "3SABCD1", "url": "https://postnl.nl/3SABCD1"}],
+            "fulfillmentLineItems": {
+                "nodes": [
+                    {
+                        "quantity": 1,
+                        "lineItem": {
+                            "sku": "MUG-BLUE",
+                            "customAttributes": [{"key": "_koppel_line_id", "value": "L1"}],
+                        },
+                    }
+                ]
+            },
+        }
+    ]
+    assert simulator.violations == []
+
+
+def test_a_fully_fulfilled_order_is_archived(http_client: httpx.Client, simulator: ShopifySimulator) -> None:
+    order_gid = created_order(http_client, simulator)
+
+    simulator.complete(order_gid)
+
+    order = simulator.order(order_gid)
+    assert (order["fulfillmentStatus"], order["closed"]) == ("FULFILLED", True)
+    with pytest.raises(ValueError, match="nothing left"):
+        simulator.complete(order_gid)
+
+
+def test_a_fulfilment_cannot_ship_more_than_is_open(http_client: httpx.Client, simulator: ShopifySimulator) -> None:
+    order_gid = created_order(http_client, simulator, quantity=2)
+    line = simulator.order(order_gid)["lines"][0]["id"]
+
+    with pytest.raises(ValueError, match="2 left"):
+        simulator.fulfill(order_gid, [line], quantities={line: 3})
+
+
+@needs_schema
+def test_order_cancel_cancels_in_a_job_and_puts_the_stock_back(
+    http_client: httpx.Client, simulator: ShopifySimulator
+) -> None:
+    # GIVEN an order that claimed 2 of the 3 mugs
+    order_gid = created_order(http_client, simulator)
+    assert simulator.inventory("MUG-BLUE") == 1
+
+    # WHEN a client cancels it
+    payload = post(http_client, CANCEL, {"id": order_gid, "reason": "CUSTOMER"}).json()["data"]["orderCancel"]
+
+    # THEN Shopify answers with a job still running, the order is cancelled and the mugs are back
+    assert payload["orderCancelUserErrors"] == []
+    assert payload["job"]["done"] is False
+    order = post(http_client, PROGRESS, {"id": order_gid}).json()["data"]["order"]
+    assert (order["cancelReason"], order["closed"]) == ("CUSTOMER", True)
+    assert simulator.inventory("MUG-BLUE") == 3
+    # AND the job reports done when asked
+    job = post(http_client, "query J($id: ID!) { job(id: $id) { done } }", {"id": payload["job"]["id"]}).json()
+    assert job["data"]["job"] == {"done": True}
+    assert simulator.violations == []
+
+
+def test_order_cancel_refuses_what_shopify_refuses(http_client: httpx.Client, simulator: ShopifySimulator) -> None:
+    cancelled, fulfilled = created_order(http_client, simulator), created_order(http_client, simulator)
+    simulator.cancel(cancelled, "STAFF")
+    simulator.complete(fulfilled)
+
+    answers = [
+        post(http_client, CANCEL, {"id": order_gid, "reason": "CUSTOMER"}).json()["data"]["orderCancel"]
+        for order_gid in (cancelled, fulfilled, "gid://shopify/Order/999")
+    ]
+
+    assert [(answer["job"], answer["orderCancelUserErrors"][0]["code"]) for answer in answers] == [
+        (None, "INVALID"),
+        (None, "INVALID"),
+        (None, "NOT_FOUND"),
+    ]
+    assert simulator.order(fulfilled)["cancelledAt"] is None
+
+
+def test_a_merchant_cannot_fulfil_a_cancelled_order(http_client: httpx.Client, simulator: ShopifySimulator) -> None:
+    order_gid = created_order(http_client, simulator)
+    simulator.cancel(order_gid)
+
+    with pytest.raises(ValueError, match="cancelled"):
+        simulator.complete(order_gid)
+
+
+def test_nested_lists_are_charged_as_requested_and_refunded_as_returned(
+    http_client: httpx.Client, simulator: ShopifySimulator
+) -> None:
+    order_gid = created_order(http_client, simulator)
+    simulator.complete(order_gid)
+
+    cost = post(http_client, PROGRESS, {"id": order_gid}).json()["extensions"]["cost"]
+
+    # order + fulfillments + 5 x (trackingInfo + fulfillmentLineItems + 5 x (nodes + lineItem + customAttributes))
+    assert cost["requestedQueryCost"] == 1 + 1 + 5 * (1 + 1 + 5 * 3)
+    # returned: one fulfilment, no tracking, one line
+    assert cost["actualQueryCost"] == 1 + 1 + 1 * (1 + 1 + 1 * 3)
+
+
 # --- cost bucket --------------------------------------------------------------------------------------
 def test_every_answer_reports_its_cost(http_client: httpx.Client) -> None:
     cost = post(http_client, VARIANTS, {"q": "sku:MUG-BLUE"}).json()["extensions"]["cost"]

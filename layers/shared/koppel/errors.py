@@ -50,6 +50,10 @@ class ConfigurationError(KoppelError):
         self.field = field
 
 
+class UnsupportedSystem(ConfigurationError):
+    """koppel has no connector yet for this system in this role."""
+
+
 class UnknownAccount(NotFound):
     pass
 

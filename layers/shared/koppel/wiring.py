@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
     from koppel.flows.orders import OrderImport
-    from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
+    from koppel.flows.tracking import TrackingRun
+    from koppel.store.orders import DynamoCursors, DynamoSkuMappings, DynamoTrackedOrders
     from koppel.store.s3 import S3FeedWriter
 
 
@@ -92,10 +93,10 @@ def feed_signing_key() -> str:
 
 
 @cache
-def order_links() -> DynamoOrderLinks:
-    from koppel.store.orders import DynamoOrderLinks
+def order_links() -> DynamoTrackedOrders:
+    from koppel.store.orders import DynamoTrackedOrders
 
-    return DynamoOrderLinks(table())
+    return DynamoTrackedOrders(table())
 
 
 @cache
@@ -134,6 +135,27 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
         mappings=sku_mappings(),
         cursors=cursors(),
         run_id=run_id,
+        channel=channel.system.value,
+        out_of_time=out_of_time,
+    )
+
+
+def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
+    from datetime import UTC, datetime
+
+    from koppel.connectors import registry
+    from koppel.flows.tracking import TrackingRun
+
+    store = config_store()
+    channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
+    channel_credentials = credentials().credentials(channel)
+    return TrackingRun(
+        link=link,
+        backoffice=registry.progress_source(backoffice, credentials().credentials(backoffice), http_client()),
+        channel=registry.shipment_channel(channel, channel_credentials, http_client()),
+        source=registry.order_source(channel, channel_credentials, http_client()),
+        orders=order_links(),
+        now=datetime.now(UTC),
         out_of_time=out_of_time,
     )
 

@@ -9,9 +9,14 @@ gets 400 and lands in `sim.violations`, so a connector bug fails the test instea
 against a lenient fake. The simulator also checks its own 2xx bodies against the response schemas
 (`sim.response_violations`). Without the reference file it serves the same answers, unchecked.
 
-What it keeps: orders (spec-shaped dicts), tokens, shipments, process statuses, a request log, a
-fixed-window rate limit per endpoint group, injected faults and latency. Names and addresses in
-generated orders are invented.
+What it keeps: orders (spec-shaped dicts), tokens, shipments, cancellations, process statuses, a
+request log, a fixed-window rate limit per endpoint group, injected faults and latency. Names and
+addresses in generated orders are invented.
+
+Shipments and cancellations are answered 202 PENDING, as bol does. Their outcome is decided and
+applied when the request arrives (a shipped item leaves the OPEN list at once), but its process
+status says PENDING for the first `pending_polls` polls and only then SUCCESS, FAILURE (with an
+errorMessage in bol's manner) or TIMEOUT.
 """
 
 from __future__ import annotations
@@ -96,6 +101,7 @@ class LoggedRequest:
     headers: dict[str, str]
     group: str
     status: int
+    body: str = ""  # as sent, e.g. a shipment request's JSON
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,16 @@ class RecordedShipment:
     track_and_trace: str
     shipment_reference: str
     shipping_label_id: str
+
+
+@dataclass(frozen=True)
+class RecordedCancellation:
+    process_status_id: str
+    order_id: str
+    order_item_id: str
+    reason_code: str
+    units: int
+    requested_by_customer: bool  # the buyer had asked for it (cancellationRequest was true)
 
 
 @dataclass
@@ -378,6 +394,7 @@ _ROUTES = (
     _Route("GET", re.compile(r"/retailer(?:-demo)?/orders"), "orders", "_list_orders"),
     _Route("GET", re.compile(r"/retailer(?:-demo)?/orders/(?P<order_id>[^/]+)"), "order", "_get_order"),
     _Route("POST", re.compile(r"/retailer(?:-demo)?/shipments"), "shipments", "_create_shipment"),
+    _Route("PUT", re.compile(r"/retailer(?:-demo)?/orders/cancellation"), "cancellation", "_cancel_order_item"),
     _Route(
         "GET",
         re.compile(r"/shared(?:-demo)?/process-status/(?P<process_status_id>[^/]+)"),
@@ -388,7 +405,7 @@ _ROUTES = (
 
 
 class BolSimulator:
-    """bol.com's token endpoint, orders, shipments and process status, in one WSGI app."""
+    """bol.com's token endpoint, orders, shipments, cancellations and process status, in one WSGI app."""
 
     def __init__(
         self,
@@ -403,6 +420,7 @@ class BolSimulator:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         token_ttl_seconds: int = TOKEN_TTL_SECONDS,
+        pending_polls: int = 0,
         seed: int = 2004,
     ) -> None:
         self.client_id = client_id
@@ -412,6 +430,8 @@ class BolSimulator:
         self.retry_after_header = retry_after_header
         self.latency_seconds = latency_seconds
         self.token_ttl_seconds = token_ttl_seconds
+        # How many polls of a new process status still answer PENDING before its outcome shows.
+        self.pending_polls = pending_polls
         self._clock = clock
         self._sleep = sleep
         self._rng = random.Random(seed)
@@ -422,12 +442,15 @@ class BolSimulator:
         self.response_violations: list[SpecViolation] = []
         self.request_log: list[LoggedRequest] = []
         self.shipments: list[RecordedShipment] = []
+        self.cancellations: list[RecordedCancellation] = []
         self.token_requests = 0
         # State.
         self._orders: dict[str, dict[str, Any]] = {}
         self._items: dict[str, tuple[str, dict[str, Any]]] = {}
         self._tokens: dict[str, float] = {}
         self._processes: dict[str, dict[str, Any]] = {}
+        self._pending_left: dict[str, int] = {}
+        self._timeouts = 0
         self._windows: dict[str, _Window] = {}
         self._faults: list[_Fault] = []
         self._order_ids = count(1_200_000_001)
@@ -495,6 +518,19 @@ class BolSimulator:
             item["cancellationRequest"] = by_customer
             item["latestChangedDateTime"] = _stamp(datetime.now(UTC))
 
+    def request_cancellation(self, order_item_id: str) -> None:
+        """The buyer asks to cancel an item: it stays open, flagged, until the retailer confirms
+        (PUT /orders/cancellation with REQUESTED_BY_CUSTOMER) or ships it anyway."""
+        with self._lock:
+            _, item = self._items[order_item_id]
+            item["cancellationRequest"] = True
+            item["latestChangedDateTime"] = _stamp(datetime.now(UTC))
+
+    def time_out_next(self, times: int = 1) -> None:
+        """The next `times` shipments or cancellations end in TIMEOUT at bol's side, changing nothing."""
+        with self._lock:
+            self._timeouts += times
+
     def expire_tokens(self) -> None:
         """Every issued token is expired from now on (bol answers 401 'Expired JWT')."""
         with self._lock:
@@ -512,6 +548,7 @@ class BolSimulator:
         return [logged for logged in self.request_log if logged.group == group]
 
     def process_status(self, process_status_id: str) -> dict[str, Any]:
+        """The process as it ends, however often it has been polled so far."""
         with self._lock:
             return copy.deepcopy(self._processes[process_status_id])
 
@@ -536,6 +573,7 @@ class BolSimulator:
                     headers=dict(request.headers.items()),
                     group=group,
                     status=response.status_code,
+                    body=request.get_data(as_text=True),
                 )
             )
         return response(environ, start_response)
@@ -723,34 +761,17 @@ class BolSimulator:
         return _json(200, order)
 
     def _create_shipment(self, request: Request) -> Response:
-        try:
-            body = json.loads(request.get_data(), parse_float=Decimal)
-        except ValueError:
-            return _problem(400, "Bad Request", "The body is not valid JSON.", request)
-        requested = body.get("orderItems") or []
-        process_id = str(next(self._process_ids))
-        error = self._ship(process_id, body)
-        process = {
-            "processStatusId": process_id,
-            "entityId": str(requested[0].get("orderItemId", "")) if requested else "",
-            "eventType": "CREATE_SHIPMENT",
-            "description": f"Create shipment for {len(requested)} order item(s).",
-            "status": "FAILURE" if error else "SUCCESS",
-            "createTimestamp": _stamp(datetime.now(UTC)),
-            "links": [
-                {
-                    "rel": "self",
-                    "href": f"{request.host_url}shared/process-status/{process_id}",
-                    "method": "GET",
-                }
-            ],
-        }
-        if error:
-            process["errorMessage"] = error
-        self._processes[process_id] = process
-        # bol processes asynchronously: the 202 always says PENDING; polling shows the outcome.
-        accepted = {key: value for key, value in process.items() if key != "errorMessage"}
-        return _json(202, {**accepted, "status": "PENDING"})
+        body = _json_body(request)
+        if body is None:
+            return _problem(400, "Bad Request", "The body is not a JSON object.", request)
+        requested = [entry for entry in body.get("orderItems") or [] if isinstance(entry, Mapping)]
+        return self._process(
+            request,
+            event_type="CREATE_SHIPMENT",
+            entity_id=str(requested[0].get("orderItemId", "")) if requested else "",
+            description=f"Create shipment for {len(requested)} order item(s).",
+            apply=lambda process_id: self._ship(process_id, body),
+        )
 
     def _ship(self, process_id: str, body: Mapping[str, Any]) -> str:
         """Apply a shipment request; the error message bol would report, or '' on success."""
@@ -762,10 +783,16 @@ class BolSimulator:
             item_id = str(entry.get("orderItemId", ""))
             if item_id not in self._items:
                 return f"Order item {item_id} does not exist."
+            if any(item["orderItemId"] == item_id for _, item, _ in planned):
+                return f"Order item {item_id} is listed more than once."
             order_id, item = self._items[item_id]
-            units = int(entry.get("quantity") or _open_units(item))
-            if not 0 < units <= _open_units(item):
-                return f"Order item {item_id} has {_open_units(item)} open unit(s); cannot ship {units}."
+            open_units = _open_units(item)
+            if open_units == 0:
+                return f"Order item {item_id} has already been shipped or cancelled."
+            # Without a quantity bol ships every unit still open.
+            units = open_units if entry.get("quantity") is None else int(entry["quantity"])
+            if not 0 < units <= open_units:
+                return f"Order item {item_id} has {open_units} open unit(s); cannot ship {units}."
             planned.append((order_id, item, units))
         if len({order_id for order_id, _, _ in planned}) != 1:
             return "All order items of one shipment must belong to the same order."
@@ -787,10 +814,88 @@ class BolSimulator:
         )
         return ""
 
+    def _cancel_order_item(self, request: Request) -> Response:
+        body = _json_body(request)
+        if body is None:
+            return _problem(400, "Bad Request", "The body is not a JSON object.", request)
+        requested = [entry for entry in body.get("orderItems") or [] if isinstance(entry, Mapping)]
+        item_id = str(requested[0].get("orderItemId", "")) if requested else ""
+        return self._process(
+            request,
+            event_type="CANCEL_ORDER",
+            entity_id=item_id,
+            description=f"Cancel order item {item_id}.",
+            apply=lambda process_id: self._cancel(process_id, requested),
+        )
+
+    def _cancel(self, process_id: str, requested: Sequence[Mapping[str, Any]]) -> str:
+        """Apply a cancellation; the error message bol would report, or '' on success."""
+        if len(requested) != 1:
+            return "Exactly one order item can be cancelled per request."
+        item_id = str(requested[0].get("orderItemId", ""))
+        if item_id not in self._items:
+            return f"Order item {item_id} does not exist."
+        order_id, item = self._items[item_id]
+        open_units = _open_units(item)
+        if open_units == 0:
+            return f"Order item {item_id} has already been shipped or cancelled."
+        item["quantityCancelled"] += open_units
+        item["latestChangedDateTime"] = _stamp(datetime.now(UTC))
+        self.cancellations.append(
+            RecordedCancellation(
+                process_status_id=process_id,
+                order_id=order_id,
+                order_item_id=item_id,
+                reason_code=str(requested[0].get("reasonCode", "")),
+                units=open_units,
+                requested_by_customer=bool(item["cancellationRequest"]),
+            )
+        )
+        return ""
+
+    def _process(
+        self,
+        request: Request,
+        *,
+        event_type: str,
+        entity_id: str,
+        description: str,
+        apply: Callable[[str], str],
+    ) -> Response:
+        """Decide and apply a change now; answer 202 PENDING, as bol does, with its process status."""
+        process_id = str(next(self._process_ids))
+        if self._timeouts > 0:
+            self._timeouts -= 1
+            status, error = "TIMEOUT", "The request could not be processed in time. Please try again."
+        else:
+            error = apply(process_id)
+            status = "FAILURE" if error else "SUCCESS"
+        # A request on the demo API is followed up on the demo shared API.
+        shared = "shared-demo" if request.path.startswith("/retailer-demo/") else "shared"
+        process: dict[str, Any] = {
+            "processStatusId": process_id,
+            "entityId": entity_id,
+            "eventType": event_type,
+            "description": description,
+            "status": status,
+            "createTimestamp": _stamp(datetime.now(UTC)),
+            "links": [
+                {"rel": "self", "href": f"{request.host_url}{shared}/process-status/{process_id}", "method": "GET"}
+            ],
+        }
+        if error:
+            process["errorMessage"] = error
+        self._processes[process_id] = process
+        self._pending_left[process_id] = self.pending_polls
+        return _json(202, _pending(process))
+
     def _get_process_status(self, request: Request, process_status_id: str) -> Response:
         process = self._processes.get(process_status_id)
         if process is None:
             return _problem(404, "Not Found", f"Process status {process_status_id} not found.", request)
+        if self._pending_left.get(process_status_id, 0) > 0:
+            self._pending_left[process_status_id] -= 1
+            return _json(200, _pending(process))
         return _json(200, process)
 
     # --- rendering ------------------------------------------------------------------------------
@@ -880,6 +985,19 @@ def _status_matches(item: Mapping[str, Any], status: str) -> bool:
     if status == "SHIPPED":
         return int(item["quantityShipped"]) > 0
     return status == "ALL"
+
+
+def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(request.get_data(), parse_float=Decimal)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _pending(process: Mapping[str, Any]) -> dict[str, Any]:
+    """The process as bol shows it while it is still being worked on."""
+    return {**{key: value for key, value in process.items() if key != "errorMessage"}, "status": "PENDING"}
 
 
 def _problem(

@@ -7,14 +7,16 @@ What it checks the way Shopify does:
 - the calculated-query-cost bucket: a requested cost per query, `extensions.cost` on every answer,
   `THROTTLED` (HTTP 200) when the bucket cannot pay, refunds of requested minus actual cost.
 
-What it only imitates: the operations koppel sends (orders, customers and productVariants queries;
-orderCreate and customerCreate), resolved here field by field from in-memory state; and search,
+What it only imitates: the operations koppel sends (orders, order, fulfillment, job, customers and
+productVariants queries; orderCreate, orderCancel and customerCreate), resolved here field by field
+from in-memory state; what a merchant does in the admin (`fulfill`, `complete`, `cancel`); and search,
 which matches words inside values, so a query narrows results without guaranteeing an exact match
 (as with Shopify, where tag "bol-123" also finds "bol-123-2"), and can trail new records by
 `search_lag` seconds, as Shopify's search index trails its database.
 
-Cost model (simple on purpose): 1 per object field, 10 per mutation, a connection's children times
-its `first`/`last`; the actual cost counts the items a connection really returned.
+Cost model (simple on purpose): 1 per object field, 10 per mutation, a connection's (or list's)
+children times its `first`/`last`; the actual cost counts the items each really returned, at every
+level.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -61,6 +64,7 @@ STANDARD_BUCKET = 2000.0
 STANDARD_RESTORE_RATE = 100.0
 SINGLE_QUERY_MAX = 1000
 MUTATION_COST = 10
+CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
 
 _schemas: dict[Path, GraphQLSchema] = {}
 _schema_lock = threading.Lock()
@@ -152,6 +156,8 @@ class ShopifySimulator:
     bucket_size: float = STANDARD_BUCKET
     restore_rate: float = STANDARD_RESTORE_RATE
     shop_currency: str = "EUR"
+    # Shopify's "automatically archive the order" setting (on by default): a fulfilled order closes.
+    auto_archive: bool = True
 
     orders: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
@@ -171,6 +177,7 @@ class ShopifySimulator:
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._searchable_at: dict[str, float] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
 
     @property
     def validating(self) -> bool:
@@ -207,6 +214,93 @@ class ShopifySimulator:
             if variant["sku"] == sku:
                 return int(variant["inventory"])
         raise KeyError(f"no variant with SKU {sku!r}")
+
+    # --- what a merchant does in the Shopify admin --------------------------------------------------
+    def fulfill(
+        self,
+        order_gid: str,
+        line_ids: Sequence[str] | None = None,
+        tracking_numbers: Sequence[str] = (),
+        company: str = "PostNL",
+        *,
+        quantities: dict[str, int] | None = None,
+        url: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Fulfil lines (Shopify line item ids; None: all still open), whole or `quantities` of them.
+
+        Each tracking number becomes one `trackingInfo` entry of the one fulfilment, as when the
+        merchant types several numbers for one shipment.
+        """
+        with self._lock:
+            order = self.order(order_gid)
+            if order["cancelledAt"] is not None:
+                raise ValueError("a cancelled order cannot be fulfilled")
+            wanted = [line["id"] for line in order["lines"]] if line_ids is None else list(line_ids)
+            shipped: list[dict[str, Any]] = []
+            for line_id in wanted:
+                line = self.record_by_id(order["lines"], line_id)
+                if line is None:
+                    raise KeyError(f"order {order_gid} has no line {line_id}")
+                open_quantity = line["quantity"] - fulfilled_quantity(order, line["id"])
+                quantity = (quantities or {}).get(line_id, open_quantity)
+                if not 0 <= quantity <= open_quantity:
+                    raise ValueError(f"line {line_id} has {open_quantity} left to fulfil, not {quantity}")
+                if quantity:
+                    shipped.append({"id": self.new_id("FulfillmentLineItem"), "lineId": line_id, "quantity": quantity})
+            if not shipped:
+                raise ValueError("nothing left to fulfil")
+            fulfillment = {
+                "id": self.new_id("Fulfillment"),
+                "name": f"{order['name']}-F{len(order['fulfillments']) + 1}",
+                "status": "SUCCESS",
+                "createdAt": (at or datetime.now(UTC)).isoformat(),
+                "trackingInfo": [
+                    {"company": company or None, "number": number, "url": url} for number in tracking_numbers
+                ],
+                "lines": shipped,
+            }
+            order["fulfillments"].append(fulfillment)
+            self._settle_fulfillment_status(order)
+            return fulfillment
+
+    def complete(self, order_gid: str, *, at: datetime | None = None) -> dict[str, Any]:
+        """The admin's "Mark as fulfilled" without a tracking number: all still open, in one fulfilment."""
+        return self.fulfill(order_gid, None, (), company="", at=at)
+
+    def cancel_fulfillment(self, fulfillment_gid: str) -> None:
+        with self._lock:
+            for order in self.orders:
+                fulfillment = self.record_by_id(order["fulfillments"], fulfillment_gid)
+                if fulfillment is not None:
+                    fulfillment["status"] = "CANCELLED"
+                    self._settle_fulfillment_status(order)
+                    return
+        raise KeyError(f"no fulfillment {fulfillment_gid}")
+
+    def cancel(self, order_gid: str, reason: str = "CUSTOMER", *, restock: bool = True, refund: bool = False) -> None:
+        """Cancel as the merchant does in the admin; refused like `orderCancel` refuses."""
+        with self._lock:
+            order = self.order(order_gid)
+            problems = cancel_problems(order, reason)
+            if problems:
+                raise ValueError("; ".join(problem["message"] for problem in problems))
+            cancel_order(self, order, reason, restock=restock, refund=refund)
+
+    def order(self, order_gid: str) -> dict[str, Any]:
+        found = self.record_by_id(self.orders, order_gid)
+        if found is None:
+            raise KeyError(f"no order {order_gid}")
+        return found
+
+    def _settle_fulfillment_status(self, order: dict[str, Any]) -> None:
+        ordered = sum(line["quantity"] for line in order["lines"])
+        shipped = sum(fulfilled_quantity(order, line["id"]) for line in order["lines"])
+        order["fulfillmentStatus"] = (
+            "UNFULFILLED" if shipped == 0 else "FULFILLED" if shipped >= ordered else "PARTIALLY_FULFILLED"
+        )
+        if order["fulfillmentStatus"] == "FULFILLED" and self.auto_archive and not order["closed"]:
+            order["closed"], order["closedAt"] = True, datetime.now(UTC).isoformat()
 
     def fail_next(
         self, n: int = 1, status: int = 500, *, after_execution: bool = False, operation: str | None = None
@@ -382,19 +476,28 @@ class ShopifySimulator:
 
     # --- cost -----------------------------------------------------------------------------------
     def _cost(self, document: Document, selection: SelectionSetNode, data: Any, *, root: bool = False) -> int:
-        """Requested cost when `data` is None; actual cost (connections counted as returned) otherwise."""
+        """Requested cost when `data` is None; actual cost (items counted as returned) of `data` otherwise."""
         total = 0
         for node in self._fields(document, selection):
             if node.selection_set is None:
                 continue
             args = arguments(node, document.variables)
             limit = args.get("first") or args.get("last")
-            count = 1
-            if isinstance(limit, int):
-                value = data.get(response_key(node)) if isinstance(data, dict) else None
-                count = limit if data is None else returned(value)
             own = MUTATION_COST if root and document.is_mutation else 1
-            total += own + count * self._cost(document, node.selection_set, None)
+            if data is None:
+                count = limit if isinstance(limit, int) else 1
+                total += own + count * self._cost(document, node.selection_set, None)
+                continue
+            value = data.get(response_key(node)) if isinstance(data, dict) else None
+            if isinstance(limit, int):
+                # Each returned item pays for its own children, nested connections as they came back.
+                items = value if isinstance(value, list) else connection_items(value)
+                total += own + sum(self._cost(document, node.selection_set, item) for item in items)
+            elif isinstance(value, list):
+                # A list without a limit was charged once when requested; the priciest item stands for it.
+                total += own + max((self._cost(document, node.selection_set, item) for item in value), default=0)
+            else:
+                total += own + (self._cost(document, node.selection_set, value) if value is not None else 0)
         return total
 
     # --- state ----------------------------------------------------------------------------------
@@ -445,6 +548,27 @@ def resolve_orders(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any
     return connection([order_node(sim, order) for order in found], args)
 
 
+def resolve_order(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
+    order = sim.record_by_id(sim.orders, args.get("id"))
+    return order_node(sim, order) if order is not None else None
+
+
+def resolve_fulfillment(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
+    for order in sim.orders:
+        fulfillment = sim.record_by_id(order["fulfillments"], args.get("id"))
+        if fulfillment is not None:
+            return fulfillment_node(sim, order, fulfillment)
+    return None
+
+
+def resolve_job(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
+    job = sim.jobs.get(str(args.get("id")))
+    if job is None:
+        return None
+    job["done"] = True  # the simulator's background work is over by the time anyone asks
+    return {"__typename": "Job", "id": job["id"], "done": True, "query": None}
+
+
 def resolve_customers(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
     found = sim.search(sim.customers, args.get("query"), CUSTOMER_SEARCH)
     if args.get("reverse"):
@@ -481,20 +605,86 @@ def resolve_order_create(sim: ShopifySimulator, args: dict[str, Any]) -> dict[st
     lines = [order_line(sim, item) for item in order_in.get("lineItems") or []]
     claim_inventory(sim, lines, options.get("inventoryBehaviour") or "BYPASS")
     record = order_record(sim, order_in, lines, customer)
+    record["inventoryClaimed"] = (options.get("inventoryBehaviour") or "BYPASS") != "BYPASS"
     sim.orders.append(record)
     sim.index(record)
     return {"order": order_node(sim, record), "userErrors": []}
 
 
+def resolve_order_cancel(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    order = sim.record_by_id(sim.orders, args.get("orderId"))
+    if order is None:
+        return cancel_payload(None, [user_error(["orderId"], "Order does not exist", "NOT_FOUND")])
+    problems = cancel_problems(order, str(args.get("reason")))
+    if problems:
+        return cancel_payload(None, problems)
+    cancel_order(
+        sim,
+        order,
+        str(args["reason"]),
+        restock=bool(args.get("restock")),
+        refund=bool(args.get("refund")),
+        staff_note=args.get("staffNote"),
+    )
+    # Shopify cancels in a background job and answers before it has run.
+    job = {"id": f"gid://shopify/Job/{uuid.uuid4()}", "done": False}
+    sim.jobs[job["id"]] = job
+    return cancel_payload({"__typename": "Job", **job, "query": None}, [])
+
+
 QUERY_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
+    "order": resolve_order,
+    "fulfillment": resolve_fulfillment,
+    "job": resolve_job,
     "orders": resolve_orders,
     "customers": resolve_customers,
     "productVariants": resolve_variants,
 }
 MUTATION_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
     "orderCreate": resolve_order_create,
+    "orderCancel": resolve_order_cancel,
     "customerCreate": resolve_customer_create,
 }
+
+
+# --- orderCancel ---------------------------------------------------------------------------------
+def cancel_problems(order: dict[str, Any], reason: str) -> list[dict[str, Any]]:
+    if reason not in CANCEL_REASONS:
+        return [user_error(["reason"], f"Reason {reason} is not a cancel reason", "INVALID")]
+    if order["cancelledAt"] is not None:
+        return [user_error(["orderId"], "Order has already been cancelled", "INVALID")]
+    if any(fulfillment["status"] == "SUCCESS" for fulfillment in order["fulfillments"]):
+        # Shopify: an order with fulfilments cannot be cancelled; the fulfilments go first.
+        return [user_error(["orderId"], "Cannot cancel an order with fulfillments", "INVALID")]
+    return []
+
+
+def cancel_order(
+    sim: ShopifySimulator,
+    order: dict[str, Any],
+    reason: str,
+    *,
+    restock: bool,
+    refund: bool,
+    staff_note: str | None = None,
+) -> None:
+    now = datetime.now(UTC).isoformat()
+    order.update(cancelledAt=now, cancelReason=reason, staffNote=staff_note, closed=True, closedAt=now)
+    if restock and order["inventoryClaimed"]:
+        for line in order["lines"]:
+            variant = sim.record_by_id(sim.variants, line["variantId"])
+            if variant is not None:
+                variant["inventory"] += line["quantity"] - fulfilled_quantity(order, line["id"])
+    if refund and order["financialStatus"] in ("PAID", "PARTIALLY_PAID"):
+        money = {"amount": order["total"], "currencyCode": order["currency"]}
+        order["transactions"].append({"kind": "REFUND", "status": "SUCCESS", "amountSet": {"shopMoney": money}})
+        order["financialStatus"] = "REFUNDED"
+
+
+def cancel_payload(job: dict[str, Any] | None, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    # The deprecated `userErrors` carries the same errors without their codes.
+    plain = [{key: value for key, value in problem.items() if key != "code"} for problem in problems]
+    return {"job": job, "orderCancelUserErrors": problems, "userErrors": plain}
 
 
 # --- orderCreate ---------------------------------------------------------------------------------
@@ -590,6 +780,8 @@ def order_customer(
 
 def order_line(sim: ShopifySimulator, item: dict[str, Any]) -> dict[str, Any]:
     variant = sim.record_by_id(sim.variants, item.get("variantId")) or {}
+    # Line item properties given to orderCreate come back as the line's customAttributes.
+    properties = [{"key": prop["name"], "value": prop["value"]} for prop in item.get("properties") or []]
     price = item.get("priceSet") or {"shopMoney": {"amount": variant.get("price", Decimal(0)), "currencyCode": ""}}
     return {
         "id": sim.new_id("LineItem"),
@@ -601,6 +793,7 @@ def order_line(sim: ShopifySimulator, item: dict[str, Any]) -> dict[str, Any]:
         "currency": price["shopMoney"]["currencyCode"] or sim.shop_currency,
         "requiresShipping": bool(item.get("requiresShipping", False)),
         "taxLines": [tax_record(tax) for tax in item.get("taxLines") or []],
+        "customAttributes": properties,
     }
 
 
@@ -667,13 +860,20 @@ def order_record(
         # Shopify's subtotal is the line items after their discounts, before shipping.
         "subtotal": line_total - item_discounts,
         "total": line_total + shipping_total - discounts,
+        "inventoryClaimed": False,
+        "closed": False,
+        "closedAt": None,
+        "cancelledAt": None,
+        "cancelReason": None,
+        "staffNote": None,
+        "fulfillments": [],
     }
 
 
 # --- GraphQL views of the state --------------------------------------------------------------------
 def order_node(sim: ShopifySimulator, order: dict[str, Any]) -> dict[str, Any]:
     currency = order["currency"]
-    lines = [line_node(sim, line) for line in order["lines"]]
+    lines = [line_node(sim, line, order) for line in order["lines"]]
     return {
         "__typename": "Order",
         "id": order["id"],
@@ -701,11 +901,21 @@ def order_node(sim: ShopifySimulator, order: dict[str, Any]) -> dict[str, Any]:
         "discountCode": order["discountCode"]["code"] if order["discountCode"] else None,
         "discountCodes": [order["discountCode"]["code"]] if order["discountCode"] else [],
         "lineItems": lambda args: connection(lines, args),
+        "closed": order["closed"],
+        "closedAt": order["closedAt"],
+        "cancelledAt": order["cancelledAt"],
+        "cancelReason": order["cancelReason"],
+        "fulfillments": lambda args: limited(
+            [fulfillment_node(sim, order, fulfillment) for fulfillment in order["fulfillments"]], args
+        ),
+        "fulfillmentsCount": {"__typename": "Count", "count": len(order["fulfillments"]), "precision": "EXACT"},
     }
 
 
-def line_node(sim: ShopifySimulator, line: dict[str, Any]) -> dict[str, Any]:
+def line_node(sim: ShopifySimulator, line: dict[str, Any], order: dict[str, Any] | None = None) -> dict[str, Any]:
     variant = sim.record_by_id(sim.variants, line["variantId"])
+    order = order or next((o for o in sim.orders if any(item is line for item in o["lines"])), None)
+    shipped = fulfilled_quantity(order, line["id"]) if order else 0
     return {
         "__typename": "LineItem",
         "id": line["id"],
@@ -720,7 +930,48 @@ def line_node(sim: ShopifySimulator, line: dict[str, Any]) -> dict[str, Any]:
             {"title": tax["title"], "rate": tax["rate"], "priceSet": money_bag(tax["amount"], line["currency"])}
             for tax in line["taxLines"]
         ],
+        "customAttributes": [{"__typename": "Attribute", **attribute} for attribute in line["customAttributes"]],
+        "fulfillableQuantity": line["quantity"] - shipped,
+        "unfulfilledQuantity": line["quantity"] - shipped,
+        "currentQuantity": line["quantity"],
     }
+
+
+def fulfillment_node(sim: ShopifySimulator, order: dict[str, Any], fulfillment: dict[str, Any]) -> dict[str, Any]:
+    items = [
+        {
+            "__typename": "FulfillmentLineItem",
+            "id": item["id"],
+            "quantity": item["quantity"],
+            "lineItem": line_node(sim, next(line for line in order["lines"] if line["id"] == item["lineId"]), order),
+        }
+        for item in fulfillment["lines"]
+    ]
+    tracking = [{"__typename": "FulfillmentTrackingInfo", **info} for info in fulfillment["trackingInfo"]]
+    return {
+        "__typename": "Fulfillment",
+        "id": fulfillment["id"],
+        "legacyResourceId": fulfillment["id"].rsplit("/", 1)[-1],
+        "name": fulfillment["name"],
+        "status": fulfillment["status"],
+        "createdAt": fulfillment["createdAt"],
+        "updatedAt": fulfillment["createdAt"],
+        "requiresShipping": True,
+        "totalQuantity": sum(item["quantity"] for item in fulfillment["lines"]),
+        "trackingInfo": lambda args: limited(tracking, args),
+        "fulfillmentLineItems": lambda args: connection(items, args),
+    }
+
+
+def fulfilled_quantity(order: dict[str, Any], line_id: str) -> int:
+    """Units of a line in fulfilments that still stand (a cancelled fulfilment gives them back)."""
+    return sum(
+        item["quantity"]
+        for fulfillment in order["fulfillments"]
+        if fulfillment["status"] == "SUCCESS"
+        for item in fulfillment["lines"]
+        if item["lineId"] == line_id
+    )
 
 
 def customer_node(sim: ShopifySimulator, customer: dict[str, Any]) -> dict[str, Any]:
@@ -898,9 +1149,27 @@ def response_key(node: FieldNode) -> str:
 
 
 def returned(value: Any) -> int:
+    if isinstance(value, list):
+        return len(value)
     if not isinstance(value, dict):
         return 0
     return len(value.get("nodes") or value.get("edges") or [])
+
+
+def connection_items(value: Any) -> list[dict[str, Any]]:
+    """A returned connection seen one item at a time: `nodes` and `edges` cut to that item."""
+    if not isinstance(value, dict):
+        return []
+    return [
+        {key: part[index : index + 1] if isinstance(part, list) else part for key, part in value.items()}
+        for index in range(returned(value))
+    ]
+
+
+def limited(items: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """A plain list field with `first`, such as `fulfillments` or `trackingInfo`."""
+    first = args.get("first")
+    return items[: int(first)] if first is not None else items
 
 
 def scalar(value: Any) -> Any:

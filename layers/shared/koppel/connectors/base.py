@@ -8,6 +8,7 @@ never build their own, and never touch boto3.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from koppel.models import Order, Shipment, StockLevel
@@ -68,3 +69,64 @@ class ShipmentTarget(Protocol):
 @runtime_checkable
 class StockTarget(Protocol):
     def push_stock(self, levels: list[StockLevel]) -> None: ...
+
+
+# --- shipments and cancellations ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Parcel:
+    """One shipment the backoffice made for an order: which channel lines, with which code."""
+
+    line_ids: tuple[str, ...]
+    tracking_codes: tuple[str, ...] = ()
+    company: str = ""  # the carrier as the backoffice names it, if it does
+    shipped_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity, so a parcel is sent to the channel once however often it is read."""
+        return "|".join(sorted(self.line_ids)) + "#" + ",".join(sorted(self.tracking_codes))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the backoffice says about an imported order now."""
+
+    completed: bool
+    cancelled: bool = False
+    cancel_reason: str = ""
+    parcels: tuple[Parcel, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelProcess:
+    """An asynchronous change on the channel (bol's process status)."""
+
+    process_id: str
+    status: str  # PENDING, SUCCESS, FAILURE, TIMEOUT
+    error: str = ""
+
+
+@runtime_checkable
+class ProgressSource(Protocol):
+    """A backoffice that reports fulfilment and cancellation of the orders koppel created in it."""
+
+    def order_progress(self, backoffice_order_id: str) -> Progress: ...
+
+    def cancel_order(self, backoffice_order_id: str, reason: str) -> None: ...
+
+
+@runtime_checkable
+class ShipmentChannel(Protocol):
+    """A channel that takes shipments and cancellations for its orders."""
+
+    def ship(self, order: Order, parcel: Parcel, transporter_code: str) -> ChannelProcess: ...
+
+    def follow(self, process: ChannelProcess) -> ChannelProcess:
+        """Poll until the process is no longer PENDING or the connector's budget is spent."""
+        ...
+
+    def cancel(self, order: Order, line_ids: tuple[str, ...], reason_code: str) -> ChannelProcess: ...
+
+    def cancellation_requests(self, order: Order) -> tuple[str, ...]:
+        """Line ids the buyer asked to cancel."""
+        ...

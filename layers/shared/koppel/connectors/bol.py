@@ -1,25 +1,33 @@
-"""bol.com Retailer API v10: open orders in, shipments out.
+"""bol.com Retailer API v10: open orders in; shipments, cancellations and process statuses out.
 
 bol answers in `application/vnd.retailer.v10+json` and authenticates with short-lived OAuth2
 client-credentials tokens (about five minutes). The token is fetched once and reused until shortly
 before it expires: bol blocks clients that ask for tokens too often. Every call, the token request
 included, goes through `HttpApi`, so 429/5xx/rate-limit pacing are handled in one place.
+
+Shipments and cancellations are asynchronous at bol: the request is answered 202 with a process
+status (PENDING), and `GET /shared/process-status/{id}` later says SUCCESS, FAILURE (with bol's
+errorMessage) or TIMEOUT. `ship` and `cancel_items` return that process; `wait_for` and `follow`
+poll it on the connector's clock within a budget.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import ValidationError
 
 from koppel.config import Account, BolSettings
-from koppel.connectors.base import OrderPage
+from koppel.connectors.base import ChannelProcess, OrderPage, Parcel
 from koppel.connectors.http import Clock, HttpApi, RetryPolicy
 from koppel.errors import ConfigurationError, PermanentConnectorError
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus, Shipment
@@ -29,14 +37,96 @@ MEDIA_TYPE = "application/vnd.retailer.v10+json"
 PAGE_SIZE = 50
 # bol's transporter code for "another carrier"; used when a shipment names none.
 FALLBACK_TRANSPORTER = "OTHER"
-MAX_ITEMS_PER_SHIPMENT = 100
+MAX_ITEMS_PER_SHIPMENT = 100  # ShipmentRequest.orderItems maxItems
+# The reasonCode enum of OrderItemCancellation in retailer.json (v10).
+CANCELLATION_REASONS = frozenset(
+    {
+        "OUT_OF_STOCK",
+        "REQUESTED_BY_CUSTOMER",
+        "BAD_CONDITION",
+        "HIGHER_SHIPCOST",
+        "INCORRECT_PRICE",
+        "NOT_AVAIL_IN_TIME",
+        "NO_BOL_GUARANTEE",
+        "ORDERED_TWICE",
+        "RETAIN_ITEM",
+        "TECH_ISSUE",
+        "UNFINDABLE_ITEM",
+        "OTHER",
+    }
+)
+# bol usually settles a shipment or cancellation within seconds; longer waits belong to the next run.
+PROCESS_WAIT_SECONDS = 10.0
+PROCESS_POLL_SECONDS = 2.0
 # Refresh this long before bol's expiry, so a token never runs out between our check and bol's.
 TOKEN_MARGIN_SECONDS = 30.0
 CENT = Decimal("0.01")
 
 
+class _SeenRequests:
+    """The buyer's cancellation requests of the Orders `get_order` returned last, kept by object
+    identity: an Order carries no such flag yet, and the flows read an order through one connector
+    and ask about its cancellations through another. Only the very same Order object answers, so
+    the flags always come from the read that produced it; a few dozen are kept, then forgotten."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._seen: dict[int, tuple[Order, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, order: Order, item_ids: tuple[str, ...]) -> None:
+        with self._lock:
+            # Holding the Order keeps its id from being reused while it is remembered.
+            self._seen[id(order)] = (order, item_ids)
+            while len(self._seen) > self._size:
+                del self._seen[next(iter(self._seen))]
+
+    def of(self, order: Order) -> tuple[str, ...] | None:
+        with self._lock:
+            found = self._seen.get(id(order))
+        return found[1] if found is not None and found[0] is order else None
+
+
+_CANCELLATION_REQUESTS = _SeenRequests()
+
+
+class ProcessState(StrEnum):
+    """`ProcessStatus.status` in bol's shared API."""
+
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    TIMEOUT = "TIMEOUT"
+
+
+# From worst to best: what several processes together amount to.
+_STATE_RANK = (ProcessState.FAILURE, ProcessState.TIMEOUT, ProcessState.PENDING, ProcessState.SUCCESS)
+
+
+@dataclass(frozen=True)
+class ProcessResult(ChannelProcess):
+    """A bol process status: a `ChannelProcess` (id, status, bol's errorMessage as `error`) plus
+    what bol says it is about.
+
+    One result can stand for several bol processes (a cancellation of several items is one request
+    per item; a shipment of more than 100 items is several): `process_id` then holds their ids
+    joined by ',', the status is the worst of them and `error` holds every errorMessage.
+    """
+
+    event_type: str = ""  # CREATE_SHIPMENT, CANCEL_ORDER, ...
+    entity_id: str = ""  # for shipments and cancellations: the (first) order item id
+
+    @property
+    def finished(self) -> bool:
+        return self.status != ProcessState.PENDING
+
+    @property
+    def process_ids(self) -> tuple[str, ...]:
+        return _process_ids(self.process_id)
+
+
 class BolConnector:
-    """Order source and shipment target for one bol.com retailer account."""
+    """Order source, shipment target and shipment channel for one bol.com retailer account."""
 
     def __init__(
         self,
@@ -48,13 +138,20 @@ class BolConnector:
         demo: bool = False,
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
+        process_wait_seconds: float = PROCESS_WAIT_SECONDS,
+        process_poll_seconds: float = PROCESS_POLL_SECONDS,
     ) -> None:
         self.settings = settings or BolSettings()
         self._clock = clock or Clock()
         self._api = HttpApi(client, system="bol", policy=policy, clock=self._clock)
         self._basic = httpx.BasicAuth(client_id, client_secret)
         self._bearer = _BearerAuth(self)
-        self._base = self.settings.base_url.rstrip("/") + ("/retailer-demo" if demo else "/retailer")
+        root = self.settings.base_url.rstrip("/")
+        suffix = "-demo" if demo else ""
+        self._retailer = f"{root}/retailer{suffix}"
+        self._shared = f"{root}/shared{suffix}"  # process statuses live in bol's shared API
+        self._process_wait_seconds = process_wait_seconds
+        self._process_poll_seconds = process_poll_seconds
         self._token = ""
         self._token_expires_at = 0.0
 
@@ -62,7 +159,7 @@ class BolConnector:
     def list_open_orders(self, page: int) -> OrderPage:
         body = self._call(
             "GET",
-            "/orders",
+            f"{self._retailer}/orders",
             params={"status": "OPEN", "fulfilment-method": self.settings.fulfilment_method, "page": page},
         )
         # An empty page is `{ }` without the `orders` key: that is the end of the list.
@@ -74,49 +171,189 @@ class BolConnector:
         return OrderPage(order_ids=order_ids, next_page=page + 1 if len(order_ids) >= PAGE_SIZE else None)
 
     def get_order(self, channel_order_id: str) -> Order:
-        body = self._call("GET", f"/orders/{quote(channel_order_id, safe='')}")
+        body = self._get_raw_order(channel_order_id)
         try:
-            return to_order(body)
+            order = to_order(body)
+            requested = cancellation_requested_items(body)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             # ValidationError is a ValueError; named for the reader.
             raise PermanentConnectorError(
                 "bol order cannot be read as a koppel order", channel_order_id=channel_order_id
             ) from exc
+        _CANCELLATION_REQUESTS.remember(order, requested)
+        return order
 
-    # --- ShipmentTarget -------------------------------------------------------------------------
-    def confirm_shipment(self, order: Order, shipment: Shipment) -> None:
-        """Ship the given order items (all of the order's lines when none are named).
+    def cancellation_requests(self, order: Order | str) -> tuple[str, ...]:
+        """Order item ids the buyer asked to cancel that are still open: confirm each with
+        `cancel_items(..., "REQUESTED_BY_CUSTOMER")` instead of shipping it.
 
-        bol accepts the request with 202 and processes it later; the process status id is logged
-        so a failed shipment can be traced.
+        bol keeps such items OPEN (and the koppel order too) until the retailer confirms. Given an
+        Order that `get_order` returned moments ago, this answers from that same read of bol; given
+        an order id, or an Order no longer remembered, it asks bol again.
         """
-        item_ids = shipment.line_ids or tuple(line.line_id for line in order.lines)
-        transport = {"transporterCode": shipment.carrier or FALLBACK_TRANSPORTER}
-        if shipment.tracking_code:
-            transport["trackAndTrace"] = shipment.tracking_code
+        if isinstance(order, Order) and (seen := _CANCELLATION_REQUESTS.of(order)) is not None:
+            return seen
+        order_id = order.channel_order_id if isinstance(order, Order) else order
+        body = self._get_raw_order(order_id)
+        try:
+            return cancellation_requested_items(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentConnectorError("bol order items cannot be read", channel_order_id=order_id) from exc
+
+    # --- shipments ------------------------------------------------------------------------------
+    def ship(
+        self,
+        order: Order | str,
+        shipment: Shipment | Parcel,
+        transporter_code: str,
+        *,
+        quantities: Mapping[str, int] | None = None,
+    ) -> ProcessResult:
+        """Tell bol these order items left with `transporter_code` (e.g. TNT for PostNL).
+
+        Only the shipment's items are shipped; with none named, every item still open at bol is
+        (bol is asked which, not the Order: its lines include items shipped before). `quantities`
+        ships fewer units of an item than it has open; an item without one ships all its open
+        units. Without a tracking code, `trackAndTrace` is left out: bol's TransportInstruction
+        requires only `transporterCode`, so the shipment goes as "own shipping without T&T" (for
+        parcels bol counts that against the retailer's T&T service standard). An empty
+        `transporter_code` is sent as OTHER.
+
+        Returns the process bol accepted (normally PENDING); `follow` or `wait_for` tells the
+        outcome. More than 100 items go in several requests, returned as one `ProcessResult`.
+        """
+        order_id = order if isinstance(order, str) else order.channel_order_id
+        if isinstance(shipment, Shipment):
+            if shipment.channel_order_id and shipment.channel_order_id != order_id:
+                raise ValueError(f"shipment is for order {shipment.channel_order_id}, not {order_id}")
+            tracking_code = shipment.tracking_code
+        else:
+            # The caller splits a parcel with several codes; bol takes one code per shipment.
+            tracking_code = shipment.tracking_codes[0] if shipment.tracking_codes else ""
+        item_ids = shipment.line_ids or self._open_item_ids(order_id)
+        transport = {"transporterCode": transporter_code or FALLBACK_TRANSPORTER}
+        if tracking_code:
+            transport["trackAndTrace"] = tracking_code
+        processes = []
         for chunk in _chunks(item_ids, MAX_ITEMS_PER_SHIPMENT):
-            request = {"orderItems": [{"orderItemId": item_id} for item_id in chunk], "transport": transport}
-            status = self._call("POST", "/shipments", body=request)
+            request = {"orderItems": [_shipped_item(item_id, quantities) for item_id in chunk], "transport": transport}
+            process = _process_result(self._call("POST", f"{self._retailer}/shipments", body=request))
             logger.info(
                 "bol shipment accepted",
-                channel_order_id=order.channel_order_id,
+                channel_order_id=order_id,
                 order_items=len(chunk),
-                process_status_id=status.get("processStatusId"),
-                process_status=status.get("status"),
+                transporter_code=transport["transporterCode"],
+                with_track_and_trace=bool(tracking_code),
+                process_status_id=process.process_id,
+                process_status=process.status,
             )
+            processes.append(process)
+        return _combined(processes)
+
+    def confirm_shipment(self, order: Order, shipment: Shipment) -> None:
+        """`ShipmentTarget`: ship with `shipment.carrier` taken as bol's transporter code, and do not
+        wait for bol's verdict (the process id is logged, so a failed shipment can be traced)."""
+        self.ship(order, shipment, shipment.carrier)
+
+    # --- cancellations --------------------------------------------------------------------------
+    def cancel_items(self, order_item_ids: Sequence[str], reason_code: str) -> tuple[ProcessResult, ...]:
+        """Cancel every open unit of these order items, one request per item (bol's
+        CancellationRequest takes exactly one). REQUESTED_BY_CUSTOMER confirms a buyer's request;
+        any other reason is the retailer's own cancellation and counts against its service score.
+
+        Returns bol's process for each item, in order (normally PENDING).
+        """
+        if reason_code not in CANCELLATION_REASONS:
+            # A reason bol does not know is koppel's mistake; bol would refuse it with a 400.
+            raise ValueError(f"{reason_code!r} is not a bol cancellation reason code")
+        processes = []
+        for item_id in order_item_ids:
+            request = {"orderItems": [{"orderItemId": item_id, "reasonCode": reason_code}]}
+            process = _process_result(self._call("PUT", f"{self._retailer}/orders/cancellation", body=request))
+            logger.info(
+                "bol cancellation accepted",
+                order_item_id=item_id,
+                reason_code=reason_code,
+                process_status_id=process.process_id,
+                process_status=process.status,
+            )
+            processes.append(process)
+        return tuple(processes)
+
+    def cancel(self, order: Order | str, line_ids: Sequence[str], reason_code: str) -> ProcessResult:
+        """`ShipmentChannel`: cancel these items (none named: every item still open at bol) as one
+        `ProcessResult` standing for bol's process per item."""
+        order_id = order if isinstance(order, str) else order.channel_order_id
+        item_ids = tuple(line_ids) or self._open_item_ids(order_id)
+        return _combined(list(self.cancel_items(item_ids, reason_code)))
+
+    # --- process status -------------------------------------------------------------------------
+    def process_status(self, process_id: str) -> ProcessResult:
+        """bol's current status of one process. bol forgets finished processes after a while and
+        then answers 404: that raises `PermanentConnectorError` (status_code 404), stop polling."""
+        body = self._call("GET", f"{self._shared}/process-status/{quote(process_id, safe='')}")
+        result = _process_result(body)
+        return result if result.process_id else replace(result, process_id=process_id)
+
+    def wait_for(
+        self, process_id: str, *, max_wait_seconds: float | None = None, poll_every: float | None = None
+    ) -> ProcessResult:
+        """Poll until the process is no longer PENDING or `max_wait_seconds` have passed on the
+        connector's clock; the last status seen, which may still be PENDING."""
+        budget = self._process_wait_seconds if max_wait_seconds is None else max_wait_seconds
+        deadline = self._clock.now() + max(0.0, budget)
+        return self._poll(process_id, deadline, self._poll_interval(poll_every))
+
+    def follow(self, process: ChannelProcess) -> ProcessResult:
+        """`ShipmentChannel`: `wait_for` within the connector's budget, for every bol process the
+        given one stands for (one budget for all of them)."""
+        ids = _process_ids(process.process_id)
+        if process.status != ProcessState.PENDING or not ids:
+            return process if isinstance(process, ProcessResult) else _from_channel_process(process)
+        deadline = self._clock.now() + max(0.0, self._process_wait_seconds)
+        interval = self._poll_interval(None)
+        return _combined([self._poll(process_id, deadline, interval) for process_id in ids])
+
+    def _poll(self, process_id: str, deadline: float, interval: float) -> ProcessResult:
+        result = self.process_status(process_id)
+        while not result.finished:
+            remaining = deadline - self._clock.now()
+            if remaining <= 0:
+                break
+            self._clock.sleep(min(interval, remaining))
+            result = self.process_status(process_id)
+        return result
+
+    def _poll_interval(self, poll_every: float | None) -> float:
+        interval = self._process_poll_seconds if poll_every is None else poll_every
+        if interval <= 0:
+            raise ValueError("poll_every must be more than zero seconds")
+        return interval
+
+    # --- reading bol's order as bol has it ------------------------------------------------------
+    def _get_raw_order(self, channel_order_id: str) -> dict[str, Any]:
+        return self._call("GET", f"{self._retailer}/orders/{quote(channel_order_id, safe='')}")
+
+    def _open_item_ids(self, order_id: str) -> tuple[str, ...]:
+        body = self._get_raw_order(order_id)
+        try:
+            item_ids = tuple(str(item["orderItemId"]) for item in body["orderItems"] if _unhandled_units(item) > 0)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentConnectorError("bol order items cannot be read", channel_order_id=order_id) from exc
+        if not item_ids:
+            raise PermanentConnectorError("bol order has no open items left", channel_order_id=order_id)
+        return item_ids
 
     # --- HTTP -----------------------------------------------------------------------------------
     def _call(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: object = None
+        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, body: object = None
     ) -> dict[str, Any]:
         headers = {"Accept": MEDIA_TYPE}
         content = None
         if body is not None:
             headers["Content-Type"] = MEDIA_TYPE
             content = json.dumps(body)
-        response = self._api.request(
-            method, self._base + path, params=params, headers=headers, content=content, auth=self._bearer
-        )
+        response = self._api.request(method, url, params=params, headers=headers, content=content, auth=self._bearer)
         return _json_object(response)
 
     def access_token(self) -> str:
@@ -188,6 +425,87 @@ def from_account(
         demo=account.sandbox,
         policy=policy,
         clock=clock,
+    )
+
+
+# --- shipments, cancellations and process statuses, in bol's terms --------------------------------
+def cancellation_requested_items(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Ids of the order's items the buyer asked to cancel and that are still open.
+
+    bol leaves `cancellationRequest` true after the cancellation is confirmed; an item with nothing
+    left open needs no more action, so it is not listed.
+    """
+    return tuple(
+        str(item["orderItemId"])
+        for item in data["orderItems"]
+        if item.get("cancellationRequest") and _unhandled_units(item) > 0
+    )
+
+
+def _unhandled_units(item: Mapping[str, Any]) -> int:
+    return _open_quantity(item) - int(item.get("quantityShipped", 0))
+
+
+def _shipped_item(item_id: str, quantities: Mapping[str, int] | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"orderItemId": item_id}
+    if quantities and item_id in quantities:
+        if quantities[item_id] <= 0:
+            raise ValueError(f"order item {item_id}: ship at least one unit, not {quantities[item_id]}")
+        entry["quantity"] = quantities[item_id]
+    return entry
+
+
+def _process_result(body: Mapping[str, Any]) -> ProcessResult:
+    try:
+        status = ProcessState(str(body["status"]))
+    except (KeyError, ValueError) as exc:
+        raise PermanentConnectorError(
+            "bol process status has no status koppel knows", status=str(body.get("status", ""))
+        ) from exc
+    return ProcessResult(
+        process_id=_process_id(body),
+        status=status,
+        error=str(body.get("errorMessage") or ""),
+        event_type=str(body.get("eventType") or ""),
+        entity_id=str(body.get("entityId") or ""),
+    )
+
+
+def _process_id(body: Mapping[str, Any]) -> str:
+    # processStatusId is optional in the spec (older answers said `id`); the self link always
+    # ends in the id.
+    for key in ("processStatusId", "id"):
+        if body.get(key) not in (None, ""):
+            return str(body[key])
+    for link in body.get("links") or []:
+        if isinstance(link, Mapping) and link.get("rel") == "self" and link.get("href"):
+            return urlsplit(str(link["href"])).path.rstrip("/").rsplit("/", 1)[-1]
+    logger.warning("bol process status without an id", event_type=str(body.get("eventType", "")))
+    return ""
+
+
+def _process_ids(joined: str) -> tuple[str, ...]:
+    return tuple(part for part in joined.split(",") if part)
+
+
+def _from_channel_process(process: ChannelProcess) -> ProcessResult:
+    return ProcessResult(process_id=process.process_id, status=process.status, error=process.error)
+
+
+def _combined(processes: Sequence[ProcessResult]) -> ProcessResult:
+    """Several bol processes as one: the worst status, every error, every id."""
+    if len(processes) == 1:
+        return processes[0]
+    if not processes:
+        raise ValueError("no bol process to report")
+    statuses = [ProcessState(process.status) for process in processes]
+    event_types = {process.event_type for process in processes}
+    return ProcessResult(
+        process_id=",".join(process.process_id for process in processes),
+        status=min(statuses, key=_STATE_RANK.index),
+        error="; ".join(process.error for process in processes if process.error),
+        event_type=event_types.pop() if len(event_types) == 1 else "",
+        entity_id=processes[0].entity_id,
     )
 
 

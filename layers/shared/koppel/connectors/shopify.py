@@ -9,6 +9,10 @@ waits until the bucket holds the requested cost and asks again.
 Mutations are never re-sent blindly: an order or customer created by Shopify whose answer was lost
 would be created twice. A mutation goes out once; when its outcome is unknown the connector looks
 for what it tried to create and otherwise hands the decision to a later run.
+
+Back from Shopify come the order's fulfilments (with their tracking numbers) and its cancellation.
+Each Shopify line carries the channel's line id as a line item property (`_koppel_line_id`, read
+back as the line's `customAttributes`), so a fulfilment names the channel lines it shipped.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 import httpx
 
 from koppel.config import Account, ShopifySettings
-from koppel.connectors.base import BackofficeOrder, Variant
+from koppel.connectors.base import BackofficeOrder, Parcel, Progress, Variant
 from koppel.connectors.http import Clock, HttpApi, RetryPolicy
 from koppel.errors import (
     AuthenticationFailed,
@@ -41,6 +46,24 @@ CENT = Decimal("0.01")
 # Waits are rounded up to this step: the bucket refills in fractions, and a wait that is exact on
 # paper can end a hair too early and be throttled again for a rounding error.
 WAIT_STEP = 0.01
+# The line item property that carries the channel's line id. The leading underscore is Shopify's
+# convention for a property the buyer is not shown (checkout, order and shipping e-mails).
+LINE_ID_PROPERTY = "_koppel_line_id"
+# Per order, per fulfilment: what one progress query reads. More is fetched only when Shopify has it.
+FULFILLMENTS_PER_QUERY = 10
+LINES_PER_FULFILLMENT = 10
+MAX_FULFILLMENTS = 100
+
+
+class CancelReason(StrEnum):
+    """Shopify's `OrderCancelReason`; koppel names them in lower case ("customer", "inventory")."""
+
+    CUSTOMER = "CUSTOMER"
+    DECLINED = "DECLINED"
+    FRAUD = "FRAUD"
+    INVENTORY = "INVENTORY"
+    OTHER = "OTHER"
+    STAFF = "STAFF"
 
 
 class ShopifyUserError(PermanentConnectorError):
@@ -64,6 +87,13 @@ class ShopifyQueryError(PermanentConnectorError):
     def __init__(self, operation: str, errors: list[dict[str, Any]]) -> None:
         self.messages = tuple(str(error.get("message", "")) for error in errors)
         super().__init__(f"shopify rejected {operation}: {'; '.join(self.messages)}", operation=operation)
+
+
+class ShopifyOrderNotFound(PermanentConnectorError):
+    """The order koppel created is not in the shop (any more): the merchant may have deleted it."""
+
+    def __init__(self, backoffice_order_id: str) -> None:
+        super().__init__("shopify has no order with this id", backoffice_order_id=backoffice_order_id)
 
 
 @dataclass(frozen=True)
@@ -137,6 +167,65 @@ mutation KoppelCreateOrder($order: OrderCreateOrderInput!, $options: OrderCreate
     estimated_cost=10,
 )
 
+# One query for what happened to an order: fulfilled, cancelled, and each fulfilment with its tracking
+# and the lines it shipped (each line's properties name the channel line).
+FULFILLMENT_FIELDS = """
+      id status createdAt
+      trackingInfo(first: 10) { company number }
+      fulfillmentLineItems(first: $lines) {
+        nodes { quantity lineItem { id customAttributes { key value } } }
+        pageInfo { hasNextPage endCursor }
+      }"""
+
+ORDER_PROGRESS = Operation(
+    name="KoppelOrderProgress",
+    document=f"""
+query KoppelOrderProgress($id: ID!, $fulfillments: Int!, $lines: Int!) {{
+  order(id: $id) {{
+    displayFulfillmentStatus cancelledAt cancelReason
+    fulfillmentsCount {{ count }}
+    fulfillments(first: $fulfillments) {{{FULFILLMENT_FIELDS}
+    }}
+  }}
+}}""",
+    mutation=False,
+    estimated_cost=425,
+)
+
+# Only when a fulfilment shipped more lines than the progress query reads: the rest, page by page.
+FULFILLMENT_LINES = Operation(
+    name="KoppelFulfillmentLines",
+    document="""
+query KoppelFulfillmentLines($id: ID!, $after: String) {
+  fulfillment(id: $id) {
+    fulfillmentLineItems(first: 50, after: $after) {
+      nodes { quantity lineItem { id customAttributes { key value } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}""",
+    mutation=False,
+    estimated_cost=152,
+)
+
+CANCEL_ORDER = Operation(
+    name="KoppelCancelOrder",
+    document="""
+mutation KoppelCancelOrder(
+  $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refund: $refund, restock: $restock, staffNote: $staffNote,
+    notifyCustomer: false
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}""",
+    mutation=True,
+    estimated_cost=12,
+)
+
 
 @dataclass
 class CostBucket:
@@ -159,7 +248,7 @@ class CostBucket:
 
 
 class ShopifyConnector:
-    """`OrderSink` for a Shopify store, through the Admin GraphQL API."""
+    """`OrderSink` and `ProgressSource` for a Shopify store, through the Admin GraphQL API."""
 
     system = SYSTEM
 
@@ -225,6 +314,116 @@ class ShopifyConnector:
         if variant is None and ean.strip():
             variant = self._variant_by("barcode", ean)
         return variant
+
+    # --- ProgressSource -------------------------------------------------------------------------
+    def order_progress(self, backoffice_order_id: str) -> Progress:
+        """Fulfilled, cancelled, and every parcel shipped so far, with the channel lines in it."""
+        order_id = order_gid(backoffice_order_id)
+        variables = {"id": order_id, "fulfillments": FULFILLMENTS_PER_QUERY, "lines": LINES_PER_FULFILLMENT}
+        order = self._execute(ORDER_PROGRESS, variables)["order"]
+        if order is None:
+            raise ShopifyOrderNotFound(backoffice_order_id)
+        fulfillments = order.get("fulfillments") or []
+        total = int((order.get("fulfillmentsCount") or {}).get("count") or 0)
+        if total > len(fulfillments):
+            # `fulfillments` is a plain list, not a connection: ask once more for all of them, one
+            # line each to keep the query within Shopify's cost limit; the lines follow page by page.
+            if total > MAX_FULFILLMENTS:
+                logger.warning("shopify order has more fulfilments than koppel reads", count=total)
+            variables |= {"fulfillments": min(total, MAX_FULFILLMENTS), "lines": 1}
+            order = self._execute(ORDER_PROGRESS, variables)["order"] or order
+            fulfillments = order.get("fulfillments") or []
+        parcels = [parcel for node in fulfillments if (parcel := self._parcel(backoffice_order_id, node)) is not None]
+        cancelled = order.get("cancelledAt") is not None
+        return Progress(
+            # FULFILLED: every line shipped. A cancelled order is finished, but nothing was delivered.
+            completed=order.get("displayFulfillmentStatus") == "FULFILLED" and not cancelled,
+            cancelled=cancelled,
+            cancel_reason=str(order.get("cancelReason") or "").lower() if cancelled else "",
+            parcels=tuple(parcels),
+        )
+
+    def cancel_order(self, backoffice_order_id: str, reason: str, *, refund: bool = True) -> None:
+        """Cancel the order in Shopify and put its stock back; done already counts as done.
+
+        `reason` is one of Shopify's cancel reasons in any case ("customer", "INVENTORY"); another
+        word becomes OTHER, kept in the staff note. `refund` records the channel's refund on the
+        order: the marketplace took and returns the buyer's money, koppel's payment is a manual one
+        under the channel's name, so Shopify moves no money but stops counting the order as paid.
+        """
+        order_id = order_gid(backoffice_order_id)
+        shopify_reason = cancel_reason(reason)
+        variables = {
+            "orderId": order_id,
+            "reason": shopify_reason.value,
+            "refund": refund,
+            "restock": True,
+            "staffNote": f"cancelled by koppel: {reason}",
+        }
+        try:
+            payload = self._execute(CANCEL_ORDER, variables)["orderCancel"]
+        except RateLimited:
+            raise  # refused before execution: nothing was cancelled
+        except TransientConnectorError as exc:
+            # Cancelling twice cannot do harm (Shopify refuses the second one), so an unknown
+            # outcome only needs a look: done, or left for the next run to send again.
+            if self._is_cancelled(order_id):
+                return
+            raise TransientConnectorError("shopify orderCancel outcome unknown", reason=shopify_reason.value) from exc
+        if payload is None:
+            raise TransientConnectorError("shopify answered orderCancel without a result")
+        errors = payload.get("orderCancelUserErrors") or []
+        if errors:
+            if any(error.get("code") == "NOT_FOUND" for error in errors):
+                raise ShopifyOrderNotFound(backoffice_order_id)
+            # Shopify refuses to cancel a cancelled order; an earlier run (or the merchant) did it.
+            if self._is_cancelled(order_id):
+                logger.info("shopify order was cancelled already", reason=shopify_reason.value)
+                return
+            raise ShopifyUserError("orderCancel", errors)
+        job = payload.get("job") or {}
+        # Shopify cancels in a background job; the next progress query shows the outcome.
+        logger.info("shopify order cancel requested", reason=shopify_reason.value, job_done=bool(job.get("done")))
+
+    # --- progress -------------------------------------------------------------------------------
+    def _is_cancelled(self, order_id: str) -> bool:
+        try:
+            return self.order_progress(order_id).cancelled
+        except ShopifyOrderNotFound:
+            return False
+
+    def _parcel(self, backoffice_order_id: str, fulfillment: dict[str, Any]) -> Parcel | None:
+        """What one fulfilment shipped, in channel line ids; None for one that shipped nothing."""
+        if fulfillment.get("status") != "SUCCESS":
+            return None  # cancelled, failed, or still with a fulfilment service: nothing left the door
+        items = self._fulfilled_lines(fulfillment)
+        line_ids = tuple(dict.fromkeys(line_id for item in items if (line_id := channel_line_id(item))))
+        unmarked = sum(1 for item in items if not channel_line_id(item))
+        if unmarked:
+            # Lines koppel did not create (added by the merchant, or orders from before the line
+            # property): the channel has no line for them, so they stay out of the parcel.
+            logger.warning(
+                "shopify fulfilment has lines without a channel line id",
+                backoffice_order_id=backoffice_order_id,
+                lines=unmarked,
+                parcel_dropped=not line_ids,
+            )
+        if not line_ids:
+            return None
+        tracking = fulfillment.get("trackingInfo") or []
+        codes = tuple(dict.fromkeys(code for info in tracking if (code := str(info.get("number") or "").strip())))
+        company = next((str(info["company"]).strip() for info in tracking if info.get("company")), "")
+        return Parcel(line_ids=line_ids, tracking_codes=codes, company=company, shipped_at=timestamp(fulfillment))
+
+    def _fulfilled_lines(self, fulfillment: dict[str, Any]) -> list[dict[str, Any]]:
+        page = fulfillment.get("fulfillmentLineItems") or {}
+        items = list(page.get("nodes") or [])
+        while (page.get("pageInfo") or {}).get("hasNextPage"):
+            after = page["pageInfo"].get("endCursor")
+            found = self._execute(FULFILLMENT_LINES, {"id": fulfillment["id"], "after": after})["fulfillment"]
+            page = (found or {}).get("fulfillmentLineItems") or {}
+            items.extend(page.get("nodes") or [])
+        return items
 
     # --- customers ------------------------------------------------------------------------------
     def _customer_choice(self, customer: Customer, tag: str) -> dict[str, Any]:
@@ -484,6 +683,8 @@ def line_input(line: OrderLine) -> dict[str, Any]:
         "priceSet": money_bag(line.unit_price),
         # Without it Shopify's input default (false) would leave marketplace parcels out of shipping.
         "requiresShipping": True,
+        # Read back from each fulfilment, to tell the channel which of its lines shipped.
+        "properties": [{"name": LINE_ID_PROPERTY, "value": line.line_id}],
     }
     if line.vat_rate is not None:
         # VAT is owed on what the buyer paid: the line less its discount (a price reduction lowers
@@ -540,6 +741,32 @@ def decimal_text(value: Decimal) -> str:
 
 def variant_gid(variant_id: str) -> str:
     return f"gid://shopify/ProductVariant/{variant_id}" if variant_id.isdigit() else variant_id
+
+
+def order_gid(order_id: str) -> str:
+    return f"gid://shopify/Order/{order_id}" if order_id.isdigit() else order_id
+
+
+def cancel_reason(reason: str) -> CancelReason:
+    try:
+        return CancelReason(reason.strip().upper())
+    except ValueError:
+        return CancelReason.OTHER
+
+
+# --- translation: Shopify -> koppel model -------------------------------------------------------
+
+
+def channel_line_id(fulfilled: dict[str, Any]) -> str:
+    attributes = (fulfilled.get("lineItem") or {}).get("customAttributes") or []
+    return next((str(a.get("value") or "") for a in attributes if a.get("key") == LINE_ID_PROPERTY), "")
+
+
+def timestamp(fulfillment: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(fulfillment["createdAt"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def iso(moment: datetime) -> str:

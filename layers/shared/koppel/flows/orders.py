@@ -26,7 +26,6 @@ from koppel.connectors.base import BackofficeOrder, OrderSink, OrderSource
 from koppel.errors import (
     ConnectorError,
     NeedsAttention,
-    OutcomeUnknown,
     RateLimited,
     StateConflict,
     TransientConnectorError,
@@ -74,6 +73,10 @@ class OrderLinks(Protocol):
         ...
 
     def mark_cancelled(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...
+    def note(self, link_id: str, channel_order_id: str, reason: str) -> None:
+        """A visible reason on an order that stays where it is."""
+        ...
+
     def release(self, link_id: str, channel_order_id: str, run_id: str) -> None: ...
     def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]: ...
 
@@ -135,6 +138,11 @@ LEASE_SECONDS = 16 * 60  # longer than a Lambda can run (15 min), so a live run 
 
 
 @dataclass
+class Attempt:
+    may_exist: bool  # the create may have reached the backoffice (now or in an earlier run)
+
+
+@dataclass
 class OrderImport:
     link: Link
     source: OrderSource
@@ -143,6 +151,7 @@ class OrderImport:
     mappings: SkuMappings
     cursors: Cursors
     run_id: str
+    channel: str = "bol"  # the channel system, as orders carry it (`Order.channel`) for look-ups
     out_of_time: Callable[[], bool] = lambda: False
     report: ImportReport = field(default_factory=ImportReport)
 
@@ -198,21 +207,24 @@ class OrderImport:
         if claim is None:
             self.report.count("skipped")
             return
+        attempt = Attempt(may_exist=claim.may_exist)
         try:
-            self._create(order_id, claim)
+            self._create(order_id, attempt)
         except NeedsAttention as exc:
             self.orders.mark_needs_attention(link_id, order_id, self.run_id, exc.message)
             if record is not None and record.reason == exc.message:
                 self.report.count("still_waiting")
             else:
                 self.report.waiting[order_id] = exc.message
-        except OutcomeUnknown as exc:
-            # The order may exist in the backoffice already. Keep the claim: when its lease runs out,
-            # the next run takes over and looks the order up first, by then visible in search.
-            self.report.retry_later[order_id] = exc.message
         except TransientConnectorError as exc:
-            self.orders.release(link_id, order_id, self.run_id)
             self.report.retry_later[order_id] = exc.message
+            if attempt.may_exist:
+                # The order may exist in the backoffice. Keep the claim: when its lease runs out the
+                # next run takes over and looks it up first, by then visible in search.
+                self.orders.note(link_id, order_id, f"may exist in the backoffice, checked again later: {exc.message}")
+            else:
+                self.orders.release(link_id, order_id, self.run_id)
+                self.orders.note(link_id, order_id, f"to retry: {exc.message}")
             if isinstance(exc, RateLimited):
                 raise
         except ConnectorError as exc:
@@ -220,21 +232,22 @@ class OrderImport:
             self.orders.mark_needs_attention(link_id, order_id, self.run_id, reason)
             self.report.waiting[order_id] = reason
 
-    def _create(self, order_id: str, claim: Claim) -> None:
-        order = self.source.get_order(order_id)
-        if claim.may_exist:
+    def _create(self, order_id: str, attempt: Attempt) -> None:
+        if attempt.may_exist:
             # Looked up before anything else can fail: a known order must never wait or be made twice.
-            existing = self.sink.find_order(order.channel, order.channel_order_id)
+            existing = self.sink.find_order(self.channel, order_id)
             if existing is not None:
                 self._record_created(order_id, existing, recovered=True)
                 return
+        order = self.source.get_order(order_id)
         if order.status is OrderStatus.CANCELLED:
             self.orders.mark_cancelled(self.link.link_id, order_id, self.run_id, "cancelled on the channel")
             self.report.cancelled.append(order_id)
             return
         mapped = self.map_lines(order, store=True)
         self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
-        self._record_created(order_id, self._create_in_backoffice(mapped), recovered=False)
+        attempt.may_exist = True  # from here on, whatever happens, the order may exist
+        self._record_created(order_id, self.sink.create_order(mapped, tag=self.link.orders.tag), recovered=False)
 
     def _record_created(self, order_id: str, created: BackofficeOrder, *, recovered: bool) -> None:
         try:
@@ -252,16 +265,6 @@ class OrderImport:
             backoffice_order_id=created.backoffice_order_id,
             recovered=recovered,
         )
-
-    def _create_in_backoffice(self, order: Order) -> BackofficeOrder:
-        try:
-            return self.sink.create_order(order, tag=self.link.orders.tag)
-        except RateLimited:
-            raise  # refused before it ran: nothing was created
-        except OutcomeUnknown:
-            raise
-        except TransientConnectorError as exc:
-            raise OutcomeUnknown(f"creating the order may or may not have worked: {exc.message}") from exc
 
     def _rehearse(self, order_id: str) -> None:
         order = self.source.get_order(order_id)

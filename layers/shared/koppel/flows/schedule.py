@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from koppel.config import Flow, Link
-from koppel.errors import KoppelError
+from koppel.errors import KoppelError, UnsupportedSystem
 from koppel.observability import logger
 from koppel.store.base import ActivityLog, ConfigStore
 
@@ -36,6 +36,11 @@ def run_for_links(
             continue
         try:
             summary = step(link)
+        except UnsupportedSystem as exc:
+            # Flows are on by default; one koppel cannot run yet for these systems is not a failure.
+            report.done[link.link_id] = f"not available yet: {exc.message}"
+            activity.record(link.link_id, f"{flow.value}.unavailable", exc.message)
+            continue
         except KoppelError as exc:
             _failed(report, activity, link, exc, exc.message)
             continue

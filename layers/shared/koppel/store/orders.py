@@ -8,6 +8,7 @@ Every order state change is a conditional write: a run can only move an order it
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from koppel.connectors.base import BackofficeOrder
 from koppel.errors import StateConflict
 from koppel.flows.orders import Claim, OrderRecord, OrderState, SkuMapping
+from koppel.flows.tracking import ParcelState
 from koppel.store.dynamodb import DynamoTable, from_item, to_item
 
 
@@ -151,6 +153,14 @@ class DynamoOrderLinks:
             {":zero": 0, ":claimed": OrderState.CLAIMED.value, ":run": run_id},
         )
 
+    def note(self, link_id: str, channel_order_id: str, reason: str) -> None:
+        self.table.client.update_item(
+            TableName=self.table.table_name,
+            Key=self._key(link_id, channel_order_id),
+            UpdateExpression="SET reason = :reason",
+            ExpressionAttributeValues=to_item({":reason": reason}),
+        )
+
     def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]:
         client = self.table.client
         items: list[dict[str, Any]] = []
@@ -217,3 +227,95 @@ class DynamoCursors:
             self.table.delete(_pk(link_id), f"CURSOR#{name}")
         else:
             self.table.put({"pk": _pk(link_id), "sk": f"CURSOR#{name}", "value": value})
+
+
+class DynamoTrackedOrders(DynamoOrderLinks):
+    """The tracking side of order links: parcels sent to the channel, cancellations, closing.
+
+    Each parcel is its own attribute (`parcel_<digest>`) on the order item, so marking one "sending"
+    is a single conditional write that only one run can win.
+    """
+
+    @staticmethod
+    def _parcel_attr(key: str) -> str:
+        return "parcel_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+    def parcels(self, link_id: str, channel_order_id: str) -> dict[str, ParcelState]:
+        item = self.table.get(_pk(link_id), f"ORDER#{channel_order_id}") or {}
+        found = [value for name, value in item.items() if name.startswith("parcel_")]
+        return {
+            value["key"]: ParcelState(
+                value["key"], value["status"], value.get("process_id", ""), value.get("reason", "")
+            )
+            for value in found
+        }
+
+    def _set_parcel(self, link_id: str, order_id: str, state: ParcelState, condition: str | None) -> bool:
+        client = self.table.client
+        kwargs: dict[str, Any] = {}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        value = {"key": state.key, "status": state.status, "process_id": state.process_id, "reason": state.reason}
+        try:
+            client.update_item(
+                TableName=self.table.table_name,
+                Key=self._key(link_id, order_id),
+                UpdateExpression="SET #parcel = :parcel",
+                ExpressionAttributeNames={"#parcel": self._parcel_attr(state.key), "#state": "state"},
+                ExpressionAttributeValues=to_item(
+                    {":parcel": value, **({":created": OrderState.CREATED.value} if condition else {})}
+                ),
+                **kwargs,
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def start_parcel(self, link_id: str, channel_order_id: str, key: str) -> bool:
+        return self._set_parcel(
+            link_id,
+            channel_order_id,
+            ParcelState(key, "SENDING"),
+            "attribute_not_exists(#parcel) AND #state = :created",
+        )
+
+    def settle_parcel(self, link_id: str, channel_order_id: str, state: ParcelState) -> None:
+        self._set_parcel(link_id, channel_order_id, state, None)
+
+    def forget_parcel(self, link_id: str, channel_order_id: str, key: str) -> None:
+        self.table.client.update_item(
+            TableName=self.table.table_name,
+            Key=self._key(link_id, channel_order_id),
+            UpdateExpression="REMOVE #parcel",
+            ExpressionAttributeNames={"#parcel": self._parcel_attr(key)},
+        )
+
+    def completed_seen(self, link_id: str, channel_order_id: str, at: datetime) -> datetime:
+        answer = self.table.client.update_item(
+            TableName=self.table.table_name,
+            Key=self._key(link_id, channel_order_id),
+            UpdateExpression="SET completed_seen_at = if_not_exists(completed_seen_at, :at)",
+            ExpressionAttributeValues=to_item({":at": at.isoformat()}),
+            ReturnValues="ALL_NEW",
+        )
+        return datetime.fromisoformat(from_item(answer["Attributes"])["completed_seen_at"])
+
+    def finish(self, link_id: str, channel_order_id: str, state: OrderState, reason: str = "") -> bool:
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat()
+        try:
+            self._update(
+                link_id,
+                channel_order_id,
+                "SET #state = :state, updated_at = :now, reason = :reason, gsi1pk = :gpk, gsi1sk = :gsk",
+                "#state = :created",
+                {
+                    ":state": state.value,
+                    ":created": OrderState.CREATED.value,
+                    ":now": stamp,
+                    ":reason": reason,
+                    **_gsi(link_id, state, channel_order_id, stamp),
+                },
+            )
+        except StateConflict:
+            return False
+        return True

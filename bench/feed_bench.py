@@ -1,0 +1,263 @@
+"""The nightly feed for 100,000 and 1,000,000 products: rows/s, peak RSS, and the ratio to csv.writer.
+
+Targets (the feed issue): the CSV at >= 50 % of the speed of Python's own csv.writer writing the
+same rows in the same run; peak RSS <= 256 MB, growing less than 10 % from 100k to 1M products.
+
+Each (size, case) runs in a fresh interpreter, so no case inherits another's peak RSS. Cases:
+  csv, csv.gz, xml, xml.gz -> null   rendering alone (the bytes are counted, then dropped)
+  csv, xml.gz -> s3                  streamed with `upload_stream` (8 MiB parts) to a moto server in its
+                                     own process: moto keeps the whole object in memory, and that is
+                                     S3's memory, not the feed Lambda's
+In the same interpreter, after the case (so the peak RSS shown is the case's alone), csv.writer
+writes the same products' CSV rows to /dev/null through a UTF-8 text file, the way one writes a
+CSV by hand; its output is checked byte for byte against `csv_rows` first. Products come from a
+lazy generator (`Product.model_construct`); its own cost is timed too, and the "net" ratio leaves
+it out of both sides. Each timing is the better of two runs. Prints figures; asserts nothing.
+Set BENCH_SIZES (default "100000,1000000") to change the sizes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+
+from koppel.feeds import CSV_HEADER, csv_rows, google_xml, gzipped, upload_stream
+from koppel.models import Money, Product
+
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
+CASES = [("csv", "null"), ("csv.gz", "null"), ("xml", "null"), ("xml.gz", "null"), ("csv", "s3"), ("xml.gz", "s3")]
+BUCKET = "feed-bench"
+RUNS = 2
+RSS_TARGET_MB, GROWTH_TARGET, RATIO_TARGET = 256, 0.10, 0.50
+
+ADJECTIVES = ["Stoneware", "Porcelain", 'Handmade "Delft"', "Glazed, matte", "Café & bistro", "Enamel", "Bamboo"]
+NOUNS = ["mug", "teapot", "saucer", "bowl", "plate 26 cm", "espresso cup", "carafe 1 l", "tea towel"]
+COLOURS = ["blue", "white", "ochre", "sage green", "charcoal", "rosé"]
+CATEGORIES = ["Kitchen > Mugs", "Kitchen > Tea", "Table > Plates & bowls", "Home textiles"]
+PRICES = [Money(amount=Decimal(f"{euros}.{cents:02d}")) for euros in range(2, 90) for cents in (0, 49, 95, 99)]
+
+
+def ean13(number: int) -> str:
+    body = f"87{number:010d}"
+    total = 3 * sum(map(int, body[1::2])) + sum(map(int, body[0::2]))
+    return body + str((10 - total % 10) % 10)
+
+
+def products(count: int) -> Iterator[Product]:
+    make = Product.model_construct  # valid by construction; validation would only time pydantic
+    for n in range(count):
+        price = PRICES[n % len(PRICES)]
+        yield make(
+            sku=f"SKU-{n:08d}",
+            title=f"{ADJECTIVES[n % 7]} {NOUNS[n % 8]}, {COLOURS[n % 6]} no. {n}",
+            ean="" if n % 10 == 0 else ean13(n),
+            price=None if n % 20 == 3 else price,
+            sale_price=Money(amount=price.amount - 1) if n % 7 == 0 else None,
+            stock_managed=n % 25 != 0,
+            quantity=n % 37,
+            image_url=f"https://cdn.example.com/images/{n % 997:03d}/{n:08d}.jpg",
+            weight_grams=250 + n % 900,
+            category=CATEGORIES[n % 4],
+            group=f"G-{n // 4:07d}",
+        )
+
+
+def shop_url(product: Product) -> str:
+    return f"https://www.example.com/products/{product.sku.lower()}"
+
+
+def render(fmt: str, count: int) -> Iterator[bytes]:
+    if fmt.startswith("csv"):
+        chunks = csv_rows(products(count))
+    else:
+        chunks = google_xml(
+            products(count), title="Example shop", link="https://www.example.com", shop_url_for=shop_url
+        )
+    return gzipped(chunks) if fmt.endswith(".gz") else chunks
+
+
+def by_hand(rows: Iterable[Product], out: io.TextIOBase) -> None:
+    """csv.writer as one would use it: a row per product, written to a text file."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for p in rows:
+        managed = p.stock_managed
+        writer.writerow(
+            [
+                p.sku,
+                p.title,
+                p.ean,
+                f"{p.price.amount:.2f} {p.price.currency}" if p.price is not None else "",
+                f"{p.sale_price.amount:.2f} {p.sale_price.currency}" if p.sale_price is not None else "",
+                p.quantity if managed else "",
+                "in_stock" if not managed or p.quantity > 0 else "out_of_stock",
+                p.image_url,
+                p.weight_grams,
+                p.category,
+                p.group,
+            ]
+        )
+
+
+def best(run: Callable[[], object]) -> tuple[float, object]:
+    timings = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        result = run()
+        timings.append(time.perf_counter() - start)
+    return min(timings), result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# --- one case, in a fresh interpreter ------------------------------------------------------------
+def child(count: int, fmt: str, sink: str, endpoint: str) -> None:
+    if sink == "s3":
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=endpoint)
+        encoding = "gzip" if fmt.endswith(".gz") else None
+        kind = "text/csv" if fmt.startswith("csv") else "application/xml"
+
+        def case(n: int) -> int:
+            return upload_stream(
+                client, BUCKET, f"feeds/bench/{n}.{fmt}", render(fmt, n), content_type=kind, content_encoding=encoding
+            )
+    else:
+
+        def case(n: int) -> int:
+            return sum(map(len, render(fmt, n)))
+
+    sample = io.StringIO()
+    by_hand(products(2_000), sample)
+    same_rows = sample.getvalue().encode() == b"".join(csv_rows(products(2_000)))
+    case(2_000)  # warm: lazy imports and first-call costs belong to the floor, not the feed
+    floor = peak_rss_mb()
+    seconds, size = best(lambda: case(count))
+    peak = peak_rss_mb()
+
+    def baseline() -> None:
+        with open(os.devnull, "w", encoding="utf-8", newline="") as out:
+            by_hand(products(count), out)
+
+    baseline_seconds, _ = best(baseline)
+    generate_seconds, _ = best(lambda: sum(1 for _ in products(count)))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "bytes": size,
+                "floor": floor,
+                "peak": peak,
+                "same_rows": same_rows,
+                "baseline": baseline_seconds,
+                "generate": generate_seconds,
+            }
+        )
+    )
+
+
+# --- the driver ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
+    return server, endpoint
+
+
+def measure(count: int, fmt: str, sink: str, endpoint: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(count), fmt, sink, endpoint],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    # Imported here, not at the top: it brings moto, whose tens of MB would sit in every child's floor.
+    from koppel_local.provision import offline_environment
+
+    os.environ.update(offline_environment())  # the children inherit it
+    server, endpoint = start_moto()
+    try:
+        results = {(count, fmt, sink): measure(count, fmt, sink, endpoint) for count in SIZES for fmt, sink in CASES}
+    finally:
+        server.terminate()
+        server.wait()
+
+    print(
+        f"feed engine, {os.cpu_count()} CPUs; best of {RUNS}; products generated lazily "
+        + ", ".join(f"{count:,} in {results[count, 'csv', 'null']['generate']:.2f} s" for count in SIZES)
+    )
+    print(
+        f"  {'products':>9} {'feed':<7}{'to':<5}{'rows/s':>10}{'MB/s out':>9}{'size MB':>9}"
+        f"{'peak RSS':>10}{'floor':>7}{'csv.writer rows/s':>19}{'ratio':>7}{'net':>6}"
+    )
+    for (count, fmt, sink), r in results.items():
+        net = (r["baseline"] - r["generate"]) / (r["seconds"] - r["generate"])
+        print(
+            f"  {count:>9,} {fmt:<7}{sink:<5}{count / r['seconds']:>10,.0f}{r['bytes'] / r['seconds'] / 1e6:>9.1f}"
+            f"{r['bytes'] / 1e6:>9.1f}{r['peak']:>8.0f} MB{r['floor']:>4.0f} MB{count / r['baseline']:>17,.0f}"
+            f"{r['baseline'] / r['seconds']:>7.2f}{net:>6.2f}"
+        )
+        if not r["same_rows"]:
+            print("    !! csv.writer's rows differ from csv_rows': the ratio compares different work")
+
+    small, large = min(SIZES), max(SIZES)
+    print(
+        f"targets: csv >= {RATIO_TARGET:.0%} of csv.writer; peak RSS <= {RSS_TARGET_MB} MB; "
+        f"growth {small:,} -> {large:,} < {GROWTH_TARGET:.0%}"
+    )
+    for fmt, sink in CASES:
+        a, b = results[small, fmt, sink], results[large, fmt, sink]
+        growth = b["peak"] / a["peak"] - 1
+        ratio = min(results[count, fmt, sink]["baseline"] / results[count, fmt, sink]["seconds"] for count in SIZES)
+        peak = max(a["peak"], b["peak"])
+        verdicts = [
+            f"peak {peak:.0f} MB ({'ok' if peak <= RSS_TARGET_MB else 'OVER'})",
+            f"growth {growth:+.1%} ({'ok' if growth < GROWTH_TARGET else 'OVER'})",
+        ]
+        if fmt == "csv":
+            verdicts.insert(0, f"ratio {ratio:.2f} ({'ok' if ratio >= RATIO_TARGET else 'UNDER'})")
+        print(f"  {fmt:<7}{sink:<5}" + "; ".join(verdicts))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        child(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    else:
+        main()

@@ -1,0 +1,267 @@
+"""Flow: shipments, track & trace and cancellations, from the backoffice back to the channel (seed 004).
+
+Every 5 minutes, for each order koppel created in the backoffice and not yet shipped (a query on
+the status index, never a scan):
+
+- the backoffice cancelled it → the order items are cancelled on the channel;
+- the buyer asked the channel to cancel it and nothing has shipped → cancelled in the backoffice,
+  then confirmed on the channel; if it already shipped, that is reported, not forced;
+- each parcel the backoffice shipped goes to the channel once, with the carrier derived from its
+  code (the backoffice's carrier name wins when it fits) and mapped to the channel's transporter;
+- completed without a code → "pending" for the link's wait window, then shipped without T&T.
+
+A parcel is marked "sending" by a conditional write before the channel is called, so two runs can
+never send it twice. The channel answers asynchronously; a process still pending is followed up on
+the next run. A refusal stays visible on the order with the channel's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from koppel.carriers import bol_transporter, detect
+from koppel.config import Link
+from koppel.connectors.base import ChannelProcess, OrderSource, Parcel, ProgressSource, ShipmentChannel
+from koppel.errors import ConnectorError, RateLimited, TransientConnectorError
+from koppel.flows.orders import OrderRecord, OrderState
+from koppel.models import Order
+from koppel.observability import logger
+
+BUYER_CANCELLED = "REQUESTED_BY_CUSTOMER"
+MERCHANT_REASONS = {"inventory": "OUT_OF_STOCK", "customer": "REQUESTED_BY_CUSTOMER"}
+
+
+@dataclass(frozen=True)
+class ParcelState:
+    key: str
+    status: str  # SENDING, PENDING, SUCCESS, FAILURE
+    process_id: str = ""
+    reason: str = ""
+
+
+class TrackedOrders(Protocol):
+    """The order links, seen from the tracking side."""
+
+    def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]: ...
+    def parcels(self, link_id: str, channel_order_id: str) -> dict[str, ParcelState]: ...
+    def start_parcel(self, link_id: str, channel_order_id: str, key: str) -> bool:
+        """Mark a parcel SENDING unless it is already known; False when another run has it."""
+        ...
+
+    def settle_parcel(self, link_id: str, channel_order_id: str, state: ParcelState) -> None: ...
+    def forget_parcel(self, link_id: str, channel_order_id: str, key: str) -> None: ...
+    def completed_seen(self, link_id: str, channel_order_id: str, at: datetime) -> datetime:
+        """Remember the first time the order was seen completed without a code; returns that time."""
+        ...
+
+    def finish(self, link_id: str, channel_order_id: str, state: OrderState, reason: str = "") -> bool:
+        """created → shipped / cancelled, once; False when another run finished it first."""
+        ...
+
+    def note(self, link_id: str, channel_order_id: str, reason: str) -> None:
+        """A visible reason on an order that stays where it is."""
+        ...
+
+
+@dataclass
+class TrackingReport:
+    shipped: list[str] = field(default_factory=list)  # "order:parcel" sent and accepted
+    pending: list[str] = field(default_factory=list)  # accepted by the channel, not yet confirmed
+    waiting_for_code: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)  # every line shipped
+    cancelled: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    reported: dict[str, str] = field(default_factory=dict)  # noticed, left for a person
+    retry_later: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.shipped)} parcel(s) shipped",
+            f"{len(self.closed)} order(s) fully shipped",
+            f"{len(self.cancelled)} cancelled",
+            f"{len(self.waiting_for_code)} waiting for a code",
+        ]
+        for label, found in (
+            ("pending on the channel", self.pending),
+            ("refused", self.refused),
+            ("to check", self.reported),
+            ("to retry", self.retry_later),
+        ):
+            if found:
+                parts.append(f"{len(found)} {label}")
+        return ", ".join(parts)
+
+
+@dataclass
+class TrackingRun:
+    link: Link
+    backoffice: ProgressSource
+    channel: ShipmentChannel
+    source: OrderSource
+    orders: TrackedOrders
+    now: datetime
+    country: str = "NL"
+    out_of_time: Callable[[], bool] = lambda: False
+    report: TrackingReport = field(default_factory=TrackingReport)
+
+    def run(self) -> TrackingReport:
+        for record in self.orders.in_state(self.link.link_id, OrderState.CREATED):
+            if self.out_of_time():
+                break
+            try:
+                self.one(record)
+            except RateLimited as exc:
+                self.report.retry_later[record.channel_order_id] = exc.message
+                break  # the channel wants a pause longer than this run can wait
+            except TransientConnectorError as exc:
+                self.report.retry_later[record.channel_order_id] = exc.message
+            except ConnectorError as exc:
+                reason = f"{type(exc).__name__}: {exc.message}"
+                self.orders.note(self.link.link_id, record.channel_order_id, reason)
+                self.report.reported[record.channel_order_id] = reason
+        return self.report
+
+    def one(self, record: OrderRecord) -> None:
+        order_id = record.channel_order_id
+        progress = self.backoffice.order_progress(record.backoffice_order_id)
+        order = self.source.get_order(order_id)
+        known = self.orders.parcels(self.link.link_id, order_id)
+        if progress.cancelled:
+            self._cancel_on_channel(order, progress.cancel_reason)
+            return
+        requested = self.channel.cancellation_requests(order)
+        if requested:
+            if progress.parcels or known:
+                reason = "the buyer asked to cancel, but it has shipped already; handle it as a return"
+                self.orders.note(self.link.link_id, order_id, reason)
+                self.report.reported[order_id] = reason
+            else:
+                self._cancel_for_buyer(record, order, requested)
+                return
+        for state in known.values():
+            if state.status in ("SENDING", "PENDING") and state.process_id:
+                self._settle(order, state.key, self.channel.follow(ChannelProcess(state.process_id, state.status)))
+        parcels = [p for parcel in progress.parcels for p in split_by_code(parcel)]
+        if not any(parcel.tracking_codes for parcel in parcels) and progress.completed and not known:
+            parcels = self._without_code(order)
+        for parcel in parcels:
+            if parcel.key not in known:
+                self._ship(order, parcel)
+        self._close_if_done(order)
+
+    # --- shipping -----------------------------------------------------------------------------
+    def _ship(self, order: Order, parcel: Parcel) -> None:
+        link_id, order_id = self.link.link_id, order.channel_order_id
+        if not self.orders.start_parcel(link_id, order_id, parcel.key):
+            return  # another run is sending it
+        code = parcel.tracking_codes[0] if parcel.tracking_codes else ""
+        found = detect(code, hint=parcel.company) if code else None
+        transporter = bol_transporter(found.carrier if found else None, self.country)
+        if self.link.dry_run:
+            self.orders.forget_parcel(link_id, order_id, parcel.key)
+            self.report.shipped.append(f"{order_id}:test mode, would ship with {transporter} {code}".strip())
+            return
+        try:
+            process = self.channel.follow(self.channel.ship(order, parcel, transporter))
+        except TransientConnectorError:
+            self.orders.forget_parcel(link_id, order_id, parcel.key)  # not sent: the next run tries again
+            raise
+        self._settle(order, parcel.key, process)
+        logger.info(
+            "parcel sent to channel",
+            link_id=link_id,
+            order_id=order_id,
+            transporter=transporter,
+            status=process.status,
+            carrier=found.carrier if found else "",
+        )
+
+    def _settle(self, order: Order, key: str, process: ChannelProcess) -> None:
+        link_id, order_id = self.link.link_id, order.channel_order_id
+        label = f"{order_id}:{key}"
+        if process.status == "SUCCESS":
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "SUCCESS", process.process_id))
+            self.report.shipped.append(label)
+        elif process.status == "PENDING":
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "PENDING", process.process_id))
+            self.report.pending.append(label)
+        elif process.status == "TIMEOUT":
+            # The channel gave up on its side; sending again can help.
+            self.orders.forget_parcel(link_id, order_id, key)
+            self.report.retry_later[order_id] = "the channel timed out processing the shipment"
+        else:
+            reason = f"the channel refused the shipment: {process.error or 'no reason given'}"
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "FAILURE", process.process_id, reason))
+            self.orders.note(link_id, order_id, reason)
+            self.report.refused[order_id] = reason
+
+    def _without_code(self, order: Order) -> list[Parcel]:
+        seen = self.orders.completed_seen(self.link.link_id, order.channel_order_id, self.now)
+        if self.now - seen < timedelta(hours=self.link.tracking.wait_for_tracking_hours):
+            self.report.waiting_for_code.append(order.channel_order_id)
+            return []
+        return [Parcel(line_ids=tuple(line.line_id for line in order.lines))]
+
+    def _close_if_done(self, order: Order) -> None:
+        known = self.orders.parcels(self.link.link_id, order.channel_order_id)
+        shipped = {line for key, state in known.items() if state.status == "SUCCESS" for line in lines_of(key)}
+        if {line.line_id for line in order.lines} <= shipped and self.orders.finish(
+            self.link.link_id, order.channel_order_id, OrderState.SHIPPED
+        ):
+            self.report.closed.append(order.channel_order_id)
+
+    # --- cancellations ------------------------------------------------------------------------
+    def _cancel_on_channel(self, order: Order, backoffice_reason: str) -> None:
+        reason = MERCHANT_REASONS.get(backoffice_reason.lower(), "OTHER")
+        lines = tuple(line.line_id for line in order.lines)
+        if self.link.dry_run:
+            self.report.cancelled.append(f"{order.channel_order_id}:test mode, would cancel with {reason}")
+            return
+        process = self.channel.follow(self.channel.cancel(order, lines, reason))
+        if process.status in ("SUCCESS", "PENDING"):
+            if self.orders.finish(
+                self.link.link_id,
+                order.channel_order_id,
+                OrderState.CANCELLED,
+                f"cancelled in the backoffice ({backoffice_reason or 'no reason'})",
+            ):
+                self.report.cancelled.append(order.channel_order_id)
+        else:
+            reason_text = f"the channel refused the cancellation: {process.error or process.status}"
+            self.orders.note(self.link.link_id, order.channel_order_id, reason_text)
+            self.report.refused[order.channel_order_id] = reason_text
+
+    def _cancel_for_buyer(self, record: OrderRecord, order: Order, lines: tuple[str, ...]) -> None:
+        if self.link.dry_run:
+            self.report.cancelled.append(f"{order.channel_order_id}:test mode, buyer cancellation")
+            return
+        self.backoffice.cancel_order(record.backoffice_order_id, "customer")
+        process = self.channel.follow(self.channel.cancel(order, lines, BUYER_CANCELLED))
+        if self.orders.finish(
+            self.link.link_id,
+            order.channel_order_id,
+            OrderState.CANCELLED,
+            f"cancelled at the buyer's request ({process.status.lower()} on the channel)",
+        ):
+            self.report.cancelled.append(order.channel_order_id)
+
+
+def split_by_code(parcel: Parcel) -> list[Parcel]:
+    """Several codes on one parcel are several shipments; lines pair with codes when they can."""
+    codes = parcel.tracking_codes
+    if len(codes) <= 1:
+        return [parcel]
+    if len(codes) == len(parcel.line_ids):
+        return [
+            Parcel((line,), (code,), parcel.company, parcel.shipped_at)
+            for line, code in zip(parcel.line_ids, codes, strict=True)
+        ]
+    # Which line went with which code is unknown: all lines go with the first code.
+    return [Parcel(parcel.line_ids, (codes[0],), parcel.company, parcel.shipped_at)]
+
+
+def lines_of(parcel_key: str) -> list[str]:
+    return [line for line in parcel_key.split("#", 1)[0].split("|") if line]
