@@ -26,7 +26,8 @@ from koppel.config import Link
 from koppel.connectors import bol, shopify
 from koppel.connectors.http import Clock
 from koppel.flows.orders import OrderImport
-from koppel.store.orders import DynamoOrderLinks
+from koppel.flows.tracking import TrackingRun
+from koppel.store.orders import DynamoOrderLinks, DynamoTrackedOrders
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
 from koppel_local.simulators.shopify import ShopifySimulator, load_schema
 
@@ -52,22 +53,39 @@ class World:
     def link(self) -> Link:
         return wiring.config_store().get_link(self.link_id)
 
-    def flow(self, run_id: str, **overrides) -> OrderImport:
-        clock = Clock(sleep=lambda _s: None)
+    def bol_connector(self) -> bol.BolConnector:
+        return bol.from_account(
+            wiring.config_store().get_account("bol-nl"),
+            {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
+            httpx.Client(transport=httpx.WSGITransport(app=self.bol)),
+            clock=Clock(sleep=lambda _s: None),
+        )
+
+    def shopify_connector(self) -> shopify.ShopifyConnector:
+        return shopify.from_account(
+            wiring.config_store().get_account("shop-main"),
+            {"access_token": self.shop.access_token},
+            httpx.Client(transport=httpx.WSGITransport(app=self.shop)),
+            clock=Clock(sleep=lambda _s: None),
+        )
+
+    def tracking(self, **overrides) -> TrackingRun:
+        channel = self.bol_connector()
         fields = dict(
             link=self.link(),
-            source=bol.from_account(
-                wiring.config_store().get_account("bol-nl"),
-                {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
-                httpx.Client(transport=httpx.WSGITransport(app=self.bol)),
-                clock=clock,
-            ),
-            sink=shopify.from_account(
-                wiring.config_store().get_account("shop-main"),
-                {"access_token": self.shop.access_token},
-                httpx.Client(transport=httpx.WSGITransport(app=self.shop)),
-                clock=clock,
-            ),
+            backoffice=self.shopify_connector(),
+            channel=channel,
+            source=channel,
+            orders=DynamoTrackedOrders(wiring.table(), clock=lambda: self.now[0]),
+            now=datetime.fromtimestamp(self.now[0], UTC),
+        )
+        return TrackingRun(**(fields | overrides))
+
+    def flow(self, run_id: str, **overrides) -> OrderImport:
+        fields = dict(
+            link=self.link(),
+            source=self.bol_connector(),
+            sink=self.shopify_connector(),
             orders=DynamoOrderLinks(wiring.table(), clock=lambda: self.now[0]),
             mappings=wiring.sku_mappings(),
             cursors=wiring.cursors(),

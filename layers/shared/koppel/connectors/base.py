@@ -125,7 +125,9 @@ class ShipmentChannel(Protocol):
         """Poll until the process is no longer PENDING or the connector's budget is spent."""
         ...
 
-    def cancel(self, order: Order, line_ids: tuple[str, ...], reason_code: str) -> ChannelProcess: ...
+    def cancel(self, order: Order, line_ids: tuple[str, ...], reason_code: str) -> ChannelProcess:
+        """Cancel these lines (none named: every line still open) on the channel."""
+        ...
 
     def cancellation_requests(self, order: Order) -> tuple[str, ...]:
         """Line ids the buyer asked to cancel."""

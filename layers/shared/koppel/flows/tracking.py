@@ -216,11 +216,11 @@ class TrackingRun:
     # --- cancellations ------------------------------------------------------------------------
     def _cancel_on_channel(self, order: Order, backoffice_reason: str) -> None:
         reason = MERCHANT_REASONS.get(backoffice_reason.lower(), "OTHER")
-        lines = tuple(line.line_id for line in order.lines)
         if self.link.dry_run:
             self.report.cancelled.append(f"{order.channel_order_id}:test mode, would cancel with {reason}")
             return
-        process = self.channel.follow(self.channel.cancel(order, lines, reason))
+        # No lines named: every item still open is cancelled; shipped ones cannot be.
+        process = self.channel.follow(self.channel.cancel(order, (), reason))
         if process.status in ("SUCCESS", "PENDING"):
             if self.orders.finish(
                 self.link.link_id,

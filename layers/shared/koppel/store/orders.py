@@ -261,7 +261,8 @@ class DynamoTrackedOrders(DynamoOrderLinks):
                 TableName=self.table.table_name,
                 Key=self._key(link_id, order_id),
                 UpdateExpression="SET #parcel = :parcel",
-                ExpressionAttributeNames={"#parcel": self._parcel_attr(state.key), "#state": "state"},
+                ExpressionAttributeNames={"#parcel": self._parcel_attr(state.key)}
+                | ({"#state": "state"} if condition else {}),
                 ExpressionAttributeValues=to_item(
                     {":parcel": value, **({":created": OrderState.CREATED.value} if condition else {})}
                 ),

@@ -1,0 +1,152 @@
+"""Shipments, track & trace and cancellations: from Shopify (backoffice) back to bol.com (channel)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from scenarios import World
+
+from koppel import wiring
+from koppel.config import LinkMode
+from koppel.flows.orders import OrderState
+
+POSTNL_CODE = "3SKPNL123456789"  # a PostNL 3S barcode: 3S, a 4-letter customer code, 9 digits
+
+
+@pytest.fixture
+def imported(world: World) -> World:
+    """bol.com orders 1100000001 (2 mugs) and 1100000002 (tea) imported into Shopify; the teapot waits."""
+    report = world.flow("import").run()
+    assert sorted(report.created) == ["1100000001", "1100000002"]
+    return world
+
+
+def shopify_order(world: World, bol_order_id: str) -> dict:
+    [order] = world.shopify_orders_for(bol_order_id)
+    return order
+
+
+def bol_shipments(world: World, bol_order_id: str) -> list:
+    return [shipment for shipment in world.bol.shipments if shipment.order_id == bol_order_id]
+
+
+def state_of(bol_order_id: str) -> OrderState:
+    return wiring.order_links().get("bol-to-shop", bol_order_id).state
+
+
+def test_a_parcel_with_a_postnl_code_is_shipped_on_bol_with_transporter_tnt(imported):
+    imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=[POSTNL_CODE], company="PostNL")
+    report = imported.tracking().run()
+    [shipment] = bol_shipments(imported, "1100000001")
+    assert (shipment.transporter_code, shipment.track_and_trace) == ("TNT", POSTNL_CODE)
+    assert report.closed == ["1100000001"]
+    assert state_of("1100000001") is OrderState.SHIPPED
+    assert state_of("1100000002") is OrderState.CREATED  # not fulfilled yet: nothing sent
+    assert bol_shipments(imported, "1100000002") == []
+
+
+def test_the_carrier_comes_from_the_code_when_the_backoffice_names_none(imported):
+    imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=[POSTNL_CODE], company="")
+    imported.tracking().run()
+    assert bol_shipments(imported, "1100000001")[0].transporter_code == "TNT"
+
+
+def test_a_parcel_is_sent_once_however_often_and_however_concurrently_the_updater_runs(imported):
+    imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=[POSTNL_CODE])
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        tracking = imported.tracking()
+        start.wait()
+        tracking.run()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    imported.tracking().run()
+    assert len(bol_shipments(imported, "1100000001")) == 1
+
+
+def test_completed_without_a_code_waits_then_ships_without_track_and_trace(imported):
+    imported.shop.complete(shopify_order(imported, "1100000002")["id"])
+    first = imported.tracking().run()
+    assert first.waiting_for_code == ["1100000002"]
+    assert bol_shipments(imported, "1100000002") == []
+    # two hours later: still within the 3-hour window
+    imported.now[0] += timedelta(hours=2).total_seconds()
+    assert imported.tracking().run().waiting_for_code == ["1100000002"]
+    # after the window: shipped without T&T
+    imported.now[0] += timedelta(hours=1, minutes=1).total_seconds()
+    report = imported.tracking().run()
+    [shipment] = bol_shipments(imported, "1100000002")
+    assert shipment.track_and_trace in ("", None)
+    assert report.closed == ["1100000002"]
+
+
+def test_a_partial_shipment_ships_only_the_shipped_items(world):
+    # GIVEN an order of two different products
+    from scenarios import MUG, TEA
+
+    from koppel_local.simulators.bol import SimItem
+
+    world.bol.add_dutch_order(
+        "1100000009",
+        items=[SimItem(ean=MUG, title="mug", unit_price="14.95"), SimItem(ean=TEA, title="tea", unit_price="6.49")],
+    )
+    world.flow("import").run()
+    order = shopify_order(world, "1100000009")
+    mug_line = next(line["id"] for line in order["lines"] if line["sku"] == "MUG-BLUE-350")
+    tea_line = next(line["id"] for line in order["lines"] if line["sku"] == "TEA-ROOIBOS")
+    # WHEN only the mug is shipped
+    world.shop.fulfill(order["id"], [mug_line], tracking_numbers=[POSTNL_CODE])
+    world.tracking().run()
+    [first] = bol_shipments(world, "1100000009")
+    assert len(first.order_item_ids) == 1
+    assert state_of("1100000009") is OrderState.CREATED
+    # AND later the tea, with another code
+    world.shop.fulfill(order["id"], [tea_line], tracking_numbers=["3SKPNL987654321"])
+    world.tracking().run()
+    assert len(bol_shipments(world, "1100000009")) == 2
+    assert state_of("1100000009") is OrderState.SHIPPED
+
+
+def test_a_merchant_cancellation_in_shopify_cancels_the_items_on_bol(imported):
+    imported.shop.cancel(shopify_order(imported, "1100000002")["id"], reason="INVENTORY")
+    report = imported.tracking().run()
+    assert report.cancelled == ["1100000002"]
+    assert state_of("1100000002") is OrderState.CANCELLED
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    assert item["quantityCancelled"] == item["quantity"]
+
+
+def test_a_buyer_cancellation_request_on_bol_cancels_the_order_in_shopify(imported):
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    imported.bol.request_cancellation(item["orderItemId"])
+    report = imported.tracking().run()
+    assert report.cancelled == ["1100000002"]
+    assert shopify_order(imported, "1100000002").get("cancelledAt")
+    assert state_of("1100000002") is OrderState.CANCELLED
+
+
+def test_a_buyer_cancellation_after_shipping_is_reported_not_forced(imported):
+    order = shopify_order(imported, "1100000002")
+    imported.shop.fulfill(order["id"], tracking_numbers=[POSTNL_CODE])
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    imported.bol.request_cancellation(item["orderItemId"])
+    report = imported.tracking().run()
+    assert "handle it as a return" in report.reported["1100000002"]
+    assert not shopify_order(imported, "1100000002").get("cancelledAt")
+
+
+def test_test_mode_sends_nothing_to_the_channel(imported):
+    link = wiring.config_store().get_link("bol-to-shop")
+    wiring.config_store().put_link(link.model_copy(update={"mode": LinkMode.TEST}))
+    imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=[POSTNL_CODE])
+    report = imported.tracking().run()
+    assert report.shipped and "would ship with TNT" in report.shipped[0]
+    assert imported.bol.shipments == []
+    assert state_of("1100000001") is OrderState.CREATED
