@@ -99,6 +99,7 @@ def run() -> int:
         configure(demo, shop, shop_url, bol_url)
         webhooks(demo, cloud, api)
         orders(demo, cloud, bol, shop)
+        shipments(demo, cloud, bol, shop)
         feed(demo, cloud)
 
     print()
@@ -241,6 +242,40 @@ def orders(demo: Demo, cloud: LocalCloud, bol: Any, shop: Any) -> None:
     demo.koppel("orders", "bol-to-shop", "--state", "created")
     demo.koppel("mapping", "list", "bol-to-shop")
     demo.check(not bol.violations and not shop.violations, "every request koppel sent passed the published specs")
+
+
+def shipments(demo: Demo, cloud: LocalCloud, bol: Any, shop: Any) -> None:
+    demo.step("Shipments and cancellations back to bol.com (tracking updater)")
+    by_bol_id = {order.get("sourceIdentifier"): order for order in shop.orders}
+    shop.fulfill(by_bol_id["1100000001"]["id"], tracking_numbers=["3SKPNL123456789"], company="PostNL")
+    demo.say("Shopify: #1001 fulfilled with PostNL code 3SKPNL123456789; #1002 marked fulfilled without a code")
+    shop.complete(by_bol_id["1100000002"]["id"])
+    shop.cancel(by_bol_id["1100000003"]["id"], reason="INVENTORY")
+    demo.say("Shopify: #1003 cancelled by the merchant (out of stock)")
+    # The waiting window is shortened for the demo; the default is 3 hours.
+    demo.koppel("link", "put", "bol-to-shop", "tracking.wait_for_tracking_hours=0")
+    cloud.fire("TrackingUpdaterFunction")
+    [parcel] = [s for s in bol.shipments if s.order_id == "1100000001"]
+    demo.check(
+        parcel.transporter_code == "TNT" and parcel.track_and_trace == "3SKPNL123456789",
+        f"bol.com order 1100000001 shipped with transporter {parcel.transporter_code}, code {parcel.track_and_trace}",
+    )
+    [plain] = [s for s in bol.shipments if s.order_id == "1100000002"]
+    demo.check(not plain.track_and_trace, f"bol.com order 1100000002 shipped without T&T ({plain.transporter_code})")
+    [item] = bol.order("1100000003")["orderItems"]
+    demo.check(item["quantityCancelled"] == item["quantity"], "bol.com order 1100000003 cancelled on bol.com")
+    buyer = bol.add_dutch_order(
+        "1100000004", items=[SimItem(ean="8712345000024", title="Rooibos tea 100 g", unit_price="6.49")]
+    )
+    cloud.fire("OrderPollerFunction")
+    [item] = bol.order(buyer)["orderItems"]
+    bol.request_cancellation(item["orderItemId"])
+    demo.say("bol.com: the buyer of 1100000004 asks to cancel, after it reached Shopify")
+    cloud.fire("TrackingUpdaterFunction")
+    cancelled = [o for o in shop.orders if o.get("sourceIdentifier") == buyer and o.get("cancelledAt")]
+    demo.check(len(cancelled) == 1, "order 1100000004 cancelled in Shopify and confirmed on bol.com")
+    demo.koppel("orders", "bol-to-shop", "--state", "shipped")
+    demo.koppel("orders", "bol-to-shop", "--state", "cancelled")
 
 
 def feed(demo: Demo, cloud: LocalCloud) -> None:
