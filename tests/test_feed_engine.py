@@ -184,7 +184,7 @@ def test_the_xml_feed_is_rss_2_with_the_g_namespace_and_every_required_attribute
 
 def test_markup_in_values_is_escaped_and_characters_xml_cannot_carry_are_dropped():
     # GIVEN a title full of markup and a control character from a careless backoffice
-    product = mug(title="Cups <b>&</b> saucers\x01 \"2-pack\" 'Ø 8 cm' ]]>")
+    product = mug(title="Cups <b>&</b> saucers\x01\ufffe \"2-pack\" 'Ø 8 cm' ]]>")
     # WHEN the Merchant feed renders
     feed = rendered_xml([product])
     # THEN it still parses, and the title reads as the shop wrote it, less the unprintable character

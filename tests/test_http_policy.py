@@ -95,12 +95,12 @@ def limited(remaining: int, reset: str = "1", limit: int = 3) -> httpx.Response:
 def test_a_spent_window_pauses_until_it_reopens_not_a_whole_second_later():
     fake = FakeClock()
     http, _ = api([limited(2), limited(1), limited(0), limited(2)], fake)
-    http.request("GET", "/a")  # opens the window at t=100
+    http.request("GET", "/orders/1")  # opens the window at t=100
     fake.now += 0.3
-    http.request("GET", "/b")
+    http.request("GET", "/orders/2")
     fake.now += 0.3
-    http.request("GET", "/c")  # the last call of the window, at t=100.6; the header still says "1"
-    http.request("GET", "/d")
+    http.request("GET", "/orders/3")  # the last call of the window, at t=100.6; the header still says "1"
+    http.request("GET", "/orders/4")
     assert fake.sleeps == [0.4]  # resumes at 101.0, when the window opened plus its length
 
 
@@ -108,6 +108,25 @@ def test_a_reset_sent_as_a_unix_time_is_not_taken_for_decades():
     fake = FakeClock()
     future = str(int(datetime.now(UTC).timestamp()) + 2)
     http, _ = api([limited(0, reset=future, limit=10), httpx.Response(200)], fake)
-    http.request("GET", "/a")
-    http.request("GET", "/b")
+    http.request("GET", "/orders/1")
+    http.request("GET", "/orders/2")
     assert len(fake.sleeps) == 1 and 0 < fake.sleeps[0] <= 3
+
+
+def test_each_endpoint_has_its_own_window():
+    fake = FakeClock()
+    http, _ = api([limited(0), limited(2), limited(2)], fake)
+    http.request("GET", "/orders/1")  # the order-detail window is spent
+    http.request("GET", "/orders")  # the list endpoint is counted apart: no wait
+    assert fake.sleeps == []
+    http.request("GET", "/orders/2")  # the detail endpoint waits for its window
+    assert len(fake.sleeps) == 1
+
+
+def test_a_reset_koppel_could_not_honour_is_left_to_the_server():
+    fake = FakeClock()
+    far = str(int(datetime.now(UTC).timestamp() * 1000) + 3_600_000)  # an hour ahead, in milliseconds
+    http, _ = api([limited(0, reset=far), httpx.Response(200)], fake, max_wait=60)
+    http.request("GET", "/orders/1")
+    http.request("GET", "/orders/2")  # no RateLimited raised on koppel's own guess; no wait
+    assert fake.sleeps == []

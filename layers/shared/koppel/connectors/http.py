@@ -13,6 +13,7 @@ Connectors take an injected `httpx.Client` and send through `HttpApi`, which:
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,17 @@ from koppel.observability import logger
 
 RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
 EPOCH_THRESHOLD = 1_000_000_000  # a "seconds until reset" this large is a timestamp
+EPOCH_MS_THRESHOLD = 1_000_000_000_000  # and this large, one in milliseconds
+ID_SEGMENT = re.compile(r"/[^/]*\d[^/]*")
+
+
+@dataclass
+class Window:
+    """koppel's mirror of one endpoint's rate-limit window."""
+
+    left: int | None = None  # calls left, as last reported less those sent since; None: unknown
+    ends: float = 0.0  # when the window is expected to reopen
+    in_flight: int = 0  # requests sent and not yet answered
 
 
 class HttpStatusError(PermanentConnectorError):
@@ -88,35 +100,43 @@ class HttpApi:
         self.policy = policy or RetryPolicy()
         self.clock = clock or Clock()
         self._paused_until = 0.0
-        self._in_flight = 0  # requests sent through this instance and not yet answered
-        self._left: int | None = None  # calls left in the current rate-limit window, if known
-        self._window_end = 0.0  # when the current rate-limit window is expected to reopen
+        self._windows: dict[str, Window] = {}  # one rate-limit window per endpoint
         self._lock = threading.Lock()
         self.calls = 0
         self.throttled = 0
 
     @contextmanager
-    def _sending(self) -> Iterator[None]:
-        """Wait for room in the rate-limit window, then count the request as in flight until answered."""
+    def _sending(self, window: Window) -> Iterator[None]:
+        """Wait for room in the endpoint's rate-limit window, then count the request until answered."""
         while True:
             with self._lock:
                 now = self.clock.now()
-                if self._left is not None and now >= self._window_end:
-                    self._left = None  # a new window: its allowance is learnt from the next answer
-                if self._left is not None and self._left <= 0:
-                    self._paused_until = max(self._paused_until, self._window_end)
-                pause = self._paused_until - now
+                if window.left is not None and now >= window.ends:
+                    window.left = None  # a new window: its allowance is learnt from the next answer
+                pause = (window.ends if window.left is not None and window.left <= 0 else 0.0) - now
+                pause = max(pause, self._paused_until - now)
                 if pause <= 0:
-                    if self._left is not None:
-                        self._left -= 1
-                    self._in_flight += 1
+                    if window.left is not None:
+                        window.left -= 1
+                    window.in_flight += 1
                     break
             self.wait(pause, "rate-limit window")
         try:
             yield
         finally:
             with self._lock:
-                self._in_flight -= 1
+                window.in_flight -= 1
+
+    def _window_for(self, method: str, url: str) -> Window:
+        """APIs count their limits per endpoint (bol: per endpoint group), so each gets its own window.
+
+        An endpoint is the method and the path with its ids folded: GET /retailer/orders/{id}.
+        """
+        target = httpx.URL(url)
+        host = target.host or self.client.base_url.host
+        key = f"{method.upper()} {host}{ID_SEGMENT.sub('/{id}', target.path)}"
+        with self._lock:
+            return self._windows.setdefault(key, Window())
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.policy.max_delay, self.policy.base_delay * 2**attempt)
@@ -129,7 +149,7 @@ class HttpApi:
             logger.debug("waiting before next call", system=self.system, seconds=round(seconds, 3), reason=reason)
             self.clock.sleep(seconds)
 
-    def pace(self, response: httpx.Response) -> None:
+    def pace(self, response: httpx.Response, window: Window) -> None:
         """Mirror the server's rate-limit window from the `X-RateLimit-*` headers.
 
         koppel keeps its own count of the calls left in the window: what the last answer reported,
@@ -148,26 +168,31 @@ class HttpApi:
             limit = int(response.headers.get("X-RateLimit-Limit", "-1").strip())
         except ValueError:
             return
-        if seconds > EPOCH_THRESHOLD:  # some APIs send the reset moment as a unix time, not a delay
+        if seconds > EPOCH_MS_THRESHOLD:  # some APIs send the reset moment as unix milliseconds
+            seconds = max(0.0, seconds / 1000 - time.time())
+        elif seconds > EPOCH_THRESHOLD:  # or as unix seconds, not a delay
             seconds = max(0.0, seconds - time.time())
+        if seconds > self.policy.max_wait:
+            return  # a reset koppel could not honour anyway: leave it to the server to refuse
         now = self.clock.now()
         with self._lock:
-            unsent_view = left - self._in_flight  # what is left once the requests on their way land
+            unsent_view = left - window.in_flight  # what is left once the requests on their way land
             if left == limit - 1:  # the first call of a new window
-                self._window_end = now + seconds
-                self._left = unsent_view
+                window.ends = now + seconds
+                window.left = unsent_view
             else:
-                if self._window_end <= now:
-                    self._window_end = now + seconds
+                if window.ends <= now:
+                    window.ends = now + seconds
                 # Answers can arrive out of order; the lowest count is the true one.
-                self._left = unsent_view if self._left is None else min(self._left, unsent_view)
+                window.left = unsent_view if window.left is None else min(window.left, unsent_view)
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         attempt = 0
         while True:
             self.calls += 1
+            window = self._window_for(method, url)
             try:
-                with self._sending():
+                with self._sending(window):
                     response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
             except httpx.TransportError as exc:
                 attempt += 1
@@ -175,7 +200,7 @@ class HttpApi:
                     raise TransientConnectorError(f"{self.system} unreachable: {type(exc).__name__}") from exc
                 self.wait(self.backoff(attempt), type(exc).__name__)
                 continue
-            self.pace(response)
+            self.pace(response, window)
             if response.status_code == 429:
                 self.throttled += 1
                 attempt += 1

@@ -135,7 +135,7 @@ def _encode(parts: list[str]) -> bytes:
     text = "".join(parts)
     parts.clear()
     # The markup never holds a character XML cannot carry, so one check per chunk covers every value
-    # in it; on the bytes, as a regular expression over the text costs ten times as much.
+    # in it. Checked on the bytes: a regular expression over the text costs ten times as much.
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
@@ -146,9 +146,7 @@ def _encode(parts: list[str]) -> bytes:
 
 
 def _skip_reason(product: Product, link: str) -> str | None:
-    if product.price is None or product.price.amount <= 0:
-        # A zero or negative amount is no price a shopper can pay; Merchant rejects it like a missing one.
-        return "no_price"
+    """Why Merchant would reject the (priced) product, if it would."""
     if not product.title:
         return "no_title"
     if len(product.sku) > ID_MAX:
@@ -160,9 +158,7 @@ def _skip_reason(product: Product, link: str) -> str | None:
     return None
 
 
-def _item(product: Product, link: str, brand: str) -> str:
-    price = product.price
-    assert price is not None  # _skip_reason left out the unpriced
+def _item(product: Product, price: Money, link: str, brand: str) -> str:
     title = _text(product.title[:TITLE_MAX])
     lines = [
         "<item>",
@@ -223,17 +219,20 @@ def google_xml(
     ]
     size = len(parts[0])
     for product in products:
-        url = shop_url_for(product)
-        if reason := _skip_reason(product, url):
+        price, url = product.price, shop_url_for(product)
+        if price is None or price.amount <= 0:
+            # A zero or negative amount is no price a shopper can pay; Merchant rejects it like a missing one.
+            stats.skipped["no_price"] += 1
+        elif reason := _skip_reason(product, url):
             stats.skipped[reason] += 1
-            continue
-        item = _item(product, url, brand_for(product) if brand_for is not None else "")
-        parts.append(item)
-        stats.rendered += 1
-        size += len(item)
-        if size >= chunk_size:
-            yield _encode(parts)
-            size = 0
+        else:
+            item = _item(product, price, url, brand_for(product) if brand_for is not None else "")
+            parts.append(item)
+            stats.rendered += 1
+            size += len(item)
+            if size >= chunk_size:
+                yield _encode(parts)
+                size = 0
     parts.append("</channel>\n</rss>\n")
     yield _encode(parts)
 
