@@ -174,14 +174,16 @@ def pos_link(stack):
     return stack
 
 
-def envelope(levels: list[dict], event_id: str | None = None, topic: str = "stock.changed") -> dict:
+def envelope(
+    levels: list[dict], event_id: str | None = None, topic: str = "stock.changed", account: str = "korona-pos"
+) -> dict:
     event_id = event_id or str(uuid.uuid4())
     return {
-        "account_id": "korona-pos",
-        "system": "korona",
+        "account_id": account,
+        "system": {"korona-pos": "korona", "winkelstraat": "winkelstraat"}[account],
         "topic": topic,
         "event_id": event_id,
-        "dedupe_key": f"korona-pos:koppel:{event_id}",
+        "dedupe_key": f"{account}:koppel:{event_id}",
         "received_at": "2026-11-21T13:05:00Z",
         "body": json.dumps({"levels": levels}),
     }

@@ -127,13 +127,12 @@ def cmd_account(args: argparse.Namespace) -> None:
         given = _load(args.file) | _pairs(args.values)
         sm = aws.client("secretsmanager")
         try:
-            stored = (
-                {} if args.replace else json.loads(sm.get_secret_value(SecretId=account.secret_ref)["SecretString"])
-            )
+            stored = json.loads(sm.get_secret_value(SecretId=account.secret_ref)["SecretString"])
         except sm.exceptions.ResourceNotFoundException:
             sm.create_secret(Name=account.secret_ref, SecretString=json.dumps(given))
         else:
-            sm.put_secret_value(SecretId=account.secret_ref, SecretString=json.dumps(stored | given))
+            value = given if args.replace else stored | given
+            sm.put_secret_value(SecretId=account.secret_ref, SecretString=json.dumps(value))
         # Key names only: the values never reach a terminal or a log.
         print(f"credentials stored in Secrets Manager as {account.secret_ref}: {', '.join(sorted(given))} set")
 

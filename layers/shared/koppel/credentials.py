@@ -16,7 +16,13 @@ from koppel.config import Account
 from koppel.errors import ConfigurationError, ServiceUnavailable
 
 PERMANENT_CODES = frozenset(
-    {"ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException", "DecryptionFailure"}
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "InvalidRequestException",
+        "InvalidParameterException",
+        "DecryptionFailure",
+    }
 )
 
 

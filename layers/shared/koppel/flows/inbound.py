@@ -37,6 +37,16 @@ _RESOURCE_FLOWS: dict[str, Flow] = {
 }
 
 
+# Which side of a link a flow takes its deliveries from: orders and returns come from the channel
+# (a webshop selling for the backoffice), stock and products from the backoffice.
+FLOW_SOURCES: dict[Flow, frozenset[str]] = {
+    Flow.ORDERS: frozenset({"channel"}),
+    Flow.RETURNS: frozenset({"channel"}),
+    Flow.STOCK: frozenset({"backoffice"}),
+    Flow.PRODUCTS: frozenset({"backoffice"}),
+}
+
+
 def flow_for_topic(topic: str) -> Flow | None:
     resource = topic.replace(".", "/").split("/", 1)[0].strip().lower()
     return _RESOURCE_FLOWS.get(resource)
@@ -78,6 +88,16 @@ def process(
     acted = 0
     for link in config.list_links():
         if envelope.account_id not in (link.backoffice, link.channel):
+            continue
+        role = "channel" if envelope.account_id == link.channel else "backoffice"
+        if role not in FLOW_SOURCES[flow]:
+            # e.g. a backoffice's own order webhooks: its orders are not this link's to import.
+            activity.record(
+                link.link_id,
+                "webhook.not_for_link",
+                f"{envelope.topic} from the {role} feeds no flow of this link",
+                event_id=envelope.event_id,
+            )
             continue
         if not link.flows.enabled(flow):
             activity.record(

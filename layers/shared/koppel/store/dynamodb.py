@@ -216,10 +216,15 @@ class DynamoStockLedger:
 
 
 class DynamoParkedDeliveries:
-    """PARKED#{link_id} / {received_at}#{event_id}: the whole envelope and why it waits. No expiry."""
+    """PARKED#{link_id} / {received_at}#{event_id}: the whole envelope and why it waits.
 
-    def __init__(self, table: DynamoTable) -> None:
+    Kept `retention_days` (default 90): long enough to be replayed when its flow ships, not
+    forever, because an order body holds a person's name and address.
+    """
+
+    def __init__(self, table: DynamoTable, retention_days: int = 90) -> None:
         self.table = table
+        self.retention = timedelta(days=retention_days)
 
     def park(self, link_id: str, envelope: Envelope, reason: str) -> None:
         self.table.put(
@@ -229,6 +234,7 @@ class DynamoParkedDeliveries:
                 "topic": envelope.topic,
                 "reason": reason,
                 "envelope": envelope.model_dump_json(),
+                "ttl": int((envelope.received_at + self.retention).timestamp()),
             }
         )
 
