@@ -89,7 +89,12 @@ def s3() -> Iterator[Any]:
 def calls(client: Any, operation: str) -> list[dict[str, Any]]:
     """The parameters of every `operation` the client sends from now on."""
     seen: list[dict[str, Any]] = []
-    client.meta.events.register(f"provide-client-params.s3.{operation}", lambda params, **_: seen.append(dict(params)))
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        # A copy: the upload hands S3 one buffer, refilled for every part.
+        seen.append({**params, "Body": bytes(params["Body"])} if "Body" in params else dict(params))
+
+    client.meta.events.register(f"provide-client-params.s3.{operation}", record)
     return seen
 
 

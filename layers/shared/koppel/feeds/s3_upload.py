@@ -85,7 +85,6 @@ def upload_stream(
             size += len(body)
             if last:
                 break
-            del body  # let the sent part go before the next one is cut
             body, last = next(parts)
         _s3(
             client.complete_multipart_upload,
@@ -94,31 +93,39 @@ def upload_stream(
             UploadId=upload_id,
             MultipartUpload={"Parts": done},
         )
-    except BaseException as failure:  # also an interrupted generator: never leave parts behind
+    except BaseException as failure:  # an interrupt or a closed generator must not leave parts behind either
         _abort(client, bucket, key, upload_id, failure)
         raise
-    logger.info("feed uploaded", bucket=bucket, key=key, size=size, parts=len(done))
     return size
 
 
-def _parts(chunks: Iterable[bytes], part_size: int) -> Iterator[tuple[bytes, bool]]:
-    """(part, is_last): every part but the last exactly part_size; the last 0..part_size bytes.
+def _parts(chunks: Iterable[bytes], part_size: int) -> Iterator[tuple[bytearray, bool]]:
+    """(part, is_last): every part but the last exactly part_size bytes; the last 0..part_size.
 
-    A part is cut only once more bytes are known to follow, so the last one is always marked.
+    One buffer, filled in place and handed out again for every part: nothing is allocated per part,
+    so the process's memory neither grows nor fragments with the feed's size. A part is valid only
+    until the next is asked for. A full buffer is handed out only once more bytes are known to
+    follow, so the last part is always marked.
     """
-    buffer = bytearray()
-    cut = 0
+    buffer = bytearray(part_size)
+    view = memoryview(buffer)
+    filled = cut = 0
     for chunk in chunks:
-        buffer += chunk
-        while len(buffer) > part_size:
-            cut += 1
-            if cut == MAX_PARTS:  # and more follows: S3 would refuse part 10,001 at the very end
-                raise FeedTooLarge("the feed needs more than S3's 10,000 parts", part_size=part_size)
-            with memoryview(buffer) as view:
-                part = bytes(view[:part_size])
-            del buffer[:part_size]
-            yield part, False
-    yield bytes(buffer), True
+        data, offset = memoryview(chunk), 0
+        while offset < len(data):
+            if filled == part_size:
+                cut += 1
+                if cut == MAX_PARTS:  # and more follows: S3 would refuse part 10,001 at the very end
+                    raise FeedTooLarge("the feed needs more than S3's 10,000 parts", part_size=part_size)
+                yield buffer, False
+                filled = 0
+            taken = min(part_size - filled, len(data) - offset)
+            view[filled : filled + taken] = data[offset : offset + taken]
+            filled += taken
+            offset += taken
+    view.release()
+    del buffer[filled:]  # shrinks in place: the last part needs no copy either
+    yield buffer, True
 
 
 def _s3(call: Callable[..., Any], **params: Any) -> Any:
