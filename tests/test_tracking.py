@@ -6,11 +6,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from scenarios import World
+from scenarios import MUG, TEA, World
 
 from koppel import wiring
 from koppel.config import LinkMode
 from koppel.flows.orders import OrderState
+from koppel_local.simulators.bol import SimItem
 
 POSTNL_CODE = "3SKPNL123456789"  # a PostNL 3S barcode: 3S, a 4-letter customer code, 9 digits
 
@@ -150,3 +151,43 @@ def test_test_mode_sends_nothing_to_the_channel(imported):
     assert report.shipped and "would ship with TNT" in report.shipped[0]
     assert imported.bol.shipments == []
     assert state_of("1100000001") is OrderState.CREATED
+
+
+def test_a_shipment_bol_refuses_stays_visible_with_bols_reason(imported):
+    # GIVEN bol.com cancelled the item already (a buyer's cancellation handled there), yet Shopify ships it
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    imported.bol.cancel_item(item["orderItemId"], by_customer=False)
+    imported.shop.fulfill(shopify_order(imported, "1100000002")["id"], tracking_numbers=[POSTNL_CODE])
+    report = imported.tracking().run()
+    # THEN the refusal is on the order with bol's own words, and it is not sent again blindly
+    assert "the channel refused the shipment" in report.refused["1100000002"]
+    record = wiring.order_links().get("bol-to-shop", "1100000002")
+    assert record.state is OrderState.CREATED and "refused" in record.reason
+    calls_before = len(imported.bol.calls("shipments"))
+    imported.tracking().run()
+    assert len(imported.bol.calls("shipments")) == calls_before
+
+
+def test_a_shipment_that_timed_out_at_bol_is_sent_again(imported):
+    imported.bol.time_out_next(1)
+    imported.shop.fulfill(shopify_order(imported, "1100000002")["id"], tracking_numbers=[POSTNL_CODE])
+    first = imported.tracking().run()
+    assert "1100000002" in first.retry_later
+    assert state_of("1100000002") is OrderState.CREATED
+    second = imported.tracking().run()
+    assert second.closed == ["1100000002"]
+    assert len(bol_shipments(imported, "1100000002")) == 1
+
+
+def test_several_codes_on_one_fulfilment_become_several_shipments(world):
+    world.bol.add_dutch_order(
+        "1100000010",
+        items=[SimItem(ean=MUG, title="mug", unit_price="14.95"), SimItem(ean=TEA, title="tea", unit_price="6.49")],
+    )
+    world.flow("import").run()
+    world.shop.fulfill(shopify_order(world, "1100000010")["id"], tracking_numbers=[POSTNL_CODE, "3SKPNL987654321"])
+    world.tracking().run()
+    shipments = bol_shipments(world, "1100000010")
+    assert sorted(s.track_and_trace for s in shipments) == sorted([POSTNL_CODE, "3SKPNL987654321"])
+    assert all(len(s.order_item_ids) == 1 for s in shipments)
+    assert state_of("1100000010") is OrderState.SHIPPED
