@@ -220,3 +220,16 @@ def test_a_lost_answer_whose_look_up_is_rate_limited_is_still_made_once(world):
     assert len(world.shopify_orders_for(lost)) == 1
     record = wiring.order_links().get("bol-to-shop", lost)
     assert "may exist in the backoffice" in record.reason
+
+
+def test_a_buyers_cancellation_request_before_import_is_confirmed_not_imported(world):
+    # GIVEN the buyer of the tea order asked bol.com to cancel before koppel saw the order
+    [item] = world.bol.order("1100000002")["orderItems"]
+    world.bol.request_cancellation(item["orderItemId"])
+    report = world.flow("run-1").run()
+    # THEN it is cancelled on bol.com at the buyer's request, and never reaches Shopify
+    assert report.cancelled == ["1100000002"]
+    assert world.shopify_orders_for("1100000002") == []
+    [cancellation] = [c for c in world.bol.cancellations if c.order_item_id == item["orderItemId"]]
+    assert cancellation.reason_code == "REQUESTED_BY_CUSTOMER"
+    assert wiring.order_links().get("bol-to-shop", "1100000002").state is OrderState.CANCELLED

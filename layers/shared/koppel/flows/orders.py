@@ -22,10 +22,11 @@ from enum import StrEnum
 from typing import Protocol
 
 from koppel.config import Link
-from koppel.connectors.base import BackofficeOrder, OrderSink, OrderSource
+from koppel.connectors.base import BackofficeOrder, OrderSink, OrderSource, ShipmentChannel
 from koppel.errors import (
     ConnectorError,
     NeedsAttention,
+    PermanentConnectorError,
     RateLimited,
     StateConflict,
     TransientConnectorError,
@@ -240,6 +241,8 @@ class OrderImport:
                 self._record_created(order_id, existing, recovered=True)
                 return
         order = self.source.get_order(order_id)
+        if order.status is not OrderStatus.CANCELLED:
+            order = self._honour_cancellation_requests(order)
         if order.status is OrderStatus.CANCELLED:
             self.orders.mark_cancelled(self.link.link_id, order_id, self.run_id, "cancelled on the channel")
             self.report.cancelled.append(order_id)
@@ -248,6 +251,21 @@ class OrderImport:
         self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
         attempt.may_exist = True  # from here on, whatever happens, the order may exist
         self._record_created(order_id, self.sink.create_order(mapped, tag=self.link.orders.tag), recovered=False)
+
+    def _honour_cancellation_requests(self, order: Order) -> Order:
+        """Lines the buyer asked to cancel before import are cancelled on the channel, not imported."""
+        if not isinstance(self.source, ShipmentChannel):
+            return order
+        requested = set(self.source.cancellation_requests(order))
+        if not requested:
+            return order
+        process = self.source.follow(self.source.cancel(order, tuple(sorted(requested)), "REQUESTED_BY_CUSTOMER"))
+        if process.status not in ("SUCCESS", "PENDING"):
+            raise PermanentConnectorError(f"the buyer asked to cancel, but the channel refused: {process.error}")
+        remaining = tuple(line for line in order.lines if line.line_id not in requested)
+        if not remaining:
+            return order.model_copy(update={"status": OrderStatus.CANCELLED})
+        return order.model_copy(update={"lines": remaining})
 
     def _record_created(self, order_id: str, created: BackofficeOrder, *, recovered: bool) -> None:
         try:
