@@ -81,10 +81,6 @@ class RateLimited(TransientConnectorError):
         self.retry_after = retry_after
 
 
-class OutcomeUnknown(TransientConnectorError):
-    """A write was sent but its answer was lost: it may or may not have happened."""
-
-
 class PermanentConnectorError(ConnectorError):
     """Will fail again the same way (4xx other than 408/429): needs a person, not a retry."""
 

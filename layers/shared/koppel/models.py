@@ -129,12 +129,6 @@ class Shipment(Model):
     shipped_at: datetime | None = None
 
 
-class ReturnReason(StrEnum):
-    RETURN = "return"
-    CANCEL = "cancel"
-    NO_RESTOCK = "no_restock"
-
-
 class ReturnLine(Model):
     sku: str
     quantity: int = Field(gt=0)

@@ -27,7 +27,7 @@ from koppel.store.dynamodb import (
 if TYPE_CHECKING:
     import httpx
 
-    from koppel.config import Flow, Link
+    from koppel.config import Account, Flow, Link
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
     from koppel.flows.orders import OrderImport
@@ -121,16 +121,22 @@ def http_client() -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0), headers={"User-Agent": "koppel/0.1"})
 
 
+def _accounts(link: Link) -> tuple[Account, dict[str, Any], Account, dict[str, Any]]:
+    """The link's channel and backoffice accounts, each with its credentials."""
+    store = config_store()
+    channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
+    return channel, credentials().credentials(channel), backoffice, credentials().credentials(backoffice)
+
+
 def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> OrderImport:
     from koppel.connectors import registry
     from koppel.flows.orders import OrderImport
 
-    store = config_store()
-    channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
+    channel, channel_credentials, backoffice, backoffice_credentials = _accounts(link)
     return OrderImport(
         link=link,
-        source=registry.order_source(channel, credentials().credentials(channel), http_client()),
-        sink=registry.order_sink(backoffice, credentials().credentials(backoffice), http_client()),
+        source=registry.order_source(channel, channel_credentials, http_client()),
+        sink=registry.order_sink(backoffice, backoffice_credentials, http_client()),
         orders=order_links(),
         mappings=sku_mappings(),
         cursors=cursors(),
@@ -144,16 +150,22 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     from datetime import UTC, datetime
 
     from koppel.connectors import registry
+    from koppel.connectors.base import OrderSource
     from koppel.flows.tracking import TrackingRun
 
-    store = config_store()
-    channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
-    channel_credentials = credentials().credentials(channel)
+    channel, channel_credentials, backoffice, backoffice_credentials = _accounts(link)
+    shipments = registry.shipment_channel(channel, channel_credentials, http_client())
+    # One connector for both roles where it can: one token, one session with the channel.
+    source = (
+        shipments
+        if isinstance(shipments, OrderSource)
+        else registry.order_source(channel, channel_credentials, http_client())
+    )
     return TrackingRun(
         link=link,
-        backoffice=registry.progress_source(backoffice, credentials().credentials(backoffice), http_client()),
-        channel=registry.shipment_channel(channel, channel_credentials, http_client()),
-        source=registry.order_source(channel, channel_credentials, http_client()),
+        backoffice=registry.progress_source(backoffice, backoffice_credentials, http_client()),
+        channel=shipments,
+        source=source,
         orders=order_links(),
         now=datetime.now(UTC),
         out_of_time=out_of_time,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from koppel.models import Order, Shipment, StockLevel
+from koppel.models import Order, Shipment
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,6 @@ class OrderSink(Protocol):
 @runtime_checkable
 class ShipmentTarget(Protocol):
     def confirm_shipment(self, order: Order, shipment: Shipment) -> None: ...
-
-
-@runtime_checkable
-class StockTarget(Protocol):
-    def push_stock(self, levels: list[StockLevel]) -> None: ...
 
 
 # --- shipments and cancellations ------------------------------------------------------------------

@@ -326,7 +326,3 @@ class OrderImport:
                 link_id, SkuMapping(channel_sku=line.channel_sku, variant_id=variant.variant_id, source="auto")
             )
         return variant.variant_id
-
-
-def waiting_orders(orders: OrderLinks, link_id: str) -> list[OrderRecord]:
-    return orders.in_state(link_id, OrderState.NEEDS_ATTENTION)
