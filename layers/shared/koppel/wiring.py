@@ -154,6 +154,7 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     from koppel.flows.tracking import TrackingRun
 
     channel, channel_credentials, backoffice, backoffice_credentials = _accounts(link)
+    progress = registry.progress_source(backoffice, backoffice_credentials, http_client())
     shipments = registry.shipment_channel(channel, channel_credentials, http_client())
     # One connector for both roles where it can: one token, one session with the channel.
     source = (
@@ -163,7 +164,7 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     )
     return TrackingRun(
         link=link,
-        backoffice=registry.progress_source(backoffice, backoffice_credentials, http_client()),
+        backoffice=progress,
         channel=shipments,
         source=source,
         orders=order_links(),
