@@ -121,6 +121,20 @@ class StockLevel(Model):
     warehouse: str = ""
 
 
+class WarehouseStock(Model):
+    """What a backoffice holds of one SKU in one warehouse (location), before a link's rules."""
+
+    sku: str
+    warehouse: str = Field(default="", description="The backoffice's warehouse/location id; '' when it has one")
+    on_hand: int = Field(description="Technical stock: units physically there")
+    backorders: int = Field(default=0, ge=0, description="Units promised to open orders (reserved/committed)")
+    observed_at: datetime
+
+    @property
+    def free(self) -> int:
+        return self.on_hand - self.backorders
+
+
 class Shipment(Model):
     channel_order_id: str
     line_ids: tuple[str, ...] = ()

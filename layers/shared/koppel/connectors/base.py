@@ -7,11 +7,12 @@ never build their own, and never touch boto3.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from koppel.models import Order, Shipment
+from koppel.models import Order, Product, Shipment, WarehouseStock
 
 
 @dataclass(frozen=True)
@@ -126,4 +127,65 @@ class ShipmentChannel(Protocol):
 
     def cancellation_requests(self, order: Order) -> tuple[str, ...]:
         """Line ids the buyer asked to cancel."""
+        ...
+
+
+# --- stock and products ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StockUpdate:
+    """One SKU's quantity for a channel, the link's rules (basis, warehouses, buffer) already applied."""
+
+    sku: str  # the backoffice SKU
+    quantity: int  # >= 0; a connector clamps to what its channel accepts (bol: 999)
+    channel_ref: str  # the channel's own id for it (bol offer id, Shopify inventory item gid)
+
+
+@dataclass(frozen=True)
+class StockPushResult:
+    sku: str
+    accepted: bool
+    error: str = ""  # why the channel refused this SKU, in words an operator can act on
+    retryable: bool = False  # a transient failure: try again later rather than report it as refused
+
+
+@runtime_checkable
+class StockTarget(Protocol):
+    """A channel that takes stock levels (bol offers, a Shopify store as channel, a partner's webhook)."""
+
+    max_batch: int  # updates the flow hands over per call to `push_stock`
+
+    def channel_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """(sku, ean) pairs → the channel's id per SKU, for those the channel has; the others are left out."""
+        ...
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[StockPushResult]:
+        """Set each SKU's available quantity; one result per update, in the same order."""
+        ...
+
+
+@dataclass(frozen=True)
+class StockPage:
+    levels: tuple[WarehouseStock, ...]
+    cursor: str | None  # None: this was the last page
+
+
+@runtime_checkable
+class StockSource(Protocol):
+    """A backoffice koppel can read stock from (reconciliation, the first feed)."""
+
+    def stock_page(self, cursor: str | None) -> StockPage: ...
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: tuple[Product, ...]
+    cursor: str | None  # None: this was the last page
+
+
+@runtime_checkable
+class ProductSource(Protocol):
+    """A backoffice koppel can read products from, a page at a time (product sync, nightly feed)."""
+
+    def product_page(self, cursor: str | None, *, price_list: str = "") -> ProductPage:
+        """`price_list` empty: the default price. Named: only products with a price in that list, at that price."""
         ...
