@@ -9,19 +9,25 @@ gets 400 and lands in `sim.violations`, so a connector bug fails the test instea
 against a lenient fake. The simulator also checks its own 2xx bodies against the response schemas
 (`sim.response_violations`). Without the reference file it serves the same answers, unchecked.
 
-What it keeps: orders (spec-shaped dicts), tokens, shipments, cancellations, process statuses, a
-request log, a fixed-window rate limit per endpoint group, injected faults and latency. Names and
-addresses in generated orders are invented.
+What it keeps: orders (spec-shaped dicts), offers, tokens, shipments, cancellations, stock updates,
+process statuses, a request log, a fixed-window rate limit per endpoint group, injected faults and
+latency. Names and addresses in generated orders are invented.
 
-Shipments and cancellations are answered 202 PENDING, as bol does. Their outcome is decided and
-applied when the request arrives (a shipped item leaves the OPEN list at once), but its process
-status says PENDING for the first `pending_polls` polls and only then SUCCESS, FAILURE (with an
-errorMessage in bol's manner) or TIMEOUT.
+Offers (`add_offer`) take stock updates (`PUT /retailer/offers/{offer-id}/stock`) and are listed
+in the offers export (`POST /retailer/offers/export`, then the CSV at
+`GET /retailer/offers/export/{report-id}`), both asynchronous like shipments.
+
+Shipments, cancellations, stock updates and offer exports are answered 202 PENDING, as bol does.
+Their outcome is decided and applied when the request arrives (a shipped item leaves the OPEN list
+at once), but its process status says PENDING for the first `pending_polls` polls and only then
+SUCCESS, FAILURE (with an errorMessage in bol's manner) or TIMEOUT.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import math
 import random
@@ -55,6 +61,7 @@ if TYPE_CHECKING:
 
 MEDIA_TYPE = "application/vnd.retailer.v10+json"
 RESPONSE_CONTENT_TYPE = f"{MEDIA_TYPE};charset=UTF-8"
+CSV_CONTENT_TYPE = "text/csv;charset=UTF-8"  # what bol's v10 demo answers an offers export with
 PAGE_SIZE = 50
 TOKEN_TTL_SECONDS = 299
 PROBLEM_TYPE = "https://api.bol.com/problems"
@@ -124,6 +131,32 @@ class RecordedCancellation:
     reason_code: str
     units: int
     requested_by_customer: bool  # the buyer had asked for it (cancellationRequest was true)
+
+
+@dataclass(frozen=True)
+class RecordedStockUpdate:
+    process_status_id: str
+    offer_id: str
+    amount: int
+    managed_by_retailer: bool
+    applied: bool  # False: the process ended in FAILURE or TIMEOUT and the stock stayed as it was
+
+
+# The columns of bol's v10 offers export, in bol's order (Retailer API v10 demo endpoints).
+OFFER_EXPORT_COLUMNS = (
+    "offerId",
+    "ean",
+    "conditionName",
+    "conditionCategory",
+    "conditionComment",
+    "bundlePricesPrice",
+    "fulfilmentDeliveryCode",
+    "stockAmount",
+    "onHoldByRetailer",
+    "fulfilmentType",
+    "mutationDateTime",
+    "referenceCode",
+)
 
 
 @dataclass
@@ -197,6 +230,8 @@ class OpenApiSpec:
         if str(status) not in operation.get("responses", {}):
             return [Violation("status", f"{status} is not a documented answer")]
         response, response_pointer = self._resolve(operation["responses"][str(status)], f"{pointer}/responses/{status}")
+        if "content" not in response:
+            return []  # documented without a body schema (the offers export file): nothing to check
         media_type = _media_type(content_type)
         if media_type not in response.get("content", {}):
             return [Violation("Content-Type", f"{media_type} is not documented for {status}")]
@@ -395,6 +430,14 @@ _ROUTES = (
     _Route("GET", re.compile(r"/retailer(?:-demo)?/orders/(?P<order_id>[^/]+)"), "order", "_get_order"),
     _Route("POST", re.compile(r"/retailer(?:-demo)?/shipments"), "shipments", "_create_shipment"),
     _Route("PUT", re.compile(r"/retailer(?:-demo)?/orders/cancellation"), "cancellation", "_cancel_order_item"),
+    _Route("PUT", re.compile(r"/retailer(?:-demo)?/offers/(?P<offer_id>[^/]+)/stock"), "offer-stock", "_update_stock"),
+    _Route("POST", re.compile(r"/retailer(?:-demo)?/offers/export"), "offer-export", "_create_offer_export"),
+    _Route(
+        "GET",
+        re.compile(r"/retailer(?:-demo)?/offers/export/(?P<report_id>[^/]+)"),
+        "offer-export-file",
+        "_get_offer_export",
+    ),
     _Route(
         "GET",
         re.compile(r"/shared(?:-demo)?/process-status/(?P<process_status_id>[^/]+)"),
@@ -405,7 +448,8 @@ _ROUTES = (
 
 
 class BolSimulator:
-    """bol.com's token endpoint, orders, shipments, cancellations and process status, in one WSGI app."""
+    """bol.com's token endpoint, orders, shipments, cancellations, offer stock and export, and
+    process status, in one WSGI app."""
 
     def __init__(
         self,
@@ -443,6 +487,7 @@ class BolSimulator:
         self.request_log: list[LoggedRequest] = []
         self.shipments: list[RecordedShipment] = []
         self.cancellations: list[RecordedCancellation] = []
+        self.stock_updates: list[RecordedStockUpdate] = []
         self.token_requests = 0
         # State.
         self._orders: dict[str, dict[str, Any]] = {}
@@ -451,6 +496,9 @@ class BolSimulator:
         self._processes: dict[str, dict[str, Any]] = {}
         self._pending_left: dict[str, int] = {}
         self._timeouts = 0
+        self._offers: dict[str, dict[str, Any]] = {}
+        self._stock_refusals: dict[str, str] = {}  # offer id → the errorMessage of its next update
+        self._exports: dict[str, str] = {}  # report id → the CSV as it was when requested
         self._windows: dict[str, _Window] = {}
         self._faults: list[_Fault] = []
         self._order_ids = count(1_200_000_001)
@@ -526,8 +574,50 @@ class BolSimulator:
             item["cancellationRequest"] = True
             item["latestChangedDateTime"] = _stamp(datetime.now(UTC))
 
+    def add_offer(
+        self,
+        offer_id: str,
+        ean: str,
+        reference: str = "",
+        stock: int = 0,
+        *,
+        price: Decimal | str = "9.99",
+        fulfilment_method: str = "FBR",
+        condition: str = "NEW",
+        delivery_code: str = "1-2d",
+    ) -> None:
+        """An offer of the retailer's, as bol keeps it: listed in the export, open to stock updates."""
+        with self._lock:
+            self._offers[offer_id] = {
+                "offerId": offer_id,
+                "ean": ean,
+                "reference": reference,
+                "stock": stock,
+                "managedByRetailer": False,
+                "price": Decimal(str(price)),
+                "fulfilmentMethod": fulfilment_method,
+                "condition": condition,
+                "deliveryCode": delivery_code,
+                "changed": datetime.now(UTC),
+            }
+
+    def offer_stock(self, offer_id: str) -> int:
+        """The stock bol shows for the offer now."""
+        with self._lock:
+            return int(self._offers[offer_id]["stock"])
+
+    def stock_managed_by_retailer(self, offer_id: str) -> bool:
+        with self._lock:
+            return bool(self._offers[offer_id]["managedByRetailer"])
+
+    def refuse_stock(self, offer_id: str, reason: str) -> None:
+        """The offer's next stock update ends in FAILURE with `reason` as bol's errorMessage."""
+        with self._lock:
+            self._stock_refusals[offer_id] = reason
+
     def time_out_next(self, times: int = 1) -> None:
-        """The next `times` shipments or cancellations end in TIMEOUT at bol's side, changing nothing."""
+        """The next `times` shipments, cancellations, stock updates or offer exports end in TIMEOUT
+        at bol's side, changing nothing."""
         with self._lock:
             self._timeouts += times
 
@@ -898,6 +988,55 @@ class BolSimulator:
             return _json(200, _pending(process))
         return _json(200, process)
 
+    def _update_stock(self, request: Request, offer_id: str) -> Response:
+        if offer_id not in self._offers:
+            return _problem(404, "Not Found", f"Offer {offer_id} not found.", request)
+        body = _json_body(request)
+        if body is None:
+            return _problem(400, "Bad Request", "The body is not a JSON object.", request)
+        return self._process(
+            request,
+            event_type="UPDATE_OFFER_STOCK",
+            entity_id=offer_id,
+            description=f"Update stock for offer {offer_id}.",
+            apply=lambda process_id: self._set_stock(process_id, offer_id, body),
+        )
+
+    def _set_stock(self, process_id: str, offer_id: str, body: Mapping[str, Any]) -> str:
+        """Apply a stock update; the error message bol would report, or '' on success."""
+        offer = self._offers[offer_id]
+        amount, managed = int(body.get("amount", 0)), bool(body.get("managedByRetailer"))
+        error = self._stock_refusals.pop(offer_id, "")
+        if not error and offer["fulfilmentMethod"] == "FBB":
+            error = f"Offer {offer_id} is fulfilled by bol.com; its stock cannot be updated by the retailer."
+        if not error:
+            offer["stock"], offer["managedByRetailer"] = amount, managed
+            offer["changed"] = datetime.now(UTC)
+        self.stock_updates.append(RecordedStockUpdate(process_id, offer_id, amount, managed, applied=not error))
+        return error
+
+    def _create_offer_export(self, request: Request) -> Response:
+        # The report id is bol's entityId of the finished process; the file holds the offers as
+        # they are now, like bol's snapshot.
+        report_id = str(uuid.UUID(int=self._rng.getrandbits(128)))
+        return self._process(
+            request,
+            event_type="CREATE_OFFER_EXPORT",
+            entity_id=report_id,
+            description="Create an offer export.",
+            apply=lambda _process_id: self._export_offers(report_id),
+        )
+
+    def _export_offers(self, report_id: str) -> str:
+        self._exports[report_id] = _offer_export_csv(self._offers.values())
+        return ""
+
+    def _get_offer_export(self, request: Request, report_id: str) -> Response:
+        exported = self._exports.get(report_id)
+        if exported is None:
+            return _problem(404, "Not Found", f"Offer export {report_id} not found.", request)
+        return Response(exported, 200, content_type=CSV_CONTENT_TYPE)
+
     # --- rendering ------------------------------------------------------------------------------
     def _render_item(self, item: SimItem, placed: datetime) -> dict[str, Any]:
         unit_price = Decimal(str(item.unit_price))
@@ -947,6 +1086,30 @@ def _route(request: Request) -> tuple[_Route | None, dict[str, str]]:
         if match is not None and request.method == route.method:
             return route, match.groupdict()
     return None, {}
+
+
+def _offer_export_csv(offers: Iterable[Mapping[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OFFER_EXPORT_COLUMNS)
+    for offer in offers:
+        writer.writerow(
+            (
+                offer["offerId"],
+                offer["ean"],
+                offer["condition"],
+                "NEW" if offer["condition"] == "NEW" else "SECONDHAND",
+                "",
+                str(offer["price"]),
+                offer["deliveryCode"],
+                offer["stock"],
+                "false",
+                offer["fulfilmentMethod"],
+                offer["changed"].strftime("%Y-%m-%d %H:%M:%S.") + f"{offer['changed'].microsecond // 1000:03d} UTC",
+                offer["reference"],
+            )
+        )
+    return out.getvalue()
 
 
 def _open_units(item: Mapping[str, Any]) -> int:

@@ -9,10 +9,17 @@ Shipments and cancellations are asynchronous at bol: the request is answered 202
 status (PENDING), and `GET /shared/process-status/{id}` later says SUCCESS, FAILURE (with bol's
 errorMessage) or TIMEOUT. `ship` and `cancel_items` return that process; `wait_for` and `follow`
 poll it on the connector's clock within a budget.
+
+Stock goes to offers (`PUT /retailer/offers/{offer-id}/stock`), asynchronous as well: `push_stock`
+sends a whole batch first, then polls the pending processes within one budget for the batch.
+bol v10 finds an offer by its id only; `channel_refs` reads the offers export (a CSV, itself an
+asynchronous process) once per connector to map SKUs and EANs to offer ids.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 from collections.abc import Generator, Iterator, Mapping, Sequence
@@ -27,13 +34,20 @@ import httpx
 from pydantic import ValidationError
 
 from koppel.config import Account, BolSettings
-from koppel.connectors.base import ChannelProcess, OrderPage, Parcel
-from koppel.connectors.http import Clock, HttpApi, RetryPolicy
-from koppel.errors import ConfigurationError, PermanentConnectorError
+from koppel.connectors.base import ChannelProcess, OrderPage, Parcel, StockPushResult, StockUpdate
+from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
+from koppel.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    PermanentConnectorError,
+    RateLimited,
+    TransientConnectorError,
+)
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus, Shipment
 from koppel.observability import logger
 
 MEDIA_TYPE = "application/vnd.retailer.v10+json"
+CSV_MEDIA_TYPE = "application/vnd.retailer.v10+csv"  # what the offers export file is asked for with
 PAGE_SIZE = 50
 # bol's transporter code for "another carrier"; used when a shipment names none.
 FALLBACK_TRANSPORTER = "OTHER"
@@ -58,6 +72,14 @@ CANCELLATION_REASONS = frozenset(
 # bol usually settles a shipment or cancellation within seconds; longer waits belong to the next run.
 PROCESS_WAIT_SECONDS = 10.0
 PROCESS_POLL_SECONDS = 2.0
+# Stock: the updates a flow hands over per call, and one wait for the whole batch to settle.
+MAX_STOCK_BATCH = 100
+STOCK_WAIT_SECONDS = 20.0
+MAX_STOCK_AMOUNT = 999  # UpdateOfferStockRequest.amount maximum
+# The offers export takes bol minutes rather than seconds, and is rate limited: poll it slowly.
+EXPORT_WAIT_SECONDS = 180.0
+EXPORT_POLL_SECONDS = 10.0
+NOT_CONFIRMED = "bol has not confirmed the stock update yet"
 # Refresh this long before bol's expiry, so a token never runs out between our check and bol's.
 TOKEN_MARGIN_SECONDS = 30.0
 CENT = Decimal("0.01")
@@ -125,8 +147,24 @@ class ProcessResult(ChannelProcess):
         return _process_ids(self.process_id)
 
 
+@dataclass(frozen=True)
+class ExportedOffer:
+    """One row of bol's offers export: what koppel needs to find an offer and check its stock."""
+
+    offer_id: str
+    ean: str
+    reference: str = ""  # the retailer's own reference, koppel's SKU when the merchant set one
+    condition: str = ""  # NEW, AS_NEW, GOOD, ...
+    fulfilment_type: str = ""  # FBR or FBB
+    stock_amount: int | None = None  # not always current at bol: the export is a snapshot
+    price: Decimal | None = None  # bundlePricesPrice, incl. VAT
+
+
 class BolConnector:
-    """Order source, shipment target and shipment channel for one bol.com retailer account."""
+    """Order source, shipment target, shipment channel and stock target for one bol.com retailer
+    account."""
+
+    max_batch: int = MAX_STOCK_BATCH  # `StockTarget`: updates per `push_stock` call
 
     def __init__(
         self,
@@ -140,6 +178,9 @@ class BolConnector:
         clock: Clock | None = None,
         process_wait_seconds: float = PROCESS_WAIT_SECONDS,
         process_poll_seconds: float = PROCESS_POLL_SECONDS,
+        stock_wait_seconds: float = STOCK_WAIT_SECONDS,
+        export_wait_seconds: float = EXPORT_WAIT_SECONDS,
+        export_poll_seconds: float = EXPORT_POLL_SECONDS,
     ) -> None:
         self.settings = settings or BolSettings()
         self._clock = clock or Clock()
@@ -152,8 +193,16 @@ class BolConnector:
         self._shared = f"{root}/shared{suffix}"  # process statuses live in bol's shared API
         self._process_wait_seconds = process_wait_seconds
         self._process_poll_seconds = process_poll_seconds
+        self._stock_wait_seconds = stock_wait_seconds
+        self._export_wait_seconds = export_wait_seconds
+        self._export_poll_seconds = export_poll_seconds
         self._token = ""
         self._token_expires_at = 0.0
+        # The offers export, read once per connector; an export still running is picked up again
+        # by the next `channel_refs` instead of being requested anew.
+        self._offers: tuple[ExportedOffer, ...] | None = None
+        self._export_process: ProcessResult | None = None
+        self._export_lock = threading.Lock()
 
     # --- OrderSource ----------------------------------------------------------------------------
     def list_open_orders(self, page: int) -> OrderPage:
@@ -329,6 +378,162 @@ class BolConnector:
         if interval <= 0:
             raise ValueError("poll_every must be more than zero seconds")
         return interval
+
+    # --- stock ----------------------------------------------------------------------------------
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[StockPushResult]:
+        """`StockTarget`: set each offer's stock (`channel_ref` is bol's offer id), clamped to
+        0..999 and managed by the retailer; one result per update, in order.
+
+        Every request is sent first; the processes still PENDING are then polled together within
+        one budget for the batch. One that bol has not settled by then is not called accepted: it
+        comes back retryable, as does an update whose request HttpApi gave up on. An offer bol does
+        not know is refused, naming the offer id. Wrong credentials stop the batch (they would
+        fail every update the same way).
+        """
+        results: list[StockPushResult | None] = [None] * len(updates)
+        pending: dict[int, ProcessResult] = {}
+        for index, update in enumerate(updates):
+            try:
+                sent = self._send_stock(update)
+            except RateLimited as exc:
+                # bol wants a longer pause than koppel waits: the rest would only collect 429s,
+                # which bol counts against the account. They all go again in a later run.
+                logger.warning(
+                    "bol rate limit outlasts this run", retry_after=exc.retry_after, left=len(updates) - index
+                )
+                for later in range(index, len(updates)):
+                    results[later] = StockPushResult(
+                        updates[later].sku, accepted=False, error=f"bol is rate limiting: {exc.message}", retryable=True
+                    )
+                break
+            if isinstance(sent, StockPushResult):
+                results[index] = sent
+            elif sent.finished:
+                results[index] = stock_result(update, sent)
+            else:
+                pending[index] = sent
+        settled = self._settle(pending, self._clock.now() + max(0.0, self._stock_wait_seconds))
+        for index, process in settled.items():
+            results[index] = stock_result(updates[index], process)
+        done = [result for result in results if result is not None]
+        logger.info(
+            "bol stock pushed",
+            updates=len(updates),
+            accepted=sum(result.accepted for result in done),
+            retryable=sum(result.retryable for result in done),
+        )
+        return done
+
+    def _send_stock(self, update: StockUpdate) -> ProcessResult | StockPushResult:
+        offer_id = update.channel_ref
+        if not offer_id:
+            return StockPushResult(update.sku, accepted=False, error="no bol offer id is known for this SKU")
+        request = stock_request(update.quantity)
+        try:
+            body = self._call("PUT", f"{self._retailer}/offers/{quote(offer_id, safe='')}/stock", body=request)
+        except (AuthenticationFailed, RateLimited):
+            raise
+        except TransientConnectorError as exc:
+            logger.warning("bol stock update not sent", offer_id=offer_id, reason=exc.message)
+            return StockPushResult(
+                update.sku, accepted=False, error=f"bol could not be reached: {exc.message}", retryable=True
+            )
+        except HttpStatusError as exc:
+            if exc.status_code == 404:
+                return StockPushResult(update.sku, accepted=False, error=f"bol has no offer {offer_id}")
+            logger.warning("bol refused a stock update", offer_id=offer_id, status_code=exc.status_code)
+            return StockPushResult(
+                update.sku,
+                accepted=False,
+                error=f"bol refused the stock update for offer {offer_id} ({exc.status_code})",
+            )
+        process = _process_result(body)
+        logger.info(
+            "bol stock update accepted",
+            offer_id=offer_id,
+            amount=request["amount"],
+            process_status_id=process.process_id,
+            process_status=process.status,
+        )
+        return process
+
+    def _settle(self, pending: Mapping[int, ProcessResult], deadline: float) -> dict[int, ProcessResult]:
+        """Poll every pending process in rounds until none is PENDING or the deadline has passed;
+        the last status seen of each. A poll that fails leaves that process as it was (PENDING: its
+        outcome unknown); one bol no longer knows (404) is not asked again."""
+        latest = dict(pending)
+        interval = self._poll_interval(None)
+        waiting = [index for index, process in latest.items() if not process.finished]
+        forgotten: set[int] = set()
+        while waiting:
+            for index in waiting:
+                try:
+                    latest[index] = self.process_status(latest[index].process_id)
+                except AuthenticationFailed:
+                    raise
+                except (TransientConnectorError, HttpStatusError) as exc:
+                    logger.warning(
+                        "bol process status not read", process_status_id=latest[index].process_id, reason=exc.message
+                    )
+                    if isinstance(exc, HttpStatusError):
+                        forgotten.add(index)
+            waiting = [index for index in waiting if not latest[index].finished and index not in forgotten]
+            remaining = deadline - self._clock.now()
+            if not waiting or remaining <= 0:
+                break
+            self._clock.sleep(min(interval, remaining))
+        return latest
+
+    def channel_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """`StockTarget`: (sku, ean) pairs → bol offer id, for the SKUs bol has an offer for.
+
+        An offer is found by its reference equal to the SKU first, then by EAN. bol v10 looks
+        offers up by id only, so this reads the offers export, once per connector: the export
+        takes bol minutes and is rate limited. An export not ready within the connector's budget
+        raises `TransientConnectorError`; the next call picks up the same export.
+        """
+        return match_offers(self.offer_export(), skus)
+
+    def offer_export(self) -> tuple[ExportedOffer, ...]:
+        """Every offer of the account as bol's offers export lists it, read once per connector."""
+        with self._export_lock:
+            if self._offers is None:
+                self._offers = self._read_offer_export()
+            return self._offers
+
+    def _read_offer_export(self) -> tuple[ExportedOffer, ...]:
+        process = self._export_process
+        if process is None:
+            process = _process_result(self._call("POST", f"{self._retailer}/offers/export", body={"format": "CSV"}))
+            logger.info("bol offer export requested", process_status_id=process.process_id)
+            self._export_process = process
+        if not process.finished:
+            deadline = self._clock.now() + max(0.0, self._export_wait_seconds)
+            process = self._poll(process.process_id, deadline, self._export_poll_seconds)
+        if process.status == ProcessState.PENDING:
+            raise TransientConnectorError(
+                "bol has not finished the offer export yet", process_status_id=process.process_id
+            )
+        self._export_process = None  # finished either way: a new attempt asks for a new export
+        if process.status == ProcessState.TIMEOUT:
+            raise TransientConnectorError("bol timed out making the offer export", process_status_id=process.process_id)
+        if process.status == ProcessState.FAILURE:
+            raise PermanentConnectorError(
+                f"bol could not make the offer export: {process.error}", process_status_id=process.process_id
+            )
+        if not process.entity_id:
+            raise PermanentConnectorError(
+                "bol offer export finished without a report id", process_status_id=process.process_id
+            )
+        response = self._api.request(
+            "GET",
+            f"{self._retailer}/offers/export/{quote(process.entity_id, safe='')}",
+            headers={"Accept": CSV_MEDIA_TYPE},
+            auth=self._bearer,
+        )
+        offers = parse_offer_export(response.text)
+        logger.info("bol offer export read", offers=len(offers))
+        return offers
 
     # --- reading bol's order as bol has it ------------------------------------------------------
     def _get_raw_order(self, channel_order_id: str) -> dict[str, Any]:
@@ -507,6 +712,108 @@ def _combined(processes: Sequence[ProcessResult]) -> ProcessResult:
         event_type=event_types.pop() if len(event_types) == 1 else "",
         entity_id=processes[0].entity_id,
     )
+
+
+# --- stock and the offers export, in bol's terms ------------------------------------------------
+def stock_request(quantity: int) -> dict[str, Any]:
+    """bol's UpdateOfferStockRequest: the amount clamped to what bol takes (0..999). koppel keeps
+    the stock itself, so bol is told not to correct it for orders it already knows of."""
+    return {"amount": max(0, min(MAX_STOCK_AMOUNT, int(quantity))), "managedByRetailer": True}
+
+
+def stock_result(update: StockUpdate, process: ProcessResult) -> StockPushResult:
+    """What bol's process for one stock update means for that SKU."""
+    if process.status == ProcessState.SUCCESS:
+        return StockPushResult(update.sku, accepted=True)
+    if process.status == ProcessState.FAILURE:
+        reason = process.error or "bol refused the stock update without a reason"
+        return StockPushResult(update.sku, accepted=False, error=reason)
+    if process.status == ProcessState.TIMEOUT:
+        return StockPushResult(
+            update.sku, accepted=False, error="bol timed out processing the stock update", retryable=True
+        )
+    return StockPushResult(update.sku, accepted=False, error=NOT_CONFIRMED, retryable=True)
+
+
+# Column names of bol's offers export; bol's v10 demo names the reference column `referenceCode`,
+# its offer model says `reference`: either is read.
+_REFERENCE_COLUMNS = ("referenceCode", "reference")
+
+
+def parse_offer_export(text: str) -> tuple[ExportedOffer, ...]:
+    """bol's offers export CSV, one `ExportedOffer` per row; columns are found by name."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = set(reader.fieldnames or ())
+    missing = {"offerId", "ean"} - columns
+    if missing:
+        raise PermanentConnectorError("bol offer export lacks columns", missing=",".join(sorted(missing)))
+    reference_column = next((name for name in _REFERENCE_COLUMNS if name in columns), "")
+    offers = []
+    for row in reader:
+        offer_id = (row.get("offerId") or "").strip()
+        if not offer_id:
+            continue
+        offers.append(
+            ExportedOffer(
+                offer_id=offer_id,
+                ean=(row.get("ean") or "").strip(),
+                reference=(row.get(reference_column) or "").strip() if reference_column else "",
+                condition=(row.get("conditionName") or "").strip(),
+                fulfilment_type=(row.get("fulfilmentType") or "").strip(),
+                stock_amount=_optional_int(row.get("stockAmount")),
+                price=_optional_decimal(row.get("bundlePricesPrice")),
+            )
+        )
+    return tuple(offers)
+
+
+def match_offers(offers: Sequence[ExportedOffer], skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """(sku, ean) → offer id: the offer whose reference is the SKU, else the one with the EAN.
+
+    Several offers can share an EAN (new and second-hand, FBR and FBB): a retailer-fulfilled new
+    one is preferred; if that still leaves several, the SKU is left out rather than guessed.
+    """
+    by_reference: dict[str, list[ExportedOffer]] = {}
+    by_ean: dict[str, list[ExportedOffer]] = {}
+    for offer in offers:
+        if offer.reference:
+            by_reference.setdefault(offer.reference, []).append(offer)
+        if offer.ean:
+            by_ean.setdefault(offer.ean, []).append(offer)
+    found: dict[str, str] = {}
+    for sku, ean in skus:
+        if not sku:
+            continue
+        candidates = by_reference.get(sku) or (by_ean.get(ean, []) if ean else [])
+        chosen = _preferred_offer(candidates)
+        if chosen is not None:
+            found[sku] = chosen.offer_id
+        elif candidates:
+            logger.warning("several bol offers match one SKU; none chosen", sku=sku, offers=len(candidates))
+    return found
+
+
+def _preferred_offer(candidates: Sequence[ExportedOffer]) -> ExportedOffer | None:
+    for keep in (lambda offer: offer.fulfilment_type != "FBB", lambda offer: offer.condition in ("", "NEW")):
+        narrowed = [offer for offer in candidates if keep(offer)]
+        candidates = narrowed or candidates
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
+
+
+def _optional_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _optional_decimal(value: str | None) -> Decimal | None:
+    try:
+        return Decimal(value) if value not in (None, "") else None
+    except ArithmeticError:  # decimal.InvalidOperation
+        return None
 
 
 # --- translation to the canonical model ---------------------------------------------------------
