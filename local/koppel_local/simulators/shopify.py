@@ -7,12 +7,19 @@ What it checks the way Shopify does:
 - the calculated-query-cost bucket: a requested cost per query, `extensions.cost` on every answer,
   `THROTTLED` (HTTP 200) when the bucket cannot pay, refunds of requested minus actual cost.
 
-What it only imitates: the operations koppel sends (orders, order, fulfillment, job, customers and
-productVariants queries; orderCreate, orderCancel and customerCreate), resolved here field by field
-from in-memory state; what a merchant does in the admin (`fulfill`, `complete`, `cancel`); and search,
+What it only imitates: the operations koppel sends (orders, order, fulfillment, job, customers,
+productVariants, inventoryItem(s), locations, priceList and shop queries; orderCreate, orderCancel,
+customerCreate and inventorySetQuantities), resolved here field by field from in-memory state;
+what a merchant does in the admin (`fulfill`, `complete`, `cancel`, `set_inventory`); and search,
 which matches words inside values, so a query narrows results without guaranteeing an exact match
 (as with Shopify, where tag "bol-123" also finds "bol-123-2"), and can trail new records by
 `search_lag` seconds, as Shopify's search index trails its database.
+
+Inventory is kept per variant and location as `available` and `committed` (`on_hand` is their sum,
+as when nothing is damaged, reserved or in quality control): an order that claims stock moves units
+from available to committed, a fulfilment takes them out of committed, a cancellation with restock
+moves them back. `inventorySetQuantities` is all or nothing, as at Shopify: one refused quantity
+and none of the others is set.
 
 Cost model (simple on purpose): 1 per object field, 10 per mutation, a connection's (or list's)
 children times its `first`/`last`; the actual cost counts the items each really returned, at every
@@ -65,6 +72,36 @@ STANDARD_RESTORE_RATE = 100.0
 SINGLE_QUERY_MAX = 1000
 MUTATION_COST = 10
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
+# shopify.dev "Inventory states": the quantity names, those inventorySetQuantities may set, and the
+# reasons it accepts.
+QUANTITY_NAMES = frozenset(
+    {"available", "committed", "damaged", "incoming", "on_hand", "quality_control", "reserved", "safety_stock"}
+)
+SETTABLE_QUANTITIES = frozenset({"available", "on_hand"})
+INVENTORY_REASONS = frozenset(
+    {
+        "correction",
+        "cycle_count_available",
+        "damaged",
+        "movement_canceled",
+        "movement_created",
+        "movement_received",
+        "movement_updated",
+        "other",
+        "promotion",
+        "quality_control",
+        "received",
+        "reservation_created",
+        "reservation_deleted",
+        "reservation_updated",
+        "restock",
+        "safety_stock",
+        "shrinkage",
+    }
+)
+MAX_INVENTORY_QUANTITY = 1_000_000_000
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+GRAMS_PER_UNIT = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000)}
 
 _schemas: dict[Path, GraphQLSchema] = {}
 _schema_lock = threading.Lock()
@@ -162,6 +199,10 @@ class ShopifySimulator:
     orders: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
     variants: list[dict[str, Any]] = field(default_factory=list)
+    locations: list[dict[str, Any]] = field(default_factory=list)
+    price_lists: list[dict[str, Any]] = field(default_factory=list)
+    # Every accepted inventorySetQuantities, as the admin's inventory history shows it.
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
     violations: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     throttled: int = 0
@@ -178,6 +219,9 @@ class ShopifySimulator:
         self._lock = threading.RLock()
         self._searchable_at: dict[str, float] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self._location_ids = itertools.count(70_001)
+        if not self.locations:
+            self.add_location("Shop location")
 
     @property
     def validating(self) -> bool:
@@ -191,29 +235,151 @@ class ShopifySimulator:
         title: str = "",
         price: Decimal | str = "0.00",
         inventory: int = 0,
+        *,
+        variant_title: str = "Default Title",
+        compare_at_price: Decimal | str | None = None,
+        product_id: str | None = None,
+        product_type: str = "",
+        vendor: str = "",
+        tags: Sequence[str] = (),
+        category: str = "",
+        image_url: str = "",
+        product_image_url: str = "",
+        weight: Decimal | str | None = None,
+        weight_unit: str = "GRAMS",
+        tracked: bool = True,
+        stock: dict[str, int] | None = None,
+        committed: int = 0,
+        updated_at: datetime | None = None,
     ) -> dict[str, Any]:
+        """A variant of a product (`title` is the product's), stocked at the first location.
+
+        `stock` (location gid or numeric id -> available) stocks it elsewhere instead; `committed`
+        units at the first stocked location are claimed by open orders. `product_id` of an earlier
+        variant puts this one under the same product (its title, type, vendor and image are kept).
+        """
         number = next(self._ids)
+        moment = (updated_at or datetime.now(UTC)).isoformat()
+        stocked = stock if stock is not None else {self.locations[0]["id"]: inventory}
+        levels = {
+            self.location(location)["id"]: {"available": int(units), "committed": 0, "updatedAt": moment}
+            for location, units in stocked.items()
+        }
+        if levels and committed:
+            next(iter(levels.values()))["committed"] = committed
+        sibling = next((v for v in self.variants if product_id and v["product_id"] == product_id), None)
+        product = {
+            "product_id": product_id or f"gid://shopify/Product/{number}",
+            "title": title or sku,
+            "product_type": product_type,
+            "vendor": vendor,
+            "tags": list(tags),
+            "category": category,
+            "product_image_url": product_image_url,
+        }
+        if sibling is not None:
+            product = {key: sibling[key] for key in product}
         variant = {
             "id": f"gid://shopify/ProductVariant/{number}",
-            "product_id": f"gid://shopify/Product/{number}",
+            **product,
+            "inventory_item_id": f"gid://shopify/InventoryItem/{number}",
             "sku": sku,
             "barcode": barcode,
-            "title": title or sku,
+            "variant_title": variant_title,
             "price": Decimal(str(price)),
-            "inventory": inventory,
+            "compare_at_price": Decimal(str(compare_at_price)) if compare_at_price is not None else None,
+            "image_url": image_url,
+            "weight": Decimal(str(weight)) if weight is not None else None,
+            "weight_unit": weight_unit,
+            "tracked": tracked,
+            "levels": levels,
+            "createdAt": moment,
         }
         self.variants.append(variant)
         self.index(variant)
         return variant
 
+    def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> dict[str, Any]:
+        location = {
+            "id": f"gid://shopify/Location/{next(self._location_ids)}",
+            "name": name,
+            "isActive": active,
+            "fulfillsOnlineOrders": fulfills_online_orders,
+        }
+        self.locations.append(location)
+        return location
+
+    def add_price_list(
+        self,
+        name: str,
+        prices: dict[str, Decimal | str | tuple[Decimal | str, Decimal | str | None]],
+        currency: str | None = None,
+    ) -> dict[str, Any]:
+        """A price list (as a market or B2B catalog has): SKU -> price, or (price, compare-at price)."""
+        fixed: dict[str, dict[str, Decimal | None]] = {}
+        for sku, given in prices.items():
+            price, compare_at = given if isinstance(given, tuple) else (given, None)
+            fixed[self.variant(sku)["id"]] = {
+                "price": Decimal(str(price)),
+                "compareAtPrice": Decimal(str(compare_at)) if compare_at is not None else None,
+            }
+        price_list = {
+            "id": self.new_id("PriceList"),
+            "name": name,
+            "currency": currency or self.shop_currency,
+            "prices": fixed,
+        }
+        self.price_lists.append(price_list)
+        return price_list
+
+    def set_inventory(
+        self, sku: str, available: int, *, location: str | None = None, committed: int | None = None
+    ) -> None:
+        """What the merchant sets in the admin (stocking the variant at `location` if it was not)."""
+        with self._lock:
+            variant = self.variant(sku)
+            where = self.location(location)["id"] if location else next(iter(variant["levels"]), None)
+            where = where or self.locations[0]["id"]
+            level = variant["levels"].setdefault(where, {"available": 0, "committed": 0, "updatedAt": ""})
+            level["available"] = available
+            if committed is not None:
+                level["committed"] = committed
+            level["updatedAt"] = datetime.now(UTC).isoformat()
+
+    def variant(self, sku: str) -> dict[str, Any]:
+        for variant in self.variants:
+            if variant["sku"] == sku:
+                return variant
+        raise KeyError(f"no variant with SKU {sku!r}")
+
+    def location(self, location: str | None = None) -> dict[str, Any]:
+        """A location by gid or numeric id; the first (the shop's default) without one."""
+        if location is None:
+            return self.locations[0]
+        wanted = location if str(location).startswith("gid://") else f"gid://shopify/Location/{location}"
+        found = self.record_by_id(self.locations, wanted)
+        if found is None:
+            raise KeyError(f"no location {location}")
+        return found
+
     def add_customer(self, email: str, first_name: str = "", last_name: str = "") -> dict[str, Any]:
         return self.new_customer({"email": email, "firstName": first_name, "lastName": last_name})
 
-    def inventory(self, sku: str) -> int:
-        for variant in self.variants:
-            if variant["sku"] == sku:
-                return int(variant["inventory"])
-        raise KeyError(f"no variant with SKU {sku!r}")
+    def inventory(self, sku: str, location: str | None = None) -> int:
+        """Available units of a SKU: at `location` (gid or numeric id), or summed over its locations."""
+        return self.quantities(sku, location)["available"]
+
+    def quantities(self, sku: str, location: str | None = None) -> dict[str, int]:
+        """`available`, `committed` and `on_hand` of a SKU, at one location or summed over all."""
+        variant = self.variant(sku)
+        if location is None:
+            levels = list(variant["levels"].values())
+        else:
+            level = variant["levels"].get(self.location(location)["id"])
+            levels = [level] if level is not None else []
+        available = sum(level["available"] for level in levels)
+        committed = sum(level["committed"] for level in levels)
+        return {"available": available, "committed": committed, "on_hand": available + committed}
 
     # --- what a merchant does in the Shopify admin --------------------------------------------------
     def fulfill(
@@ -261,6 +427,7 @@ class ShopifySimulator:
                 "lines": shipped,
             }
             order["fulfillments"].append(fulfillment)
+            self._ship_stock(order, shipped, 1)
             self._settle_fulfillment_status(order)
             return fulfillment
 
@@ -274,6 +441,7 @@ class ShopifySimulator:
                 fulfillment = self.record_by_id(order["fulfillments"], fulfillment_gid)
                 if fulfillment is not None:
                     fulfillment["status"] = "CANCELLED"
+                    self._ship_stock(order, fulfillment["lines"], -1)
                     self._settle_fulfillment_status(order)
                     return
         raise KeyError(f"no fulfillment {fulfillment_gid}")
@@ -292,6 +460,16 @@ class ShopifySimulator:
         if found is None:
             raise KeyError(f"no order {order_gid}")
         return found
+
+    def _ship_stock(self, order: dict[str, Any], items: list[dict[str, Any]], sign: int) -> None:
+        """Shipped units leave committed stock (sign 1); a cancelled fulfilment brings them back (-1)."""
+        if not order["inventoryClaimed"]:
+            return
+        for item in items:
+            line = next(line for line in order["lines"] if line["id"] == item["lineId"])
+            variant = self.record_by_id(self.variants, line["variantId"])
+            if variant is not None:
+                move_stock(variant, sign * item["quantity"], shipped=True)
 
     def _settle_fulfillment_status(self, order: dict[str, Any]) -> None:
         ordered = sum(line["quantity"] for line in order["lines"])
@@ -580,7 +758,184 @@ def resolve_variants(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, A
     found = sim.search(sim.variants, args.get("query"), VARIANT_SEARCH)
     if args.get("reverse"):
         found.reverse()
-    return connection([variant_node(v) for v in found], args)
+    return connection([variant_node(sim, v) for v in found], args)
+
+
+def resolve_inventory_item(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
+    variant = next((v for v in sim.variants if v["inventory_item_id"] == args.get("id")), None)
+    return inventory_item_node(sim, variant) if variant is not None else None
+
+
+def resolve_inventory_items(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    found = sim.search(sim.variants, args.get("query"), INVENTORY_ITEM_SEARCH)
+    if args.get("reverse"):
+        found.reverse()
+    return connection([inventory_item_node(sim, v) for v in found], args)
+
+
+def resolve_location(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
+    location = sim.record_by_id(sim.locations, args.get("id"))
+    return location_node(location) if location is not None else None
+
+
+def resolve_locations(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    if args.get("query"):
+        raise FieldError("The simulator does not search locations", "NOT_IMPLEMENTED")
+    found = [loc for loc in sim.locations if loc["isActive"] or args.get("includeInactive")]
+    if args.get("sortKey") == "NAME":
+        found.sort(key=lambda loc: loc["name"].casefold())
+    if args.get("reverse"):
+        found.reverse()
+    return connection([location_node(loc) for loc in found], args)
+
+
+def resolve_price_list(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
+    price_list = sim.record_by_id(sim.price_lists, args.get("id"))
+    return price_list_node(sim, price_list) if price_list is not None else None
+
+
+def resolve_shop(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "__typename": "Shop",
+        "id": "gid://shopify/Shop/1",
+        "name": "koppel demo",
+        "currencyCode": sim.shop_currency,
+    }
+
+
+def resolve_inventory_set_quantities(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    given = args.get("input") or {}
+    problems = inventory_problems(sim, given)
+    if problems:
+        # All or nothing: Shopify sets none of the quantities when one is refused.
+        return {"inventoryAdjustmentGroup": None, "userErrors": problems}
+    name = given["name"]
+    now = datetime.now(UTC).isoformat()
+    changes: list[dict[str, Any]] = []
+    for quantity in given["quantities"]:
+        variant = next(v for v in sim.variants if v["inventory_item_id"] == quantity["inventoryItemId"])
+        level = variant["levels"][quantity["locationId"]]
+        before = level["available"] + (level["committed"] if name == "on_hand" else 0)
+        target = int(quantity["quantity"])
+        level["available"] = target if name == "available" else target - level["committed"]
+        level["updatedAt"] = now
+        changes.append(
+            {
+                "__typename": "InventoryChange",
+                "name": name,
+                "delta": target - before,
+                "quantityAfterChange": target,
+                "item": inventory_item_node(sim, variant),
+                "location": location_node(sim.location(quantity["locationId"])),
+                "sku": variant["sku"],
+            }
+        )
+    group = {
+        "__typename": "InventoryAdjustmentGroup",
+        "id": sim.new_id("InventoryAdjustmentGroup"),
+        "createdAt": now,
+        "reason": given["reason"],
+        "referenceDocumentUri": given.get("referenceDocumentUri"),
+        "changes": lambda change_args: [
+            change for change in changes if change["name"] in (change_args.get("quantityNames") or [name])
+        ],
+    }
+    sim.adjustments.append({**group, "changes": changes})
+    return {"inventoryAdjustmentGroup": group, "userErrors": []}
+
+
+def inventory_problems(sim: ShopifySimulator, given: dict[str, Any]) -> list[dict[str, Any]]:
+    if given.get("name") not in SETTABLE_QUANTITIES:
+        return [
+            user_error(["input", "name"], "The quantity name must be either 'available' or 'on_hand'.", "INVALID_NAME")
+        ]
+    if given.get("reason") not in INVENTORY_REASONS:
+        return [user_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON")]
+    uri = given.get("referenceDocumentUri")
+    if uri is not None and not URI.match(str(uri)):
+        return [
+            user_error(
+                ["input", "referenceDocumentUri"],
+                "The specified reference document is invalid.",
+                "INVALID_REFERENCE_DOCUMENT",
+            )
+        ]
+    problems: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for index, quantity in enumerate(given.get("quantities") or []):
+        where = ["input", "quantities", str(index)]
+        variant = next((v for v in sim.variants if v["inventory_item_id"] == quantity["inventoryItemId"]), None)
+        location = sim.record_by_id(sim.locations, quantity["locationId"])
+        units = int(quantity["quantity"])
+        pair = (quantity["inventoryItemId"], quantity["locationId"])
+        if variant is None:
+            problems.append(
+                user_error(
+                    [*where, "inventoryItemId"],
+                    "The specified inventory item could not be found.",
+                    "INVALID_INVENTORY_ITEM",
+                )
+            )
+        elif location is None:
+            problems.append(
+                user_error([*where, "locationId"], "The specified location could not be found.", "INVALID_LOCATION")
+            )
+        elif location["id"] not in variant["levels"]:
+            problems.append(
+                user_error(
+                    [*where, "locationId"],
+                    "The specified inventory item is not stocked at the location.",
+                    "ITEM_NOT_STOCKED_AT_LOCATION",
+                )
+            )
+        elif pair in seen:
+            problems.append(
+                user_error(
+                    [*where, "inventoryItemId"],
+                    "The combination of inventoryItemId and locationId must be unique.",
+                    "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                )
+            )
+        elif units < 0:
+            problems.append(
+                user_error([*where, "quantity"], "The quantity can't be negative.", "INVALID_QUANTITY_NEGATIVE")
+            )
+        elif units > MAX_INVENTORY_QUANTITY:
+            problems.append(
+                user_error(
+                    [*where, "quantity"],
+                    "The total quantity can't be higher than 1,000,000,000.",
+                    "INVALID_QUANTITY_TOO_HIGH",
+                )
+            )
+        elif not given.get("ignoreCompareQuantity"):
+            problems.extend(compare_problems(variant, location["id"], given["name"], quantity, where))
+        seen.add(pair)
+    return problems
+
+
+def compare_problems(
+    variant: dict[str, Any], location_id: str, name: str, quantity: dict[str, Any], where: list[str]
+) -> list[dict[str, Any]]:
+    if quantity.get("compareQuantity") is None:
+        return [
+            user_error(
+                [*where, "compareQuantity"],
+                "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.",
+                "COMPARE_QUANTITY_REQUIRED",
+            )
+        ]
+    level = variant["levels"][location_id]
+    current = level["available"] + (level["committed"] if name == "on_hand" else 0)
+    if int(quantity["compareQuantity"]) != current:
+        return [
+            user_error(
+                [*where, "compareQuantity"],
+                "The compareQuantity value does not match persisted value.",
+                "COMPARE_QUANTITY_STALE",
+            )
+        ]
+    return []
 
 
 def resolve_customer_create(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
@@ -639,11 +994,18 @@ QUERY_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
     "orders": resolve_orders,
     "customers": resolve_customers,
     "productVariants": resolve_variants,
+    "inventoryItem": resolve_inventory_item,
+    "inventoryItems": resolve_inventory_items,
+    "location": resolve_location,
+    "locations": resolve_locations,
+    "priceList": resolve_price_list,
+    "shop": resolve_shop,
 }
 MUTATION_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
     "orderCreate": resolve_order_create,
     "orderCancel": resolve_order_cancel,
     "customerCreate": resolve_customer_create,
+    "inventorySetQuantities": resolve_inventory_set_quantities,
 }
 
 
@@ -674,7 +1036,7 @@ def cancel_order(
         for line in order["lines"]:
             variant = sim.record_by_id(sim.variants, line["variantId"])
             if variant is not None:
-                variant["inventory"] += line["quantity"] - fulfilled_quantity(order, line["id"])
+                move_stock(variant, line["quantity"] - fulfilled_quantity(order, line["id"]))
     if refund and order["financialStatus"] in ("PAID", "PARTIALLY_PAID"):
         money = {"amount": order["total"], "currencyCode": order["currency"]}
         order["transactions"].append({"kind": "REFUND", "status": "SUCCESS", "amountSet": {"shopMoney": money}})
@@ -708,7 +1070,7 @@ def order_problems(sim: ShopifySimulator, order_in: dict[str, Any], options: dic
     if options.get("inventoryBehaviour") == "DECREMENT_OBEYING_POLICY":
         for index, item in enumerate(items):
             variant = sim.record_by_id(sim.variants, item.get("variantId"))
-            if variant is not None and variant["inventory"] < int(item.get("quantity") or 0):
+            if variant is not None and available(variant) < int(item.get("quantity") or 0):
                 where = ["order", "lineItems", str(index)]
                 problems.append(user_error(where, "Not enough inventory", "INVENTORY_CLAIM_FAILED"))
     return problems
@@ -808,7 +1170,27 @@ def claim_inventory(sim: ShopifySimulator, lines: list[dict[str, Any]], behaviou
     for line in lines:
         variant = sim.record_by_id(sim.variants, line["variantId"])
         if variant is not None:
-            variant["inventory"] -= line["quantity"]
+            move_stock(variant, -line["quantity"])
+
+
+def available(variant: dict[str, Any]) -> int:
+    return sum(level["available"] for level in variant["levels"].values())
+
+
+def move_stock(variant: dict[str, Any], units: int, *, shipped: bool = False) -> None:
+    """Units back to available (positive) or claimed by an order (negative), at the first location.
+
+    `shipped`: the claimed units leave the shop, so they leave committed (and so on hand) instead.
+    """
+    if not variant["levels"]:
+        return  # not stocked anywhere: Shopify tracks no quantity to claim from
+    level = next(iter(variant["levels"].values()))
+    if shipped:
+        level["committed"] -= units
+    else:
+        level["available"] += units
+        level["committed"] -= units
+    level["updatedAt"] = datetime.now(UTC).isoformat()
 
 
 def order_record(
@@ -924,7 +1306,7 @@ def line_node(sim: ShopifySimulator, line: dict[str, Any], order: dict[str, Any]
         "name": line["title"],
         "quantity": line["quantity"],
         "requiresShipping": line["requiresShipping"],
-        "variant": variant_node(variant) if variant else None,
+        "variant": variant_node(sim, variant) if variant else None,
         "originalUnitPriceSet": money_bag(line["price"], line["currency"]),
         "taxLines": [
             {"title": tax["title"], "rate": tax["rate"], "priceSet": money_bag(tax["amount"], line["currency"])}
@@ -991,17 +1373,148 @@ def customer_node(sim: ShopifySimulator, customer: dict[str, Any]) -> dict[str, 
     }
 
 
-def variant_node(variant: dict[str, Any]) -> dict[str, Any]:
+def variant_node(sim: ShopifySimulator, variant: dict[str, Any]) -> dict[str, Any]:
+    own_title = variant["variant_title"]
+    display = variant["title"] if own_title == "Default Title" else f"{variant['title']} - {own_title}"
     return {
         "__typename": "ProductVariant",
         "id": variant["id"],
+        "legacyResourceId": variant["id"].rsplit("/", 1)[-1],
         "sku": variant["sku"],
         "barcode": variant["barcode"] or None,
-        "title": variant["title"],
-        "displayName": variant["title"],
+        "title": own_title,
+        "displayName": display,
         "price": variant["price"],
-        "inventoryQuantity": variant["inventory"],
-        "product": {"__typename": "Product", "id": variant["product_id"], "title": variant["title"]},
+        "compareAtPrice": variant["compare_at_price"],
+        "inventoryQuantity": available(variant) if variant["tracked"] else 0,
+        "image": image_node(variant["image_url"]),
+        "createdAt": variant["createdAt"],
+        "updatedAt": variant["createdAt"],
+        "inventoryItem": inventory_item_node(sim, variant),
+        "product": product_node(variant),
+    }
+
+
+def product_node(variant: dict[str, Any]) -> dict[str, Any]:
+    image = image_node(variant["product_image_url"])
+    media = {"__typename": "MediaImage", "id": variant["product_id"] + "/media", "mediaContentType": "IMAGE"}
+    return {
+        "__typename": "Product",
+        "id": variant["product_id"],
+        "title": variant["title"],
+        "productType": variant["product_type"],
+        "vendor": variant["vendor"],
+        "tags": variant["tags"],
+        "status": "ACTIVE",
+        "category": {"__typename": "TaxonomyCategory", "name": variant["category"], "fullName": variant["category"]}
+        if variant["category"]
+        else None,
+        "featuredImage": image,
+        "featuredMedia": {**media, "preview": {"__typename": "MediaPreviewImage", "image": image, "status": "READY"}}
+        if image
+        else None,
+    }
+
+
+def image_node(url: str) -> dict[str, Any] | None:
+    return {"__typename": "Image", "url": url, "src": url, "originalSrc": url} if url else None
+
+
+def inventory_item_node(sim: ShopifySimulator, variant: dict[str, Any]) -> dict[str, Any]:
+    weight = variant["weight"]
+    levels = [level_node(sim, variant, location) for location in variant["levels"]]
+    return {
+        "__typename": "InventoryItem",
+        "id": variant["inventory_item_id"],
+        "legacyResourceId": variant["inventory_item_id"].rsplit("/", 1)[-1],
+        "sku": variant["sku"] or None,
+        "tracked": variant["tracked"],
+        "requiresShipping": True,
+        "measurement": {
+            "__typename": "InventoryItemMeasurement",
+            "id": variant["inventory_item_id"].replace("InventoryItem", "InventoryItemMeasurement"),
+            # Weight.value is a Float in the schema: a JSON number, as Shopify sends it.
+            "weight": {"unit": variant["weight_unit"], "value": float(weight)} if weight is not None else None,
+        },
+        "variant": lambda args: variant_node(sim, variant),
+        "inventoryLevels": lambda args: connection(levels, args),
+        "inventoryLevel": lambda args: next(
+            (level for level in levels if level["location"]["id"] == args.get("locationId")), None
+        ),
+    }
+
+
+def level_node(sim: ShopifySimulator, variant: dict[str, Any], location_id: str) -> dict[str, Any]:
+    level = variant["levels"][location_id]
+    item_number = variant["inventory_item_id"].rsplit("/", 1)[-1]
+    counts = {"available": level["available"], "committed": level["committed"]}
+    counts["on_hand"] = level["available"] + level["committed"]
+
+    def quantities(args: dict[str, Any]) -> list[dict[str, Any]]:
+        names = list(args.get("names") or [])
+        unknown = [name for name in names if name not in QUANTITY_NAMES]
+        if unknown:
+            raise FieldError(f"Invalid quantity names: {', '.join(unknown)}", "BAD_REQUEST")
+        return [
+            {
+                "__typename": "InventoryQuantity",
+                "name": name,
+                "quantity": counts.get(name, 0),
+                "updatedAt": level["updatedAt"],
+            }
+            for name in names
+        ]
+
+    return {
+        "__typename": "InventoryLevel",
+        "id": f"gid://shopify/InventoryLevel/{location_id.rsplit('/', 1)[-1]}?inventory_item_id={item_number}",
+        "createdAt": variant["createdAt"],
+        "updatedAt": level["updatedAt"],
+        "canDeactivate": True,
+        "location": location_node(sim.record_by_id(sim.locations, location_id) or {"id": location_id}),
+        "item": lambda args: inventory_item_node(sim, variant),
+        "quantities": quantities,
+    }
+
+
+def location_node(location: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "__typename": "Location",
+        "id": location["id"],
+        "legacyResourceId": location["id"].rsplit("/", 1)[-1],
+        "name": location.get("name", ""),
+        "isActive": location.get("isActive", True),
+        "fulfillsOnlineOrders": location.get("fulfillsOnlineOrders", True),
+        "shipsInventory": location.get("fulfillsOnlineOrders", True),
+        "activatable": True,
+    }
+
+
+def price_list_node(sim: ShopifySimulator, price_list: dict[str, Any]) -> dict[str, Any]:
+    currency = price_list["currency"]
+
+    def money(amount: Decimal | None) -> dict[str, Any] | None:
+        return {"__typename": "MoneyV2", "amount": amount, "currencyCode": currency} if amount is not None else None
+
+    # In the shop's variant order, as Shopify lists a price list's prices.
+    prices = [
+        {
+            "__typename": "PriceListPrice",
+            "price": money(price_list["prices"][variant["id"]]["price"]),
+            "compareAtPrice": money(price_list["prices"][variant["id"]]["compareAtPrice"]),
+            "originType": "FIXED",
+            "variant": variant_node(sim, variant),
+        }
+        for variant in sim.variants
+        if variant["id"] in price_list["prices"]
+    ]
+    return {
+        "__typename": "PriceList",
+        "id": price_list["id"],
+        "name": price_list["name"],
+        "currency": currency,
+        "fixedPricesCount": len(prices),
+        "prices": lambda args: connection(prices, args),
     }
 
 
@@ -1063,6 +1576,9 @@ VARIANT_SEARCH: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "sku": lambda variant: [variant["sku"]],
     "barcode": lambda variant: [variant["barcode"]],
     "title": lambda variant: [variant["title"]],
+}
+INVENTORY_ITEM_SEARCH: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "sku": lambda variant: [variant["sku"]],
 }
 
 

@@ -10,6 +10,11 @@ Mutations are never re-sent blindly: an order or customer created by Shopify who
 would be created twice. A mutation goes out once; when its outcome is unknown the connector looks
 for what it tried to create and otherwise hands the decision to a later run.
 
+As a sales channel it takes stock: `push_stock` sets each inventory item's `available` quantity at
+one location with `inventorySetQuantities`. As a backoffice it gives stock (`stock_page`: on hand
+and committed per location) and products (`product_page`: variants with their prices, from the shop
+or from one price list).
+
 Back from Shopify come the order's fulfilments (with their tracking numbers) and its cancellation.
 Each Shopify line carries the channel's line id as a line item property (`_koppel_line_id`, read
 back as the line's `customAttributes`), so a fulfilment names the channel lines it shipped.
@@ -18,6 +23,7 @@ back as the line's `customAttributes`), so a fulfilment names the channel lines 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +33,16 @@ from typing import Any
 import httpx
 
 from koppel.config import Account, ShopifySettings
-from koppel.connectors.base import BackofficeOrder, Parcel, Progress, Variant
+from koppel.connectors.base import (
+    BackofficeOrder,
+    Parcel,
+    ProductPage,
+    Progress,
+    StockPage,
+    StockPushResult,
+    StockUpdate,
+    Variant,
+)
 from koppel.connectors.http import Clock, HttpApi, RetryPolicy
 from koppel.errors import (
     AuthenticationFailed,
@@ -37,7 +52,7 @@ from koppel.errors import (
     RateLimited,
     TransientConnectorError,
 )
-from koppel.models import Address, Customer, Money, Order, OrderLine
+from koppel.models import Address, Customer, Money, Order, OrderLine, Product, WarehouseStock
 from koppel.observability import logger
 
 SYSTEM = "shopify"
@@ -53,6 +68,28 @@ LINE_ID_PROPERTY = "_koppel_line_id"
 FULFILLMENTS_PER_QUERY = 10
 LINES_PER_FULFILLMENT = 10
 MAX_FULFILLMENTS = 100
+
+
+# Stock: inventorySetQuantities takes at most 250 quantities per call (shopify.dev); koppel is the
+# source of truth for the number it sends, so no compare-and-set. The reference names koppel in the
+# shop's inventory history.
+STOCK_BATCH = 250
+STOCK_QUANTITY = "available"
+STOCK_REASON = "correction"
+STOCK_REFERENCE = "koppel://stock-sync"
+MAX_STOCK = 1_000_000_000  # Shopify refuses a higher quantity
+# SKUs per search: one query with `sku:A OR sku:B ...`, well inside Shopify's query length.
+SKUS_PER_SEARCH = 50
+# Page sizes that keep a page's requested cost near half the 1000-point single-query maximum.
+STOCK_ITEMS_PER_PAGE = 30
+LEVELS_PER_ITEM = 5
+PRODUCTS_PER_PAGE = 50
+GRAMS_PER = {
+    "GRAMS": Decimal(1),
+    "KILOGRAMS": Decimal(1000),
+    "OUNCES": Decimal("28.349523125"),
+    "POUNDS": Decimal("453.59237"),
+}
 
 
 class CancelReason(StrEnum):
@@ -227,6 +264,134 @@ mutation KoppelCancelOrder(
 )
 
 
+# --- stock and products -------------------------------------------------------------------------
+# `isPrimary` is deprecated: the shop's oldest active location that fulfils online orders stands in.
+LOCATIONS = Operation(
+    name="KoppelLocations",
+    document="""
+query KoppelLocations {
+  locations(first: 50, sortKey: ID) {
+    nodes { id fulfillsOnlineOrders }
+  }
+}""",
+    mutation=False,
+    estimated_cost=52,
+)
+
+SET_STOCK = Operation(
+    name="KoppelSetStock",
+    document="""
+mutation KoppelSetStock($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}""",
+    mutation=True,
+    estimated_cost=12,
+)
+
+INVENTORY_ITEMS_BY = Operation(
+    name="KoppelInventoryItemsBy",
+    document="""
+query KoppelInventoryItemsBy($query: String!, $after: String) {
+  productVariants(first: 100, query: $query, after: $after) {
+    nodes { sku barcode inventoryItem { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}""",
+    mutation=False,
+    estimated_cost=302,
+)
+
+INVENTORY_ITEM_SKU = Operation(
+    name="KoppelInventoryItemSku",
+    document="""
+query KoppelInventoryItemSku($id: ID!) {
+  inventoryItem(id: $id) { sku }
+}""",
+    mutation=False,
+    estimated_cost=1,
+)
+
+LEVEL_FIELDS = """
+        nodes { updatedAt location { id } quantities(names: ["available", "on_hand"]) { name quantity } }
+        pageInfo { hasNextPage endCursor }"""
+
+STOCK_PAGE = Operation(
+    name="KoppelStockPage",
+    document=f"""
+query KoppelStockPage($after: String) {{
+  inventoryItems(first: {STOCK_ITEMS_PER_PAGE}, after: $after) {{
+    nodes {{
+      id sku tracked
+      inventoryLevels(first: {LEVELS_PER_ITEM}) {{{LEVEL_FIELDS}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}""",
+    mutation=False,
+    estimated_cost=800,
+)
+
+# Only for an item stocked at more locations than a stock page reads: the rest of its levels.
+ITEM_LEVELS = Operation(
+    name="KoppelItemLevels",
+    document=f"""
+query KoppelItemLevels($id: ID!, $after: String) {{
+  inventoryItem(id: $id) {{
+    inventoryLevels(first: 50, after: $after) {{{LEVEL_FIELDS}
+    }}
+  }}
+}}""",
+    mutation=False,
+    estimated_cost=202,
+)
+
+VARIANT_FRAGMENT = """
+fragment KoppelProductVariant on ProductVariant {
+  sku barcode title price compareAtPrice inventoryQuantity
+  image { url }
+  inventoryItem { tracked measurement { weight { unit value } } }
+  product { title productType vendor category { name } featuredMedia { preview { image { url } } } }
+}"""
+
+PRODUCT_PAGE = Operation(
+    name="KoppelProductPage",
+    document=f"""
+query KoppelProductPage($after: String) {{
+  shop {{ currencyCode }}
+  productVariants(first: {PRODUCTS_PER_PAGE}, after: $after) {{
+    nodes {{ ...KoppelProductVariant }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}{VARIANT_FRAGMENT}""",
+    mutation=False,
+    estimated_cost=650,
+)
+
+PRICE_LIST_PAGE = Operation(
+    name="KoppelPriceListPage",
+    document=f"""
+query KoppelPriceListPage($id: ID!, $after: String) {{
+  priceList(id: $id) {{
+    currency
+    prices(first: {PRODUCTS_PER_PAGE}, after: $after) {{
+      nodes {{
+        price {{ amount currencyCode }}
+        compareAtPrice {{ amount currencyCode }}
+        variant {{ ...KoppelProductVariant }}
+      }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}{VARIANT_FRAGMENT}""",
+    mutation=False,
+    estimated_cost=800,
+)
+
+
 @dataclass
 class CostBucket:
     """Shopify's last word on the app's cost bucket, projected forward at its restore rate."""
@@ -248,9 +413,14 @@ class CostBucket:
 
 
 class ShopifyConnector:
-    """`OrderSink` and `ProgressSource` for a Shopify store, through the Admin GraphQL API."""
+    """A Shopify store through the Admin GraphQL API.
+
+    `OrderSink` and `ProgressSource` (orders in, fulfilments back), `StockTarget` (Shopify as a
+    sales channel), `StockSource` and `ProductSource` (Shopify as the backoffice).
+    """
 
     system = SYSTEM
+    max_batch = STOCK_BATCH
 
     def __init__(
         self,
@@ -273,6 +443,7 @@ class ShopifyConnector:
         self.bucket: CostBucket | None = None
         self.throttled = 0
         self._known_costs: dict[str, float] = {}
+        self._stock_location: str | None = location_gid(settings.location_id) if settings.location_id.strip() else None
 
     # --- OrderSink ------------------------------------------------------------------------------
     def find_order(self, channel: str, channel_order_id: str) -> BackofficeOrder | None:
@@ -490,6 +661,225 @@ class ShopifyConnector:
             return None
         node = exact[0]
         return Variant(variant_id=node["id"], sku=node.get("sku") or "", barcode=node.get("barcode") or "")
+
+    # --- StockTarget: Shopify as a sales channel --------------------------------------------------
+    def channel_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """(sku, ean) -> the inventory item gid of the one variant with that SKU, else that barcode.
+
+        A SKU (or barcode) that several variants share is left out: stock pushed to one chosen at
+        random would be wrong for the other.
+        """
+        wanted = list(dict.fromkeys((sku.strip(), ean.strip()) for sku, ean in skus if sku.strip()))
+        by_sku = self._inventory_items_by("sku", [sku for sku, _ in wanted])
+        refs: dict[str, str] = {}
+        for sku, _ in wanted:
+            if len(by_sku.get(sku, ())) == 1:
+                refs[sku] = by_sku[sku][0]
+        ambiguous = {sku for sku, _ in wanted if len(by_sku.get(sku, ())) > 1}
+        fallback = [(sku, ean) for sku, ean in wanted if ean and sku not in refs and sku not in ambiguous]
+        by_barcode = self._inventory_items_by("barcode", [ean for _, ean in fallback])
+        for sku, ean in fallback:
+            if len(by_barcode.get(ean, ())) == 1:
+                refs[sku] = by_barcode[ean][0]
+            elif len(by_barcode.get(ean, ())) > 1:
+                ambiguous.add(sku)
+        if ambiguous:
+            logger.warning("shopify variants share a sku or barcode; no stock pushed to them", count=len(ambiguous))
+        return refs
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[StockPushResult]:
+        """Set each inventory item's available quantity at the account's location, 250 per mutation."""
+        results: list[StockPushResult | None] = [None] * len(updates)
+        sendable: list[int] = []
+        for index, update in enumerate(updates):
+            if update.channel_ref.strip():
+                sendable.append(index)
+            else:
+                results[index] = StockPushResult(
+                    update.sku, accepted=False, error="no Shopify inventory item for this SKU"
+                )
+        if sendable:
+            try:
+                location = self._location()
+            except TransientConnectorError as exc:
+                for index in sendable:
+                    results[index] = StockPushResult(updates[index].sku, False, str(exc), retryable=True)
+                sendable = []
+            except (PermanentConnectorError, ConfigurationError) as exc:
+                if isinstance(exc, AuthenticationFailed):
+                    raise
+                for index in sendable:
+                    results[index] = StockPushResult(updates[index].sku, False, str(exc))
+                sendable = []
+            for start in range(0, len(sendable), STOCK_BATCH):
+                self._push_batch(updates, sendable[start : start + STOCK_BATCH], location, results)
+        return [result for result in results if result is not None]
+
+    def _push_batch(
+        self,
+        updates: Sequence[StockUpdate],
+        indexes: list[int],
+        location: str,
+        results: list[StockPushResult | None],
+    ) -> None:
+        # One quantity per inventory item (Shopify refuses the same item twice); the last update wins.
+        by_item: dict[str, list[int]] = {}
+        for index in indexes:
+            by_item.setdefault(inventory_item_gid(updates[index].channel_ref), []).append(index)
+        pending = {item: group[-1] for item, group in by_item.items()}
+
+        def settle(item: str, result: StockPushResult) -> None:
+            for index in by_item[item]:
+                results[index] = replace(result, sku=updates[index].sku)
+
+        # Each round either sets everything or drops at least one refused quantity, so this ends.
+        while pending:
+            items = list(pending)
+            quantities = [
+                {"inventoryItemId": item, "locationId": location, "quantity": stock_quantity(updates[pending[item]])}
+                for item in items
+            ]
+            try:
+                payload = self._execute(SET_STOCK, {"input": stock_input(quantities)})["inventorySetQuantities"]
+            except AuthenticationFailed:
+                raise
+            except TransientConnectorError as exc:
+                # Setting an absolute quantity twice does no harm: whatever happened, a retry is safe.
+                for item in items:
+                    settle(item, StockPushResult("", False, str(exc), retryable=True))
+                return
+            except PermanentConnectorError as exc:
+                for item in items:
+                    settle(item, StockPushResult("", False, str(exc)))
+                return
+            errors = (payload or {}).get("userErrors") or []
+            if payload is None:
+                errors = [{"message": "shopify answered inventorySetQuantities without a result"}]
+            if not errors:
+                for item in items:
+                    settle(item, StockPushResult("", True))
+                logger.info("stock set in shopify", items=len(items))
+                return
+            refused = {
+                position: str(error.get("message") or "")
+                for error in errors
+                if (position := quantity_index(error)) is not None and position < len(items)
+            }
+            general = [str(error.get("message") or "") for error in errors if quantity_index(error) is None]
+            if general or not refused:
+                message = "; ".join(general) or "; ".join(refused.values()) or "refused by shopify"
+                for item in items:
+                    settle(item, StockPushResult("", False, f"shopify refused the stock update: {message}"))
+                return
+            for position, message in refused.items():
+                settle(items[position], StockPushResult("", False, message))
+                del pending[items[position]]
+            if (payload or {}).get("inventoryAdjustmentGroup") is not None:
+                # Shopify set the others already; sending them again is not needed.
+                for item in pending:
+                    settle(item, StockPushResult("", True))
+                return
+            logger.info("shopify refused some stock updates; sending the rest again", refused=len(refused))
+
+    def sku_for_inventory_item(self, inventory_item_id: str | int) -> str:
+        """The SKU of an inventory item (numeric id, as in `inventory_levels/update`, or gid); "" if none."""
+        item = self._execute(INVENTORY_ITEM_SKU, {"id": inventory_item_gid(str(inventory_item_id))})["inventoryItem"]
+        return str((item or {}).get("sku") or "").strip()
+
+    def _location(self) -> str:
+        """The location koppel sets stock at: the account's `location_id`, else the shop's default."""
+        if self._stock_location is None:
+            nodes = self._execute(LOCATIONS, {})["locations"]["nodes"]
+            chosen = next((node for node in nodes if node.get("fulfillsOnlineOrders")), nodes[0] if nodes else None)
+            if chosen is None:
+                raise ConfigurationError("the Shopify shop has no active location", field="location_id")
+            self._stock_location = str(chosen["id"])
+        return self._stock_location
+
+    def _inventory_items_by(self, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        """value -> inventory item gids of the variants whose `field` is exactly that value."""
+        found: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(value for value in values if value))
+        for start in range(0, len(unique), SKUS_PER_SEARCH):
+            chunk = unique[start : start + SKUS_PER_SEARCH]
+            wanted = set(chunk)
+            # Search matches words, so it narrows; the exact comparison below decides.
+            query = " OR ".join(f"{field}:{search_value(value)}" for value in chunk)
+            after: str | None = None
+            while True:
+                page = self._execute(INVENTORY_ITEMS_BY, {"query": query, "after": after})["productVariants"]
+                for node in page.get("nodes") or []:
+                    value = str(node.get(field) or "").strip()
+                    item = str((node.get("inventoryItem") or {}).get("id") or "")
+                    if value in wanted and item and item not in found.setdefault(value, []):
+                        found[value].append(item)
+                info = page.get("pageInfo") or {}
+                if not info.get("hasNextPage"):
+                    break
+                after = info.get("endCursor")
+        return found
+
+    # --- StockSource: Shopify as the backoffice -----------------------------------------------
+    def stock_page(self, cursor: str | None) -> StockPage:
+        """Tracked inventory items with a SKU, one `WarehouseStock` per location they are stocked at.
+
+        `on_hand` is Shopify's on hand; `backorders` what of it is not available (committed to
+        orders, reserved, damaged, ...); the warehouse is the numeric location id, as in webhooks.
+        """
+        page = self._execute(STOCK_PAGE, {"after": cursor})["inventoryItems"]
+        levels: list[WarehouseStock] = []
+        for item in page.get("nodes") or []:
+            sku = str(item.get("sku") or "").strip()
+            if not sku or not item.get("tracked"):
+                continue  # nothing koppel could match, or a quantity Shopify does not keep
+            for level in self._levels(item):
+                levels.append(warehouse_stock(sku, level))
+        info = page.get("pageInfo") or {}
+        return StockPage(levels=tuple(levels), cursor=info.get("endCursor") if info.get("hasNextPage") else None)
+
+    def _levels(self, item: dict[str, Any]) -> list[dict[str, Any]]:
+        page = item.get("inventoryLevels") or {}
+        levels = list(page.get("nodes") or [])
+        while (page.get("pageInfo") or {}).get("hasNextPage"):
+            after = page["pageInfo"].get("endCursor")
+            found = self._execute(ITEM_LEVELS, {"id": item["id"], "after": after})["inventoryItem"]
+            page = (found or {}).get("inventoryLevels") or {}
+            levels.extend(page.get("nodes") or [])
+        return levels
+
+    # --- ProductSource --------------------------------------------------------------------------
+    def product_page(self, cursor: str | None, *, price_list: str = "") -> ProductPage:
+        """Variants with a SKU as products; with `price_list`, only those it prices, at its prices."""
+        if price_list.strip():
+            price_list_id = price_list_gid(price_list.strip())
+            found = self._execute(PRICE_LIST_PAGE, {"id": price_list_id, "after": cursor})["priceList"]
+            if found is None:
+                raise ConfigurationError(
+                    "the Shopify shop has no such price list", field="price_list", id=price_list_id
+                )
+            page = found["prices"]
+            products = [
+                variant_product(
+                    price["variant"], price_money(price.get("price")), price_money(price.get("compareAtPrice"))
+                )
+                for price in page.get("nodes") or []
+                if price.get("variant")
+            ]
+        else:
+            data = self._execute(PRODUCT_PAGE, {"after": cursor})
+            currency = data["shop"]["currencyCode"]
+            page = data["productVariants"]
+            products = [
+                variant_product(
+                    node, shop_money(node.get("price"), currency), shop_money(node.get("compareAtPrice"), currency)
+                )
+                for node in page.get("nodes") or []
+            ]
+        info = page.get("pageInfo") or {}
+        return ProductPage(
+            products=tuple(product for product in products if product is not None),
+            cursor=info.get("endCursor") if info.get("hasNextPage") else None,
+        )
 
     # --- GraphQL transport with Shopify's cost bucket -----------------------------------------
     def _execute(self, operation: Operation, variables: dict[str, Any]) -> dict[str, Any]:
@@ -799,3 +1189,130 @@ def query_error(operation: Operation, errors: list[Any]) -> Exception:
     if "INTERNAL_SERVER_ERROR" in codes:
         return TransientConnectorError(f"shopify failed internally on {operation.name}", operation=operation.name)
     return ShopifyQueryError(operation.name, listed)
+
+
+# --- stock and products ----------------------------------------------------------------------------
+def location_gid(location_id: str) -> str:
+    value = location_id.strip()
+    return f"gid://shopify/Location/{value}" if value.isdigit() else value
+
+
+def inventory_item_gid(item_id: str) -> str:
+    value = item_id.strip()
+    return f"gid://shopify/InventoryItem/{value}" if value.isdigit() else value
+
+
+def price_list_gid(price_list_id: str) -> str:
+    return f"gid://shopify/PriceList/{price_list_id}" if price_list_id.isdigit() else price_list_id
+
+
+def numeric_id(gid: str) -> str:
+    """`gid://shopify/Location/123` -> `123`: the id webhooks and the admin's URLs show."""
+    return gid.rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def stock_quantity(update: StockUpdate) -> int:
+    return max(0, min(update.quantity, MAX_STOCK))
+
+
+def stock_input(quantities: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": STOCK_QUANTITY,
+        "reason": STOCK_REASON,
+        "referenceDocumentUri": STOCK_REFERENCE,
+        # koppel's number is the truth to set, whatever Shopify held a moment ago.
+        "ignoreCompareQuantity": True,
+        "quantities": quantities,
+    }
+
+
+def quantity_index(error: dict[str, Any]) -> int | None:
+    """The quantity a user error points at (`["input", "quantities", "3", "quantity"]` -> 3), if any."""
+    path = [str(part) for part in error.get("field") or ()]
+    if "quantities" in path:
+        position = path.index("quantities") + 1
+        if position < len(path) and path[position].isdigit():
+            return int(path[position])
+    return None
+
+
+def warehouse_stock(sku: str, level: dict[str, Any]) -> WarehouseStock:
+    counts = {str(q.get("name")): int(q.get("quantity") or 0) for q in level.get("quantities") or ()}
+    on_hand = counts.get("on_hand", 0)
+    return WarehouseStock(
+        sku=sku,
+        warehouse=numeric_id(str((level.get("location") or {}).get("id") or "")),
+        on_hand=on_hand,
+        backorders=max(0, on_hand - counts.get("available", 0)),
+        observed_at=parse_time(level.get("updatedAt")) or datetime.now(UTC),
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def shop_money(amount: Any, currency: str) -> Money | None:
+    return Money(amount=Decimal(str(amount)), currency=currency) if amount is not None else None
+
+
+def price_money(money: dict[str, Any] | None) -> Money | None:
+    if not money or money.get("amount") is None:
+        return None
+    return Money(amount=Decimal(str(money["amount"])), currency=str(money["currencyCode"]))
+
+
+def shelf_prices(price: Money | None, compare_at: Money | None) -> tuple[Money | None, Money | None]:
+    """(regular price, sale price): Shopify's compare-at price above the price marks a sale."""
+    if price is not None and compare_at is not None and compare_at.amount > price.amount:
+        return compare_at, price
+    return price, None
+
+
+def weight_grams(weight: dict[str, Any] | None) -> int | None:
+    """Whole grams; None when unknown (Shopify shows an unset weight as 0)."""
+    if not weight or weight.get("value") is None:
+        return None
+    factor = GRAMS_PER.get(str(weight.get("unit")))
+    # Weight.value is a JSON float: its repr is what the merchant typed, its binary value is not.
+    grams = Decimal(str(weight["value"])) * factor if factor is not None else None
+    if not grams:
+        return None
+    return int(grams.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def variant_product(node: dict[str, Any], price: Money | None, compare_at: Money | None) -> Product | None:
+    """A variant as koppel's Product; None without a SKU, which nothing in koppel could match.
+
+    category: the product type (the merchant's own word), else Shopify's taxonomy category.
+    group: the vendor, i.e. the brand; tags are free-form and unordered, so no tag is "the" group.
+    """
+    sku = str(node.get("sku") or "").strip()
+    if not sku:
+        return None
+    product = node.get("product") or {}
+    item = node.get("inventoryItem") or {}
+    variant_title = str(node.get("title") or "").strip()
+    title = str(product.get("title") or "").strip()
+    if variant_title and variant_title != "Default Title":
+        title = f"{title} - {variant_title}" if title else variant_title
+    featured = ((product.get("featuredMedia") or {}).get("preview") or {}).get("image") or {}
+    regular, sale = shelf_prices(price, compare_at)
+    return Product(
+        sku=sku,
+        title=title or sku,
+        ean=str(node.get("barcode") or "").strip(),
+        price=regular,
+        sale_price=sale,
+        stock_managed=bool(item.get("tracked")),
+        quantity=int(node.get("inventoryQuantity") or 0),
+        image_url=str((node.get("image") or {}).get("url") or featured.get("url") or ""),
+        weight_grams=weight_grams((item.get("measurement") or {}).get("weight")),
+        category=str(product.get("productType") or "").strip()
+        or str((product.get("category") or {}).get("name") or ""),
+        group=str(product.get("vendor") or "").strip(),
+    )
