@@ -542,7 +542,10 @@ class ShopifySimulator:
             self.calls.append({"operation": payload.get("operationName"), "status": 200, "refused": True})
             return answer({"errors": errors}, 200)
         body = self._run(document)
-        self.calls.append({"operation": document.name, "status": 200, "throttled": "data" not in body})
+        requested = body["extensions"]["cost"]["requestedQueryCost"]
+        self.calls.append(
+            {"operation": document.name, "status": 200, "throttled": "data" not in body, "cost": requested}
+        )
         return answer(body, 200)
 
     def _prepare(
