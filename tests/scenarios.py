@@ -26,7 +26,9 @@ from koppel.config import Link
 from koppel.connectors import bol, shopify
 from koppel.connectors.http import Clock
 from koppel.flows.orders import OrderImport
+from koppel.flows.stock import IncomingLevel, accept_levels
 from koppel.flows.tracking import TrackingRun
+from koppel.models import WarehouseStock
 from koppel.store.orders import DynamoOrderLinks, DynamoTrackedOrders
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
 from koppel_local.simulators.shopify import ShopifySimulator, load_schema
@@ -215,10 +217,12 @@ def feed_link(stack):
         stock={"buffer": 1},
     )
     wiring.config_store().put_link(link)
-    ledger = wiring.stock_ledger()
     at = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
-    ledger.advance(link.link_id, "TEA-ROOIBOS-100", 0, at)
-    ledger.advance(link.link_id, "MUG-BLUE-350", 7, at)
+    held = [
+        WarehouseStock(sku="TEA-ROOIBOS-100", on_hand=0, observed_at=at),
+        WarehouseStock(sku="MUG-BLUE-350", on_hand=7, observed_at=at),
+    ]
+    accept_levels(link, [IncomingLevel.of(level) for level in held], wiring.stock_store())
     return stack
 
 

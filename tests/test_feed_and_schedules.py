@@ -5,7 +5,6 @@ from __future__ import annotations
 import feed_generator
 import feed_url
 import pytest
-import stock_reconciler
 import tracking_updater
 from scenarios import feed_request, schedule_event
 
@@ -56,12 +55,10 @@ def test_a_feed_not_yet_written_is_404(feed_link, context):
     assert feed_url.lambda_handler(feed_request(token), context)["statusCode"] == 404
 
 
-def test_the_tracking_and_stock_schedules_report_per_link(feed_link, context):
+def test_the_tracking_schedule_reports_per_link(feed_link, context):
     tracking_updater.lambda_handler(schedule_event(), context)
-    stock_reconciler.lambda_handler(schedule_event(), context)
     messages = [entry.message for entry in wiring.activity_log().recent("korona-to-winkelstraat")]
     assert "koppel has no fulfilment connector for korona yet" in messages
-    assert "2 SKU level(s) held, 1 at or below the buffer of 1" in messages
 
 
 def test_a_flow_koppel_cannot_run_yet_for_a_link_is_reported_not_failed(feed_link, context):
@@ -92,14 +89,14 @@ def test_an_unexpected_error_in_one_link_does_not_stop_the_others(feed_link, con
     wiring.config_store().put_link(
         Link(link_id="aaa-first", backoffice="korona-pos", channel="winkelstraat", flows={"feed": True})
     )
-    real = wiring.stock_ledger().feed_rows
+    real = wiring.stock_store().feed_rows
 
     def broken_for_first(link_id):
         if link_id == "aaa-first":
             raise KeyError("quantity")  # a bug, not a KoppelError
         return real(link_id)
 
-    monkeypatch.setattr(wiring.stock_ledger(), "feed_rows", broken_for_first)
+    monkeypatch.setattr(wiring.stock_store(), "feed_rows", broken_for_first)
     with pytest.raises(ScheduledRunFailed):
         feed_generator.lambda_handler(schedule_event(), context)
     assert wiring.activity_log().recent("aaa-first")[-1].message == "unexpected KeyError; see the function's log"

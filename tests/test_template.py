@@ -42,15 +42,25 @@ def test_every_function_has_an_error_alarm(function):
 
 
 def test_only_the_webhook_receiver_may_enqueue_and_only_the_feed_functions_touch_the_bucket():
+    def functions_sending_to(queue: str) -> set[str]:
+        target = {"Fn::GetAtt": [queue, "Arn"]}
+        return {
+            fn
+            for fn in FUNCTIONS
+            for s in statements(fn)
+            if "sqs:SendMessage" in s["Action"]
+            and target in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        }
+
     def functions_with(action: str) -> set[str]:
         return {fn for fn in FUNCTIONS if any(action in s["Action"] for s in statements(fn))}
 
-    assert functions_with("sqs:SendMessage") - {
-        "OrderPollerFunction",
-        "TrackingUpdaterFunction",
+    assert functions_sending_to("EventQueue") == {"WebhookReceiverFunction"}
+    assert functions_sending_to("StockPushQueue") == {
+        "QueueWorkerFunction",
+        "StockPusherFunction",
         "StockReconcilerFunction",
-        "FeedGeneratorFunction",
-    } == {"WebhookReceiverFunction"}
+    }
     assert functions_with("s3:PutObject") == {"FeedGeneratorFunction"}
     assert functions_with("s3:GetObject") == {"FeedUrlFunction"}
 
@@ -65,10 +75,18 @@ def test_async_triggers_end_in_a_dead_letter_destination():
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["EventDeadLetterQueue", "Arn"]}
 
 
-def test_the_worker_reports_partial_batch_failures():
-    [event] = props("QueueWorkerFunction")["Events"].values()
+@pytest.mark.parametrize(
+    ("function", "queue", "dead_letters"),
+    [
+        ("QueueWorkerFunction", "EventQueue", "EventDeadLetterQueue"),
+        ("StockPusherFunction", "StockPushQueue", "StockPushDeadLetterQueue"),
+    ],
+)
+def test_the_queue_workers_report_partial_batch_failures_and_dead_letter(function, queue, dead_letters):
+    [event] = props(function)["Events"].values()
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props("EventQueue")["VisibilityTimeout"] >= 6 * props("QueueWorkerFunction")["Timeout"]
+    assert props(queue)["VisibilityTimeout"] >= 6 * props(function)["Timeout"]
+    assert props(queue)["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letters, "Arn"]}
 
 
 def test_data_is_encrypted_and_recoverable():

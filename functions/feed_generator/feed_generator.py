@@ -20,5 +20,5 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return wiring.run_scheduled(
         Flow.FEED,
         event,
-        lambda link: build_feed(link, source=wiring.stock_ledger(), writer=wiring.feed_writer(), now=now),
+        lambda link: build_feed(link, source=wiring.stock_store(), writer=wiring.feed_writer(), now=now),
     )

@@ -25,7 +25,7 @@ WORKER_DEDUPE_SECONDS = 4 * 24 * 3600
 
 def handle_record(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     envelope = Envelope.model_validate_json(record.body)
-    handlers = {Flow.STOCK: stock_handler(wiring.stock_ledger())}
+    handlers = {Flow.STOCK: stock_handler(wiring.stock_store(), wiring.push_requests(), wiring.inventory_items)}
 
     def act() -> dict:
         acted = process(

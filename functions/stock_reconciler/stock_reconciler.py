@@ -1,26 +1,40 @@
 """Every 20 minutes: the safety net behind real-time stock pushes.
 
-This first version reports, per link, the stock levels koppel holds (the ones a push or the feed
-would send); comparing them with the channel's own figures builds on it.
+For each link with stock on, reads the backoffice's stock where koppel can (Shopify), merges what
+is newer than koppel's, and pushes every SKU whose sellable quantity differs from what the channel
+last accepted: a missed webhook or a failed push is corrected within one run.
 """
 
 from __future__ import annotations
+
+import time
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.config import Flow, Link
+from koppel.flows.stock import reconcile
 from koppel.observability import logger, metrics, tracer
 
+SAFETY_SECONDS = 60  # stop reading the backoffice this long before the Lambda timeout
 
-def stock_summary(link: Link) -> str:
-    rows = wiring.stock_ledger().feed_rows(link.link_id)
-    out_of_stock = sum(1 for row in rows if row.quantity <= link.stock.buffer)
-    return f"{len(rows)} SKU level(s) held, {out_of_stock} at or below the buffer of {link.stock.buffer}"
+
+def reconcile_link(link: Link, deadline: float) -> str:
+    result = reconcile(
+        link,
+        store=wiring.stock_store(),
+        target=wiring.stock_target(link),
+        source=wiring.stock_source(link),
+        out_of_time=lambda: time.monotonic() > deadline,
+    )
+    if result.push.moved:
+        wiring.push_requests().request(link.link_id, result.push.moved)
+    return result.summary()
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return wiring.run_scheduled(Flow.STOCK, event, stock_summary)
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
+    return wiring.run_scheduled(Flow.STOCK, event, lambda link: reconcile_link(link, deadline))

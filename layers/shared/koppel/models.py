@@ -5,7 +5,7 @@ Money is always `Decimal` with an ISO 4217 currency; quantities are whole units.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -169,3 +169,10 @@ class Product(Model):
     weight_grams: int | None = None
     category: str = ""
     group: str = ""
+
+
+def sortable(moment: datetime) -> str:
+    """UTC, fixed width, microseconds: comparing the text compares the time (14:00+01:00 < 13:30Z)."""
+    if moment.tzinfo is None:
+        raise ValueError("a stock level's time must carry its offset")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

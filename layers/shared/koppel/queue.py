@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -52,3 +53,31 @@ class SqsEventQueue:
             },
         )
         return str(answer["MessageId"])
+
+
+PUSH_MESSAGE_SKUS = 2000  # keeps a push request well under SQS's 256 KiB default for long SKUs
+
+
+class PushRequest(BaseModel):
+    """Push these SKUs of a link to its channel: the pusher reads their stock as it is then."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    link_id: str
+    skus: tuple[str, ...]
+
+
+class SqsPushRequests:
+    """The stock push queue. A short delay lets a burst of mutations on a SKU become one push."""
+
+    def __init__(self, client: Any, queue_url: str, delay_seconds: int) -> None:
+        self.client = client
+        self.queue_url = queue_url
+        self.delay_seconds = delay_seconds
+
+    def request(self, link_id: str, skus: Sequence[str]) -> None:
+        for start in range(0, len(skus), PUSH_MESSAGE_SKUS):
+            message = PushRequest(link_id=link_id, skus=tuple(skus[start : start + PUSH_MESSAGE_SKUS]))
+            self.client.send_message(
+                QueueUrl=self.queue_url, MessageBody=message.model_dump_json(), DelaySeconds=self.delay_seconds
+            )

@@ -14,6 +14,9 @@ class Environment(BaseModel):
     koppel_table: str = Field(default="", alias="KOPPEL_TABLE")
     idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE")
     event_queue_url: str = Field(default="", alias="EVENT_QUEUE_URL")
+    stock_push_queue_url: str = Field(default="", alias="STOCK_PUSH_QUEUE_URL")
+    # Mutations on a SKU within this many seconds of the first become one push.
+    stock_push_delay_seconds: int = Field(default=2, alias="STOCK_PUSH_DELAY_SECONDS", ge=0, le=900)
     feed_bucket: str = Field(default="", alias="FEED_BUCKET")
     # Queued as JSON text in one SQS message (1 MiB at most); escaping can grow a body by ~20 %.
     max_webhook_bytes: int = Field(default=800_000, alias="MAX_WEBHOOK_BYTES", gt=0)

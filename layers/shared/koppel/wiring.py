@@ -11,16 +11,17 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from koppel import aws
-from koppel.queue import SqsEventQueue
+from koppel.errors import UnsupportedSystem
+from koppel.queue import SqsEventQueue, SqsPushRequests
 from koppel.settings import environment
 from koppel.store.dynamodb import (
     CachedAccounts,
     DynamoActivityLog,
     DynamoConfigStore,
     DynamoParkedDeliveries,
-    DynamoStockLedger,
     DynamoTable,
 )
+from koppel.store.stock import DynamoStock
 
 # What only some handlers use is imported where it is built, so no handler pays for another's
 # imports at cold start (httpx and the connectors, Powertools idempotency and parameters).
@@ -28,8 +29,10 @@ if TYPE_CHECKING:
     import httpx
 
     from koppel.config import Account, Flow, Link
+    from koppel.connectors.base import StockSource, StockTarget
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
+    from koppel.flows.inbound import InventoryItems
     from koppel.flows.orders import OrderImport
     from koppel.flows.tracking import TrackingRun
     from koppel.store.orders import DynamoCursors, DynamoSkuMappings, DynamoTrackedOrders
@@ -57,8 +60,14 @@ def activity_log() -> DynamoActivityLog:
 
 
 @cache
-def stock_ledger() -> DynamoStockLedger:
-    return DynamoStockLedger(table())
+def stock_store() -> DynamoStock:
+    return DynamoStock(table())
+
+
+@cache
+def push_requests() -> SqsPushRequests:
+    env = environment()
+    return SqsPushRequests(aws.client("sqs"), env.stock_push_queue_url, env.stock_push_delay_seconds)
 
 
 @cache
@@ -173,6 +182,33 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     )
 
 
+def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]:
+    account = config_store().get_account(account_id)
+    return account, credentials().credentials(account)
+
+
+def stock_target(link: Link) -> StockTarget:
+    from koppel.connectors import registry
+
+    return registry.stock_target(*_account_with_credentials(link.channel), http_client())
+
+
+def stock_source(link: Link) -> StockSource | None:
+    from koppel.connectors import registry
+
+    return registry.stock_source(*_account_with_credentials(link.backoffice), http_client())
+
+
+def inventory_items(link: Link) -> InventoryItems:
+    """The backoffice's SKU for an inventory item (Shopify's inventory webhooks name no SKU)."""
+    from koppel.connectors import registry
+
+    source = registry.stock_source(*_account_with_credentials(link.backoffice), http_client())
+    if source is None or not hasattr(source, "sku_for_inventory_item"):
+        raise UnsupportedSystem(f"koppel cannot look up inventory items of {link.backoffice}", field="backoffice")
+    return source  # type: ignore[return-value]
+
+
 def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]) -> dict[str, Any]:
     """A scheduled handler's whole job: `step` for every link with `flow` on (or the one in detail.link_id)."""
     from aws_lambda_powertools.metrics import MetricUnit
@@ -205,7 +241,8 @@ def reset() -> None:
         table,
         config_store,
         activity_log,
-        stock_ledger,
+        stock_store,
+        push_requests,
         credentials,
         event_queue,
         feed_writer,

@@ -8,13 +8,30 @@ from typing import Any
 import httpx
 
 from koppel.config import Account, SystemType
-from koppel.connectors.base import OrderSink, OrderSource, ProgressSource, ShipmentChannel
+from koppel.connectors.base import (
+    OrderSink,
+    OrderSource,
+    ProductSource,
+    ProgressSource,
+    ShipmentChannel,
+    StockSource,
+    StockTarget,
+)
 from koppel.errors import UnsupportedSystem
 
 ORDER_SOURCES: dict[SystemType, str] = {SystemType.BOL: "koppel.connectors.bol"}
 ORDER_SINKS: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
 PROGRESS_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
 SHIPMENT_CHANNELS: dict[SystemType, str] = {SystemType.BOL: "koppel.connectors.bol"}
+STOCK_TARGETS: dict[SystemType, str] = {
+    SystemType.BOL: "koppel.connectors.bol",
+    SystemType.SHOPIFY: "koppel.connectors.shopify",
+    # Partners that take stock by webhook (Copernicus for Winkelstraat.nl, custom middleware).
+    SystemType.WINKELSTRAAT: "koppel.connectors.outgoing_webhook",
+    SystemType.GENERIC: "koppel.connectors.outgoing_webhook",
+}
+STOCK_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
+PRODUCT_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
 
 
 def _build(
@@ -40,3 +57,18 @@ def progress_source(account: Account, credentials: dict[str, Any], client: httpx
 
 def shipment_channel(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ShipmentChannel:
     return _build(SHIPMENT_CHANNELS, "shipment", account, credentials, client)
+
+
+def stock_target(account: Account, credentials: dict[str, Any], client: httpx.Client) -> StockTarget:
+    return _build(STOCK_TARGETS, "stock", account, credentials, client)
+
+
+def stock_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> StockSource | None:
+    """None for backoffices that only push their stock to koppel (webhooks) and cannot be read back."""
+    if account.system not in STOCK_SOURCES:
+        return None
+    return _build(STOCK_SOURCES, "stock-source", account, credentials, client)
+
+
+def product_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ProductSource:
+    return _build(PRODUCT_SOURCES, "product-source", account, credentials, client)

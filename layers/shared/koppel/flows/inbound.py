@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from koppel.config import Flow, Link
 from koppel.errors import BadRequest
-from koppel.models import StockLevel
+from koppel.flows.stock import IncomingLevel, PushRequests, StockStore, accept_levels
+from koppel.models import WarehouseStock
 from koppel.queue import Envelope
 from koppel.store.base import ActivityLog, ConfigStore
 
@@ -47,9 +48,20 @@ FLOW_SOURCES: dict[Flow, frozenset[str]] = {
 }
 
 
+# A product change carries its stock too (WooCommerce sends no separate stock webhook).
+_ALSO_STOCK = frozenset({Flow.PRODUCTS})
+
+
 def flow_for_topic(topic: str) -> Flow | None:
     resource = topic.replace(".", "/").split("/", 1)[0].strip().lower()
     return _RESOURCE_FLOWS.get(resource)
+
+
+def flows_for_topic(topic: str) -> tuple[Flow, ...]:
+    flow = flow_for_topic(topic)
+    if flow is None:
+        return ()
+    return (Flow.STOCK, flow) if flow in _ALSO_STOCK else (flow,)
 
 
 class ParkedDeliveries(Protocol):
@@ -89,61 +101,120 @@ def process(
     for link in config.list_links():
         if envelope.account_id not in (link.backoffice, link.channel):
             continue
-        role = "channel" if envelope.account_id == link.channel else "backoffice"
-        if role not in FLOW_SOURCES[flow]:
-            # e.g. a backoffice's own order webhooks: its orders are not this link's to import.
-            activity.record(
-                link.link_id,
-                "webhook.not_for_link",
-                f"{envelope.topic} from the {role} feeds no flow of this link",
-                event_id=envelope.event_id,
-            )
-            continue
-        if not link.flows.enabled(flow):
-            activity.record(
-                link.link_id,
-                "webhook.skipped",
-                f"{flow.value} is switched off for this link",
-                event_id=envelope.event_id,
-            )
-            continue
-        handler = handlers.get(flow)
-        if handler is None:
-            # Acknowledged to the sender, so it must not vanish: kept whole, listed, replayable.
-            reason = f"{envelope.topic} from {envelope.system} has no {flow.value} handler yet"
-            parked.park(link.link_id, envelope, reason)
-            activity.record(link.link_id, "webhook.parked", reason, event_id=envelope.event_id)
-            continue
-        summary = handler(link, envelope, payload)
-        activity.record(link.link_id, f"{flow.value}.webhook", summary, event_id=envelope.event_id)
-        acted += 1
+        for each in flows_for_topic(envelope.topic):
+            acted += _deliver(envelope, payload, link, each, activity=activity, handlers=handlers, parked=parked)
     return acted
 
 
+def _deliver(
+    envelope: Envelope,
+    payload: dict[str, Any],
+    link: Link,
+    flow: Flow,
+    *,
+    activity: ActivityLog,
+    handlers: Mapping[Flow, InboundHandler],
+    parked: ParkedDeliveries,
+) -> int:
+    role = "channel" if envelope.account_id == link.channel else "backoffice"
+    if role not in FLOW_SOURCES[flow]:
+        # e.g. a backoffice's own order webhooks: its orders are not this link's to import.
+        activity.record(
+            link.link_id,
+            "webhook.not_for_link",
+            f"{envelope.topic} from the {role} feeds no flow of this link",
+            event_id=envelope.event_id,
+        )
+        return 0
+    if not link.flows.enabled(flow):
+        activity.record(
+            link.link_id, "webhook.skipped", f"{flow.value} is switched off for this link", event_id=envelope.event_id
+        )
+        return 0
+    handler = handlers.get(flow)
+    if handler is None:
+        # Acknowledged to the sender, so it must not vanish: kept whole, listed, replayable.
+        reason = f"{envelope.topic} from {envelope.system} has no {flow.value} handler yet"
+        parked.park(link.link_id, envelope, reason)
+        activity.record(link.link_id, "webhook.parked", reason, event_id=envelope.event_id)
+        return 0
+    summary = handler(link, envelope, payload)
+    activity.record(link.link_id, f"{flow.value}.webhook", summary, event_id=envelope.event_id)
+    return 1
+
+
 # --- stock ---------------------------------------------------------------------------------------
-class StockLedger(Protocol):
-    def advance(self, link_id: str, sku: str, quantity: int, observed_at: datetime) -> bool: ...
+class InventoryItems(Protocol):
+    """Shopify's inventory webhooks name an inventory item, not a SKU."""
+
+    def sku_for_inventory_item(self, inventory_item_id: str) -> str: ...
 
 
-def stock_levels(payload: dict[str, Any], sent_at: datetime) -> list[StockLevel]:
-    """koppel's stock payload: {"sku", "quantity", "observed_at"} or {"levels": [ ... ]}.
+def stock_mutations(
+    envelope: Envelope, payload: dict[str, Any], inventory_items: Callable[[], InventoryItems]
+) -> list[IncomingLevel]:
+    """The stock levels a delivery reports, in any of the shapes koppel takes.
 
-    Without `observed_at` a level counts as observed when the sender signed the delivery, never
-    when koppel received it: a late replay must not look newer than it is.
+    - koppel scheme: `{"sku", "on_hand" (or "quantity"), "backorders", "warehouse", "observed_at" or
+      "sequence", "ean"}`, or `{"levels": [ ... ]}`;
+    - Shopify `inventory_levels/update`: one location's available quantity of an inventory item;
+    - WooCommerce `product.*`: a stock-managed product's `stock_quantity`.
+    A level without its own time counts from the moment the sender signed or triggered the delivery,
+    never from when koppel received it: a late replay must not look newer than it is.
     """
-    entries = payload.get("levels", [payload])
+    sent_at = envelope.sent_at
     try:
-        return [
-            StockLevel(
-                sku=str(entry["sku"]),
-                quantity=int(entry["quantity"]),
-                observed_at=_aware(entry.get("observed_at")) or sent_at,
-                warehouse=str(entry.get("warehouse", "")),
-            )
-            for entry in entries
-        ]
+        if envelope.system == "shopify":
+            return _shopify_level(payload, sent_at, inventory_items)
+        if envelope.system == "woocommerce":
+            return _woocommerce_level(payload, sent_at)
+        return [_koppel_level(entry, sent_at) for entry in payload.get("levels", [payload])]
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
-        raise BadRequest(f"stock payload needs sku, quantity and observed_at: {exc}") from exc
+        raise BadRequest(f"stock payload: {type(exc).__name__}: {exc}") from exc
+
+
+def _koppel_level(entry: dict[str, Any], sent_at: datetime | None) -> IncomingLevel:
+    observed_at = _aware(entry.get("observed_at")) or sent_at
+    if observed_at is None:
+        raise ValueError("a level needs observed_at when the delivery carries no signed time")
+    on_hand = entry["on_hand"] if "on_hand" in entry else entry["quantity"]
+    sequence = entry.get("sequence")
+    stock = WarehouseStock(
+        sku=str(entry["sku"]),
+        warehouse=str(entry.get("warehouse", "")),
+        on_hand=int(on_hand),
+        backorders=int(entry.get("backorders", entry.get("reserved", 0))),
+        observed_at=observed_at,
+    )
+    return IncomingLevel.of(stock, None if sequence is None else int(sequence), ean=str(entry.get("ean", "")))
+
+
+def _shopify_level(
+    payload: dict[str, Any], sent_at: datetime | None, inventory_items: Callable[[], InventoryItems]
+) -> list[IncomingLevel]:
+    if payload.get("available") is None:
+        return []  # the item stopped being tracked at that location: nothing to sell from it
+    sku = inventory_items().sku_for_inventory_item(str(payload["inventory_item_id"]))
+    if not sku:
+        return []
+    observed_at = _aware(payload.get("updated_at")) or sent_at
+    if observed_at is None:
+        raise ValueError("inventory level without updated_at")
+    # Shopify's "available" is already free stock (on hand less committed and reserved).
+    stock = WarehouseStock(
+        sku=sku, warehouse=str(payload["location_id"]), on_hand=int(payload["available"]), observed_at=observed_at
+    )
+    return [IncomingLevel.of(stock)]
+
+
+def _woocommerce_level(payload: dict[str, Any], sent_at: datetime | None) -> list[IncomingLevel]:
+    if not payload.get("manage_stock") or not payload.get("sku") or payload.get("stock_quantity") is None:
+        return []
+    observed_at = _aware(payload.get("date_modified_gmt")) or sent_at
+    if observed_at is None:
+        raise ValueError("product without date_modified_gmt")
+    stock = WarehouseStock(sku=str(payload["sku"]), on_hand=int(payload["stock_quantity"]), observed_at=observed_at)
+    return [IncomingLevel.of(stock)]
 
 
 def _aware(value: object) -> datetime | None:
@@ -153,20 +224,23 @@ def _aware(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def stock_handler(ledger: StockLedger) -> Callable[[Link, Envelope, dict[str, Any]], str]:
-    """Stock mutations from the backoffice: accepted only if newer than what koppel already has."""
+def stock_handler(
+    store: StockStore, pushes: PushRequests, inventory_items: Callable[[Link], InventoryItems]
+) -> InboundHandler:
+    """Stock mutations from the backoffice: merged only if newer, then pushed to the link's channel."""
 
     def handle(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
-        if envelope.account_id != link.backoffice:
-            return "stock reported by the channel is not authoritative; ignored"
-        if envelope.sent_at is None and any("observed_at" not in entry for entry in payload.get("levels", [payload])):
-            raise BadRequest("stock levels need observed_at when the delivery carries no signed time")
-        levels = stock_levels(payload, envelope.sent_at or envelope.received_at)
-        advanced = [
-            level for level in levels if ledger.advance(link.link_id, level.sku, level.quantity, level.observed_at)
-        ]
-        stale = len(levels) - len(advanced)
-        changes = ", ".join(f"{level.sku}={level.quantity}" for level in advanced) or "none"
+        levels = stock_mutations(envelope, payload, lambda: inventory_items(link))
+        if not levels:
+            return "no stock-managed level in this delivery"
+        merges = accept_levels(link, levels, store)
+        # Asked again while still pending (e.g. a redelivery after a failed request): harmless, the
+        # pusher pushes each pending SKU once with its value as it is then.
+        waiting = [merge.sku for merge in merges if merge.pending]
+        if waiting:
+            pushes.request(link.link_id, waiting)
+        changes = ", ".join(f"{merge.sku}={merge.quantity}" for merge in merges if merge.accepted) or "none"
+        stale = sum(merge.stale for merge in merges)
         return f"stock accepted: {changes}" + (f"; {stale} older level(s) ignored" if stale else "")
 
     return handle

@@ -19,7 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from koppel.config import Account, Link, parse
 from koppel.errors import KoppelError, UnknownAccount, UnknownLink
-from koppel.flows.feed import FeedRow
+from koppel.models import sortable
 from koppel.queue import Envelope
 from koppel.store.base import Activity
 
@@ -161,58 +161,6 @@ class DynamoActivityLog:
             )
             for item in reversed(items)
         ]
-
-
-def sortable(moment: datetime) -> str:
-    """UTC, fixed width, microseconds: comparing the text compares the time (14:00+01:00 < 13:30Z)."""
-    if moment.tzinfo is None:
-        raise ValueError("a stock level's time must carry its offset")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class DynamoStockLedger:
-    """The last stock level koppel accepted per link and SKU; it only ever moves forward in time.
-
-    A level observed earlier than the stored one is refused by a conditional write, so an
-    out-of-order or replayed event can never set stock back. Two different levels observed at the
-    very same moment cannot be ordered; the first one accepted stays.
-    """
-
-    def __init__(self, table: DynamoTable) -> None:
-        self.table = table
-
-    def advance(self, link_id: str, sku: str, quantity: int, observed_at: datetime) -> bool:
-        stamp = sortable(observed_at)
-        try:
-            self.table.put(
-                {
-                    "pk": f"LINK#{link_id}",
-                    "sk": f"STOCK#{sku}",
-                    "quantity": quantity,
-                    "observed_at": stamp,
-                },
-                ConditionExpression="attribute_not_exists(pk) OR observed_at < :new",
-                ExpressionAttributeValues=to_item({":new": stamp}),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def feed_rows(self, link_id: str) -> list[FeedRow]:
-        return [
-            FeedRow(
-                sku=item["sk"][len("STOCK#") :],
-                quantity=int(item["quantity"]),
-                observed_at=datetime.fromisoformat(item["observed_at"]),
-            )
-            for item in self.table.query(f"LINK#{link_id}", "STOCK#")
-        ]
-
-    def level(self, link_id: str, sku: str) -> tuple[int, datetime] | None:
-        item = self.table.get(f"LINK#{link_id}", f"STOCK#{sku}")
-        if item is None:
-            return None
-        return int(item["quantity"]), datetime.fromisoformat(item["observed_at"])
 
 
 class DynamoParkedDeliveries:

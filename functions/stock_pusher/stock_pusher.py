@@ -1,0 +1,63 @@
+"""SQS worker: pushes pending stock to each link's channel, a burst of mutations coalesced.
+
+Requests are grouped per link across the whole batch, so SKUs asked for by several records cost one
+channel call between them. A record is reported failed (and retried by SQS, then dead-lettered)
+only when a SKU it asked for met a transient failure; SKUs the channel refused stay visible on
+their stock record and in the link's activity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from koppel import wiring
+from koppel.config import Flow
+from koppel.errors import KoppelError
+from koppel.flows.stock import push_pending
+from koppel.observability import logger, metrics, tracer
+from koppel.queue import PushRequest
+
+
+def push_batch(event: SQSEvent) -> dict:
+    # Powertools' batch processor handles one record at a time; grouping SKUs of many records into
+    # one channel call is the point here, so partial failures are reported in Lambda's own shape.
+    asked: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for record in event.records:
+        request = PushRequest.model_validate_json(record.body)
+        for sku in request.skus:
+            asked[request.link_id][sku].append(record.message_id)
+    failed: set[str] = set()
+    for link_id, skus in asked.items():
+        by_message = [message for messages in skus.values() for message in messages]
+        try:
+            link = wiring.config_store().get_link(link_id)
+            if not link.flows.enabled(Flow.STOCK):
+                wiring.activity_log().record(link_id, "stock.skipped", "stock is switched off for this link")
+                continue
+            report = push_pending(link, skus, store=wiring.stock_store(), target=wiring.stock_target(link))
+        except KoppelError as exc:
+            logger.warning("stock push failed", link_id=link_id, error=type(exc).__name__)
+            wiring.activity_log().record(link_id, "stock.push_failed", exc.message, error=type(exc).__name__)
+            failed.update(by_message)
+            continue
+        if report.moved:
+            wiring.push_requests().request(link_id, report.moved)
+        failed.update(message for sku in report.retry for message in skus[sku])
+        if report.pushed or report.refused or report.retry or report.would_push:
+            wiring.activity_log().record(link_id, "stock.pushed", report.summary(), dry_run=link.dry_run)
+        metrics.add_metric(name="StockPushed", unit=MetricUnit.Count, value=len(report.pushed))
+        metrics.add_metric(name="StockPushCalls", unit=MetricUnit.Count, value=report.calls)
+        logger.info("stock pushed", link_id=link_id, pushed=len(report.pushed), refused=len(report.refused))
+    return {"batchItemFailures": [{"itemIdentifier": message} for message in sorted(failed)]}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=SQSEvent)
+def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict:
+    return push_batch(event)

@@ -1,0 +1,77 @@
+"""Stock to a partner that takes it by webhook (Copernicus for Winkelstraat.nl, a merchant's own
+middleware): koppel POSTs the levels, signed the way koppel asks senders to sign what they send it.
+
+Request: `POST {settings.stock_url}` with JSON `{"levels": [{"sku", "quantity"}, ...]}` and headers
+`X-Koppel-Timestamp`, `X-Koppel-Event-Id`, `X-Koppel-Topic: stock.changed`,
+`X-Koppel-Signature: v1=<hex HMAC-SHA256(signing_secret, "<ts>\\n<event id>\\n<topic>\\n" + body)>`.
+Any 2xx accepts the whole batch; a retry of the same batch carries the same event id, so the partner
+can de-duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from koppel.config import Account
+from koppel.connectors.base import StockPushResult, StockUpdate
+from koppel.connectors.http import HttpApi, HttpStatusError, RetryPolicy
+from koppel.errors import ConfigurationError, TransientConnectorError
+from koppel.webhooks import koppel_digest
+
+TOPIC = "stock.changed"
+# A few quick tries within the call; after that the stock push queue retries the request with its own
+# backoff (visibility timeout) and dead-letters it, so one slow partner never holds up other links.
+PUSH_POLICY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, max_wait=10.0)
+
+
+class OutgoingStockWebhook:
+    max_batch = 500
+
+    def __init__(self, api: HttpApi, url: str, secret: str) -> None:
+        self.api = api
+        self.url = url
+        self.secret = secret
+
+    def channel_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        # The partner knows the merchant's SKUs as they are.
+        return {sku: sku for sku, _ in skus}
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[StockPushResult]:
+        body = json.dumps(
+            {"levels": [{"sku": update.channel_ref, "quantity": max(0, update.quantity)} for update in updates]},
+            separators=(",", ":"),
+        ).encode()
+        timestamp, event_id = str(int(time.time())), str(uuid.uuid4())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Koppel-Timestamp": timestamp,
+            "X-Koppel-Event-Id": event_id,
+            "X-Koppel-Topic": TOPIC,
+            "X-Koppel-Signature": f"v1={koppel_digest(self.secret, timestamp, event_id, TOPIC, body)}",
+        }
+        try:
+            self.api.request("POST", self.url, content=body, headers=headers)
+        except TransientConnectorError as exc:
+            return [StockPushResult(update.sku, False, exc.message, retryable=True) for update in updates]
+        except HttpStatusError as exc:
+            why = f"the partner refused the stock update ({exc.status_code})"
+            return [StockPushResult(update.sku, False, why) for update in updates]
+        return [StockPushResult(update.sku, True) for update in updates]
+
+
+def from_account(
+    account: Account, credentials: Mapping[str, Any], client: httpx.Client, *, policy: RetryPolicy | None = None
+) -> OutgoingStockWebhook:
+    url = str(account.settings.get("stock_url", ""))
+    if not url.startswith(("https://", "http://")):
+        raise ConfigurationError("settings.stock_url must be the partner's http(s) URL for stock", field="stock_url")
+    secret = str(credentials.get("signing_secret", ""))
+    if not secret:
+        raise ConfigurationError("the account's secret needs signing_secret to sign stock updates", field="secret")
+    return OutgoingStockWebhook(HttpApi(client, system=account.system.value, policy=policy or PUSH_POLICY), url, secret)

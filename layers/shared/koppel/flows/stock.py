@@ -1,0 +1,275 @@
+"""Flow: stock from the backoffice to the channels, coalesced per SKU, in order, never backwards.
+
+1. A mutation arrives (webhook → queue worker): each warehouse level is merged into the link's
+   record of that SKU if it is newer than what koppel holds (`accept_levels`). When what the
+   channel should sell changes, the record turns *pending* and the SKU is asked to be pushed.
+2. The pusher (`push_pending`) reads the pending records as they are now, so a burst of mutations
+   on one SKU becomes one channel call with the latest value, and sends them in the channel's
+   batch size. A record that moved while its push was under way stays pending and goes again.
+3. Reconciliation (`reconcile`) merges what the backoffice reports, where koppel can read it, and
+   pushes every SKU whose sellable quantity differs from what the channel last accepted.
+
+A link's rules: `stock.basis` (technical = on hand, free = on hand - backorders), `stock.warehouses`
+(which to sum; empty = all) and `stock.buffer` (held back from the channel).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from koppel.config import Link, StockSettings
+from koppel.connectors.base import StockSource, StockTarget, StockUpdate
+from koppel.models import WarehouseStock, sortable
+
+NOT_ON_CHANNEL = (
+    "the channel has no product or offer with this SKU or EAN; add it there, koppel pushes on the next change"
+)
+
+
+# --- the records the store keeps ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Level:
+    """One warehouse's figures as koppel holds them."""
+
+    on_hand: int
+    backorders: int
+    version: str
+    at: str  # sortable UTC time the backoffice observed it
+
+
+@dataclass(frozen=True)
+class StockRecord:
+    link_id: str
+    sku: str
+    rev: int = 0
+    levels: Mapping[str, Level] = field(default_factory=dict)
+    quantity: int = 0  # the link's basis and warehouses applied, before the buffer
+    observed_at: str = ""
+    ean: str = ""
+    pending: bool = False
+    pushed: int | None = None
+    pushed_at: str = ""
+    channel_ref: str = ""
+    push_error: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingLevel:
+    sku: str
+    warehouse: str
+    on_hand: int
+    backorders: int
+    version: str
+    observed_at: datetime
+    ean: str = ""
+
+    @classmethod
+    def of(cls, stock: WarehouseStock, sequence: int | None = None, ean: str = "") -> IncomingLevel:
+        return cls(
+            sku=stock.sku,
+            warehouse=stock.warehouse,
+            on_hand=stock.on_hand,
+            backorders=stock.backorders,
+            version=version_of(sequence, stock.observed_at),
+            observed_at=stock.observed_at,
+            ean=ean,
+        )
+
+
+@dataclass(frozen=True)
+class Merge:
+    sku: str
+    accepted: int  # levels newer than what was held
+    stale: int  # levels as old as, or older than, what was held: ignored
+    quantity: int
+    pending: bool  # the channel still has to hear of this SKU
+
+
+def version_of(sequence: int | None, observed_at: datetime) -> str:
+    """Comparable as text: the sender's sequence when it sends one, else the observed moment.
+
+    A sender uses one or the other; sequences sort before times, so a mix is never silently mis-ordered
+    in favour of the older kind.
+    """
+    if sequence is not None:
+        if sequence < 0:
+            raise ValueError("a stock sequence is a non-negative integer")
+        return f"s{sequence:020d}"
+    return f"t{sortable(observed_at)}"
+
+
+class StockStore(Protocol):
+    def merge(
+        self,
+        link_id: str,
+        sku: str,
+        incoming: Sequence[IncomingLevel],
+        *,
+        quantity_of: Callable[[Mapping[str, Level]], int],
+        sellable: Callable[[int], int],
+    ) -> Merge: ...
+    def get_many(self, link_id: str, skus: Iterable[str]) -> list[StockRecord]: ...
+    def all(self, link_id: str) -> Iterator[StockRecord]: ...
+    def mark_pending(self, record: StockRecord) -> bool: ...
+    def mark_pushed(self, record: StockRecord, pushed: int, channel_ref: str) -> bool: ...
+    def mark_refused(self, record: StockRecord, error: str, channel_ref: str = "") -> bool: ...
+
+
+class PushRequests(Protocol):
+    """Asks the pusher to push these SKUs of a link shortly (a short delay lets a burst coalesce)."""
+
+    def request(self, link_id: str, skus: Sequence[str]) -> None: ...
+
+
+# --- the link's rules -------------------------------------------------------------------------------
+def link_quantity(settings: StockSettings, levels: Mapping[str, Level]) -> int:
+    chosen = [level for name, level in levels.items() if not settings.warehouses or name in settings.warehouses]
+    if settings.basis == "technical":
+        return sum(level.on_hand for level in chosen)
+    return sum(level.on_hand - level.backorders for level in chosen)
+
+
+def sellable(settings: StockSettings, quantity: int) -> int:
+    """What the channel may sell: never below zero, the buffer held back (7 with a buffer of 2 sells 5)."""
+    return max(0, quantity - settings.buffer)
+
+
+# --- 1. accepting mutations ---------------------------------------------------------------------------
+def accept_levels(link: Link, levels: Sequence[IncomingLevel], store: StockStore) -> list[Merge]:
+    """Merge each SKU's levels into the link's records, one conditional write per SKU."""
+    by_sku: dict[str, list[IncomingLevel]] = defaultdict(list)
+    for level in levels:
+        by_sku[level.sku].append(level)
+    return [
+        store.merge(
+            link.link_id,
+            sku,
+            incoming,
+            quantity_of=lambda held: link_quantity(link.stock, held),
+            sellable=lambda quantity: sellable(link.stock, quantity),
+        )
+        for sku, incoming in by_sku.items()
+    ]
+
+
+# --- 2. pushing ---------------------------------------------------------------------------------------
+@dataclass
+class PushReport:
+    pushed: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    retry: list[str] = field(default_factory=list)  # transient failures: the request is retried, then dead-lettered
+    moved: list[str] = field(default_factory=list)  # changed while being pushed: asked to be pushed again
+    would_push: dict[str, int] = field(default_factory=dict)  # test mode
+    calls: int = 0  # push calls made to the channel
+
+    def summary(self) -> str:
+        if self.would_push:
+            return "test mode: would push " + _listed(self.would_push)
+        parts = [f"pushed {_listed(self.pushed)}" if self.pushed else "nothing to push"]
+        if self.refused:
+            parts.append(f"refused: {'; '.join(f'{sku}: {why}' for sku, why in sorted(self.refused.items()))}")
+        if self.retry:
+            parts.append(f"to retry: {', '.join(sorted(self.retry))}")
+        if self.moved:
+            parts.append(f"changed meanwhile, pushed again: {', '.join(sorted(self.moved))}")
+        return "; ".join(parts)
+
+
+def _listed(values: Mapping[str, int]) -> str:
+    shown = ", ".join(f"{sku}={quantity}" for sku, quantity in sorted(values.items())[:20])
+    return shown + (f" and {len(values) - 20} more" if len(values) > 20 else "")
+
+
+def push_pending(link: Link, skus: Iterable[str], *, store: StockStore, target: StockTarget) -> PushReport:
+    """Push the pending ones among `skus` with their quantity as it is now."""
+    report = PushReport()
+    records = [record for record in store.get_many(link.link_id, skus) if record.pending]
+    if not records:
+        return report
+    unresolved = [record for record in records if not record.channel_ref]
+    refs = target.channel_refs([(record.sku, record.ean) for record in unresolved]) if unresolved else {}
+    ready: list[tuple[StockRecord, StockUpdate]] = []
+    for record in records:
+        ref = record.channel_ref or refs.get(record.sku, "")
+        if not ref:
+            report.refused[record.sku] = NOT_ON_CHANNEL
+            if not link.dry_run:
+                _settle(store.mark_refused(record, NOT_ON_CHANNEL), record, report)
+            continue
+        quantity = sellable(link.stock, record.quantity)
+        ready.append((record, StockUpdate(sku=record.sku, quantity=quantity, channel_ref=ref)))
+    if link.dry_run:
+        report.would_push = {update.sku: update.quantity for _, update in ready}
+        return report
+    for start in range(0, len(ready), max(1, target.max_batch)):
+        chunk = ready[start : start + target.max_batch]
+        results = target.push_stock([update for _, update in chunk])
+        report.calls += 1
+        for (record, update), result in zip(chunk, results, strict=True):
+            if result.accepted:
+                report.pushed[update.sku] = update.quantity
+                _settle(store.mark_pushed(record, update.quantity, update.channel_ref), record, report)
+            elif result.retryable:
+                report.retry.append(update.sku)
+            else:
+                report.refused[update.sku] = result.error
+                _settle(store.mark_refused(record, result.error, update.channel_ref), record, report)
+    return report
+
+
+def _settle(written: bool, record: StockRecord, report: PushReport) -> None:
+    # A newer level arrived after the read: it is still pending, and must go out as well.
+    if not written:
+        report.moved.append(record.sku)
+
+
+# --- 3. reconciliation --------------------------------------------------------------------------------
+@dataclass
+class Reconciliation:
+    read: int = 0  # levels read from the backoffice
+    corrected: int = 0  # of those, newer than what koppel held
+    differences: list[str] = field(default_factory=list)
+    push: PushReport = field(default_factory=PushReport)
+
+    def summary(self) -> str:
+        read = f"{self.read} level(s) read from the backoffice, {self.corrected} newer than koppel's; "
+        differed = f"{len(self.differences)} SKU(s) differed from what the channel last accepted"
+        return f"{read if self.read else ''}{differed}; {self.push.summary()}"
+
+
+def reconcile(
+    link: Link,
+    *,
+    store: StockStore,
+    target: StockTarget,
+    source: StockSource | None,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> Reconciliation:
+    """Catch what a missed webhook or a failed push left behind; push only the differences."""
+    result = Reconciliation()
+    if source is not None:
+        cursor: str | None = None
+        while True:
+            page = source.stock_page(cursor)
+            # The backoffice's answer is as of now; a webhook observed later still wins.
+            levels = [IncomingLevel.of(level) for level in page.levels]
+            result.read += len(levels)
+            result.corrected += sum(merge.accepted > 0 for merge in accept_levels(link, levels, store))
+            cursor = page.cursor
+            if cursor is None or out_of_time():
+                break
+    for record in store.all(link.link_id):
+        if sellable(link.stock, record.quantity) == record.pushed and not record.pending:
+            continue
+        if record.push_error and not record.pending:
+            continue  # refused by the channel and unchanged since: reported once, not hammered
+        result.differences.append(record.sku)
+        if not record.pending:
+            store.mark_pending(record)
+    if result.differences:
+        result.push = push_pending(link, result.differences, store=store, target=target)
+    return result

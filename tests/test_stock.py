@@ -1,0 +1,238 @@
+"""Stock from the backoffice to the channel: merged in order, coalesced per SKU, pushed, reconciled.
+
+The backoffice is a KORONA POS using koppel's signed stock webhook; the channel is a partner that
+takes stock by webhook (as Copernicus does for Winkelstraat.nl), served on 127.0.0.1 and checking
+koppel's signature. The handlers are the deployed ones: queue worker → stock push queue → pusher.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+import queue_worker
+import stock_pusher
+import stock_reconciler
+from helpers import assert_allowed
+from scenarios import envelope, schedule_event, sqs_event
+from werkzeug.serving import make_server
+
+from koppel import wiring
+from koppel.config import Link
+from koppel_local.simulators.partner import StockPartner
+
+LINK = "pos-to-ws"
+
+
+@pytest.fixture
+def partner(stack, monkeypatch):
+    monkeypatch.setenv("STOCK_PUSH_DELAY_SECONDS", "0")  # the coalescing delay is SQS's; tests drain at once
+    wiring.reset()
+    partner = StockPartner(secret="partner-signing-secret")
+    server = make_server("127.0.0.1", 0, partner, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
+    stack.add_account(
+        "winkelstraat",
+        "winkelstraat",
+        {"signing_secret": "partner-signing-secret"},
+        settings={"stock_url": f"http://127.0.0.1:{server.server_port}/stock"},
+    )
+    link(orders=False, tracking=False)
+    yield partner
+    server.shutdown()
+
+
+def link(**flows) -> Link:
+    stock = flows.pop("stock_settings", {})
+    mode = flows.pop("mode", "live")
+    made = Link(link_id=LINK, backoffice="korona-pos", channel="winkelstraat", flows=flows, stock=stock, mode=mode)
+    wiring.config_store().put_link(made)
+    return made
+
+
+def mutation(sku: str, at: str, on_hand: int, **extra) -> dict:
+    return {"sku": sku, "on_hand": on_hand, "observed_at": at, **extra}
+
+
+def deliver(*levels: dict, context) -> dict:
+    return queue_worker.lambda_handler(sqs_event(envelope(list(levels))), context)
+
+
+def push(stack, context) -> dict:
+    """What Lambda's SQS trigger does: hand the pusher what waits in the stock push queue."""
+    messages = stack.queued("StockPushQueue")
+    records = sqs_event(*[message["Body"] for message in messages])
+    return stock_pusher.lambda_handler(records, context) if messages else {"batchItemFailures": []}
+
+
+def test_a_till_sale_reaches_the_channel_with_the_buffer_held_back(stack, partner, context):
+    # GIVEN a link that holds 2 units back from the channel
+    link(orders=False, tracking=False, stock_settings={"buffer": 2})
+    # WHEN the POS reports 7 mugs on hand and the pusher runs
+    deliver(mutation("MUG-BLUE-350", "2026-11-21T13:00:00Z", 7), context=context)
+    assert push(stack, context) == {"batchItemFailures": []}
+    # THEN the partner sells 5, signed by koppel, and koppel records what it accepted
+    assert partner.stock == {"MUG-BLUE-350": 5}
+    assert partner.refused == []
+    record = wiring.stock_store().get(LINK, "MUG-BLUE-350")
+    assert (record.pending, record.pushed) == (False, 5)
+    assert "pushed MUG-BLUE-350=5" in wiring.activity_log().recent(LINK)[-1].message
+
+
+def test_a_burst_becomes_one_push_per_sku_with_the_latest_value(stack, partner, context):
+    # GIVEN 60 mutations over 3 SKUs, in 20 deliveries, before the pusher runs
+    for minute in range(20):
+        at = f"2026-11-21T13:{minute:02d}:00Z"
+        deliver(*(mutation(sku, at, 100 - minute) for sku in ("A", "B", "C")), context=context)
+    # WHEN the pusher gets the queued requests
+    push(stack, context)
+    # THEN the channel was called once, with the last value of each SKU
+    assert len(partner.deliveries) == 1
+    assert partner.stock == {"A": 81, "B": 81, "C": 81}
+    # AND the requests came from the first mutation of each SKU only: later ones found it pending
+    assert stack.queued("StockPushQueue") == []
+
+
+def test_an_out_of_order_pair_leaves_the_newer_stock(stack, partner, context):
+    deliver(mutation("MUG-BLUE-350", "2026-11-21T13:10:00+01:00", 3), context=context)
+    # 13:05Z is later than 13:10+01:00 (12:10Z): this one is newer despite its clock text
+    deliver(mutation("MUG-BLUE-350", "2026-11-21T13:05:00Z", 4), context=context)
+    deliver(mutation("MUG-BLUE-350", "2026-11-21T12:30:00Z", 9), context=context)  # stale: ignored
+    push(stack, context)
+    assert partner.stock == {"MUG-BLUE-350": 4}
+    assert "1 older level(s) ignored" in wiring.activity_log().recent(LINK)[-2].message
+
+
+def test_a_sender_sequence_orders_levels_whatever_their_times(stack, partner, context):
+    deliver(mutation("TEA", "2026-11-21T13:00:00Z", 8, sequence=41), context=context)
+    deliver(mutation("TEA", "2026-11-21T13:30:00Z", 20, sequence=40), context=context)  # an older sequence
+    push(stack, context)
+    assert partner.stock == {"TEA": 8}
+
+
+def test_free_stock_sums_the_chosen_warehouses_less_backorders(stack, partner, context):
+    # GIVEN a link selling free stock from two of three warehouses
+    link(orders=False, tracking=False, stock_settings={"basis": "free", "warehouses": ["ams", "utr"]})
+    at = "2026-11-21T13:00:00Z"
+    deliver(
+        mutation("MUG", at, 10, warehouse="ams", backorders=3),
+        mutation("MUG", at, 5, warehouse="utr", backorders=0),
+        mutation("MUG", at, 50, warehouse="showroom"),
+        context=context,
+    )
+    push(stack, context)
+    assert partner.stock == {"MUG": 12}  # (10 - 3) + 5; the showroom is not sold
+    # WHEN one warehouse reports later, THEN the others are kept and the sum moves
+    deliver(mutation("MUG", "2026-11-21T13:05:00Z", 1, warehouse="utr"), context=context)
+    push(stack, context)
+    assert partner.stock == {"MUG": 8}
+
+
+def test_technical_stock_ignores_backorders(stack, partner, context):
+    link(orders=False, tracking=False, stock_settings={"basis": "technical"})
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 10, backorders=4), context=context)
+    push(stack, context)
+    assert partner.stock == {"MUG": 10}
+
+
+def test_a_failing_channel_is_retried_by_the_queue_and_nothing_is_lost(stack, partner, context):
+    # GIVEN a partner that answers 503 more times than koppel retries within one call
+    partner.fail_next = [503] * 5
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
+    messages = stack.queued("StockPushQueue")
+    event = sqs_event(*[message["Body"] for message in messages])
+    # WHEN the pusher runs, THEN it reports the record failed, so SQS retries (and dead-letters after 5)
+    result = stock_pusher.lambda_handler(event, context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert wiring.stock_store().get(LINK, "MUG").pending is True
+    # AND once the partner is back, the redelivered record pushes the stock
+    partner.fail_next = []
+    assert stock_pusher.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert partner.stock == {"MUG": 6}
+
+
+def test_a_refusal_stays_visible_on_the_sku_and_is_not_retried(stack, partner, context):
+    account = wiring.config_store().get_account("winkelstraat")
+    url = account.settings["stock_url"].replace("/stock", "/nowhere")  # the partner answers 404
+    wiring.config_store().put_account(account.model_copy(update={"settings": {"stock_url": url}}))
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
+    assert push(stack, context) == {"batchItemFailures": []}
+    record = wiring.stock_store().get(LINK, "MUG")
+    assert (record.pending, record.push_error) == (False, "the partner refused the stock update (404)")
+    assert "refused: MUG: the partner refused the stock update (404)" in wiring.activity_log().recent(LINK)[-1].message
+
+
+def test_reconciliation_pushes_only_what_the_channel_does_not_have(stack, partner, context):
+    # GIVEN two SKUs the channel has, and one whose push request was lost
+    deliver(mutation("A", "2026-11-21T13:00:00Z", 4), mutation("B", "2026-11-21T13:00:00Z", 5), context=context)
+    push(stack, context)
+    deliver(mutation("C", "2026-11-21T13:00:00Z", 6), context=context)
+    stack.queued("StockPushQueue")  # the request is taken and lost
+    assert partner.stock == {"A": 4, "B": 5}
+    # WHEN the 20-minute reconciliation runs
+    stock_reconciler.lambda_handler(schedule_event(), context)
+    # THEN only C goes out
+    assert partner.stock == {"A": 4, "B": 5, "C": 6}
+    assert [delivery["levels"] for delivery in partner.deliveries][-1] == [{"sku": "C", "quantity": 6}]
+    assert "1 SKU(s) differed" in wiring.activity_log().recent(LINK)[-1].message
+    # AND a second run finds nothing to do
+    stock_reconciler.lambda_handler(schedule_event(), context)
+    assert len(partner.deliveries) == 2
+
+
+def test_test_mode_says_what_it_would_push_and_pushes_nothing(stack, partner, context):
+    link(orders=False, tracking=False, mode="test")
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
+    push(stack, context)
+    assert partner.deliveries == []
+    assert wiring.activity_log().recent(LINK)[-1].message == "test mode: would push MUG=6"
+    assert wiring.stock_store().get(LINK, "MUG").pending is True  # goes out once the link is live
+
+
+def test_stock_switched_off_asks_for_no_push(stack, partner, context):
+    link(orders=False, tracking=False, stock=False)
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
+    assert stack.queued("StockPushQueue") == []
+    assert wiring.stock_store().get(LINK, "MUG") is None
+
+
+def test_a_woocommerce_product_update_is_a_stock_mutation(stack, partner, context):
+    # GIVEN a WooCommerce shop as the backoffice
+    stack.add_account("woo-shop", "woocommerce", {"webhook_secret": "w"}, settings={"base_url": "https://woo.example"})
+    wiring.config_store().put_link(
+        Link(link_id="woo-to-ws", backoffice="woo-shop", channel="winkelstraat", flows={"orders": False})
+    )
+    product = {"id": 794, "sku": "WOO-MUG", "manage_stock": True, "stock_quantity": 12, "type": "simple"}
+    untracked = {"id": 795, "sku": "WOO-GIFT", "manage_stock": False, "stock_quantity": None}
+    for body, modified in ((product, "2026-11-21T13:00:00"), (untracked, "2026-11-21T13:00:00")):
+        delivery = envelope([], account="korona-pos") | {
+            "account_id": "woo-shop",
+            "system": "woocommerce",
+            "topic": "product.updated",
+            "dedupe_key": f"woo-shop:{uuid.uuid4()}",
+            "body": json.dumps(body | {"date_modified_gmt": modified}),
+        }
+        queue_worker.lambda_handler(sqs_event(delivery), context)
+    push(stack, context)
+    assert partner.stock == {"WOO-MUG": 12}
+    messages = [entry.message for entry in wiring.activity_log().recent("woo-to-ws")]
+    assert "no stock-managed level in this delivery" in messages  # the untracked product
+
+
+def test_the_stock_functions_need_only_their_own_policies(stack, partner, context, aws_calls):
+    aws_calls.clear()
+    deliver(mutation("A", "2026-11-21T13:00:00Z", 4), mutation("B", "2026-11-21T13:00:00Z", 5), context=context)
+    assert_allowed("QueueWorkerFunction", aws_calls)
+    aws_calls.clear()
+    push(stack, context)
+    assert partner.stock == {"A": 4, "B": 5}
+    assert_allowed("StockPusherFunction", [call for call in aws_calls if call != "sqs:ReceiveMessage"])  # the test's
+    deliver(mutation("A", "2026-11-21T13:05:00Z", 1), context=context)
+    stack.queued("StockPushQueue")
+    aws_calls.clear()
+    stock_reconciler.lambda_handler(schedule_event(), context)
+    assert partner.stock == {"A": 1, "B": 5}
+    assert_allowed("StockReconcilerFunction", aws_calls)
