@@ -135,6 +135,18 @@ def test_an_unknown_inventory_item_is_refused_while_the_rest_land(
     assert (simulator.inventory("TSHIRT-RED-M"), simulator.inventory("MUG-BLUE")) == (6, 1)
 
 
+def test_two_updates_for_one_item_send_the_last(connector: ShopifyConnector, simulator: ShopifySimulator) -> None:
+    # GIVEN two backoffice SKUs linked to the same Shopify inventory item
+    mug = item_of(simulator, "MUG-BLUE")
+
+    results = connector.push_stock([StockUpdate("MUG-OLD", 2, mug), StockUpdate("MUG-NEW", 5, mug)])
+
+    # THEN Shopify got one quantity (it refuses an item twice), the last one, and both count as set
+    assert [(r.sku, r.accepted) for r in results] == [("MUG-OLD", True), ("MUG-NEW", True)]
+    assert [len(adjustment["changes"]) for adjustment in simulator.adjustments] == [1]
+    assert simulator.inventory("MUG-BLUE") == 5
+
+
 def test_an_update_without_an_inventory_item_is_refused_without_asking_shopify(
     connector: ShopifyConnector, simulator: ShopifySimulator
 ) -> None:

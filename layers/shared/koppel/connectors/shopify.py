@@ -47,6 +47,7 @@ from koppel.connectors.http import Clock, HttpApi, RetryPolicy
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
+    ConnectorError,
     NeedsAttention,
     PermanentConnectorError,
     RateLimited,
@@ -698,21 +699,19 @@ class ShopifyConnector:
                 results[index] = StockPushResult(
                     update.sku, accepted=False, error="no Shopify inventory item for this SKU"
                 )
-        if sendable:
-            try:
-                location = self._location()
-            except TransientConnectorError as exc:
-                for index in sendable:
-                    results[index] = StockPushResult(updates[index].sku, False, str(exc), retryable=True)
-                sendable = []
-            except (PermanentConnectorError, ConfigurationError) as exc:
-                if isinstance(exc, AuthenticationFailed):
-                    raise
-                for index in sendable:
-                    results[index] = StockPushResult(updates[index].sku, False, str(exc))
-                sendable = []
-            for start in range(0, len(sendable), STOCK_BATCH):
-                self._push_batch(updates, sendable[start : start + STOCK_BATCH], location, results)
+        if not sendable:
+            return [result for result in results if result is not None]
+        try:
+            location = self._location()
+        except AuthenticationFailed:
+            raise  # the account's token, not a SKU, is the problem
+        except (ConnectorError, ConfigurationError) as exc:
+            retryable = isinstance(exc, TransientConnectorError)
+            for index in sendable:
+                results[index] = StockPushResult(updates[index].sku, False, str(exc), retryable=retryable)
+            return [result for result in results if result is not None]
+        for start in range(0, len(sendable), STOCK_BATCH):
+            self._push_batch(updates, sendable[start : start + STOCK_BATCH], location, results)
         return [result for result in results if result is not None]
 
     def _push_batch(
@@ -752,9 +751,11 @@ class ShopifyConnector:
                 for item in items:
                     settle(item, StockPushResult("", False, str(exc)))
                 return
-            errors = (payload or {}).get("userErrors") or []
             if payload is None:
-                errors = [{"message": "shopify answered inventorySetQuantities without a result"}]
+                for item in items:
+                    settle(item, StockPushResult("", False, "shopify answered without a result", retryable=True))
+                return
+            errors = payload.get("userErrors") or []
             if not errors:
                 for item in items:
                     settle(item, StockPushResult("", True))
@@ -774,11 +775,12 @@ class ShopifyConnector:
             for position, message in refused.items():
                 settle(items[position], StockPushResult("", False, message))
                 del pending[items[position]]
-            if (payload or {}).get("inventoryAdjustmentGroup") is not None:
+            if payload.get("inventoryAdjustmentGroup") is not None:
                 # Shopify set the others already; sending them again is not needed.
                 for item in pending:
                     settle(item, StockPushResult("", True))
                 return
+            # All or nothing at Shopify: one refused quantity and none was set, so the rest go again.
             logger.info("shopify refused some stock updates; sending the rest again", refused=len(refused))
 
     def sku_for_inventory_item(self, inventory_item_id: str | int) -> str:
