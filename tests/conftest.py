@@ -85,7 +85,12 @@ def context() -> LambdaContext:
 
 # --- least privilege, checked against what the code really calls -------------------------------
 # IAM names a few actions differently from the API operation that needs them.
-IAM_ACTION = {("s3", "HeadObject"): "s3:GetObject"}
+IAM_ACTION = {
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "CreateMultipartUpload"): "s3:PutObject",
+    ("s3", "UploadPart"): "s3:PutObject",
+    ("s3", "CompleteMultipartUpload"): "s3:PutObject",
+}
 
 
 @pytest.fixture

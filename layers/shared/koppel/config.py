@@ -175,8 +175,16 @@ class StockSettings(Strict):
 
 
 class FeedSettings(Strict):
-    format: Literal["csv", "json"] = "csv"
+    format: Literal["csv", "xml", "json"] = Field(
+        default="csv", description="csv: product + stock feed; xml: Google Merchant RSS 2.0; json: stock only"
+    )
+    gzip: bool = False
     include_out_of_stock: bool = True
+    title: str = Field(default="", max_length=150, description="XML feed: the channel's title")
+    product_url: str = Field(
+        default="", pattern=r"^(https?://.*\{sku\}.*)?$", description="XML feed: landing page, with {sku} in it"
+    )
+    brand: str = Field(default="", max_length=70, description="XML feed: brand for every product")
 
 
 class ProductSettings(Strict):

@@ -6,7 +6,7 @@ Tests replace nothing here: they point the environment at moto and call the hand
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from koppel.flows.inbound import InventoryItems
     from koppel.flows.orders import OrderImport
     from koppel.flows.tracking import TrackingRun
+    from koppel.models import Product
     from koppel.store.orders import DynamoCursors, DynamoSkuMappings, DynamoTrackedOrders
     from koppel.store.s3 import S3FeedWriter
 
@@ -197,6 +198,17 @@ def stock_source(link: Link) -> StockSource | None:
     from koppel.connectors import registry
 
     return registry.stock_source(*_account_with_credentials(link.backoffice), http_client())
+
+
+def feed_products(link: Link) -> Iterable[Product]:
+    """The backoffice's products where koppel can read them, else the SKUs whose stock koppel holds."""
+    from koppel.connectors import registry
+    from koppel.flows.feed import products_with_stock, stock_only
+
+    account, secret = _account_with_credentials(link.backoffice)
+    if account.system not in registry.PRODUCT_SOURCES:
+        return stock_only(link, stock_store())
+    return products_with_stock(link, registry.product_source(account, secret, http_client()), stock_store())
 
 
 def inventory_items(link: Link) -> InventoryItems:

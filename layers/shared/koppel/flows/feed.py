@@ -1,18 +1,28 @@
-"""Flow: the nightly product/stock feed per link, and the tokens that let a marketplace fetch it."""
+"""Flow: the nightly product/stock feed per link, and the tokens that let a marketplace fetch it.
+
+The feed is streamed: products come a page at a time from the backoffice (or, for a backoffice
+that only pushes stock, from the stock koppel holds), are rendered by `koppel.feeds` and uploaded
+in parts, so memory stays flat however large the catalogue. The object appears whole at
+`feeds/{link}/latest.{ext}` or not at all; the previous feed stands until then.
+"""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from koppel.config import Link
+from koppel.connectors.base import ProductSource
 from koppel.errors import NotFound, Unauthorized
+from koppel.feeds.render import FeedStats, csv_rows, google_xml, gzipped
+from koppel.models import Product
+
+PAGE_SIZE = 100  # stock records looked up per batch while products stream past
 
 
 @dataclass(frozen=True)
@@ -22,52 +32,110 @@ class FeedRow:
     observed_at: datetime
 
 
-class FeedSource(Protocol):
+class StockQuantities(Protocol):
+    """The link's stock as koppel holds it (basis and warehouses applied, before the buffer)."""
+
     def feed_rows(self, link_id: str) -> list[FeedRow]: ...
+    def quantities(self, link_id: str, skus: Sequence[str]) -> dict[str, int]: ...
 
 
 class FeedWriter(Protocol):
-    def write(self, key: str, body: bytes, content_type: str) -> None: ...
+    def upload(self, key: str, chunks: Iterable[bytes], content_type: str) -> int: ...
     def exists(self, key: str) -> bool: ...
     def presign(self, key: str, expires_in: int) -> str: ...
 
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xml": "application/rss+xml; charset=utf-8",
+    "json": "application/json",
+}
+GZIP_TYPE = "application/gzip"
 
 
-def latest_key(link_id: str, fmt: str) -> str:
-    return f"feeds/{link_id}/latest.{fmt}"
+def latest_key(link: Link) -> str:
+    return f"feeds/{link.link_id}/latest.{link.feed.format}" + (".gz" if link.feed.gzip else "")
 
 
-def render(rows: list[FeedRow], fmt: str) -> bytes:
-    if fmt == "json":
-        items = [{"sku": r.sku, "quantity": r.quantity, "updated_at": r.observed_at.isoformat()} for r in rows]
-        return json.dumps({"items": items}, indent=None).encode()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["sku", "quantity", "updated_at"])
-    writer.writerows([r.sku, r.quantity, r.observed_at.isoformat()] for r in rows)
-    return out.getvalue().encode("utf-8")
+# --- what goes in ---------------------------------------------------------------------------------
+def products_with_stock(link: Link, source: ProductSource, stock: StockQuantities) -> Iterator[Product]:
+    """The backoffice's products a page at a time, at the stock koppel holds where it holds a level."""
+    cursor: str | None = None
+    while True:
+        page = source.product_page(cursor, price_list=link.products.price_list)
+        for start in range(0, len(page.products), PAGE_SIZE):
+            batch = page.products[start : start + PAGE_SIZE]
+            held = stock.quantities(link.link_id, [product.sku for product in batch])
+            for product in batch:
+                quantity = held.get(product.sku)
+                yield product if quantity is None else product.model_copy(update={"quantity": quantity})
+        cursor = page.cursor
+        if cursor is None:
+            return
 
 
-def build_feed(link: Link, *, source: FeedSource, writer: FeedWriter, now: datetime) -> str:
-    """Write today's feed and replace `latest`; the dated copy stays for the bucket's lifecycle to expire."""
-    # The link's buffer is held back from the channel: 7 in stock with a buffer of 2 sells 5.
-    rows = [
-        FeedRow(sku=row.sku, quantity=max(0, row.quantity - link.stock.buffer), observed_at=row.observed_at)
-        for row in sorted(source.feed_rows(link.link_id), key=lambda row: row.sku)
-    ]
-    if not link.feed.include_out_of_stock:
-        rows = [row for row in rows if row.quantity > 0]
-    fmt = link.feed.format
-    body = render(rows, fmt)
+def stock_only(link: Link, stock: StockQuantities) -> Iterator[Product]:
+    """For a backoffice that pushes its stock and cannot be read: the SKUs koppel holds, by SKU."""
+    for row in sorted(stock.feed_rows(link.link_id), key=lambda row: row.sku):
+        yield Product(sku=row.sku, title="", quantity=row.quantity)
+
+
+def for_channel(link: Link, products: Iterable[Product]) -> Iterator[Product]:
+    """The link's rules: excluded product groups left out, the buffer held back, out of stock optional."""
+    excluded = set(link.products.excluded_groups)
+    for product in products:
+        if product.group and product.group in excluded:
+            continue
+        sellable = max(0, product.quantity - link.stock.buffer)
+        if product.stock_managed and sellable <= 0 and not link.feed.include_out_of_stock:
+            continue
+        yield product if sellable == product.quantity else product.model_copy(update={"quantity": sellable})
+
+
+# --- rendering --------------------------------------------------------------------------------------
+def json_items(products: Iterable[Product], stats: FeedStats) -> Iterator[bytes]:
+    """The stock feed as one JSON object, `{"items": [{"sku", "quantity"}, ...]}`, streamed."""
+    yield b'{"items":['
+    separator = b""
+    for product in products:
+        stats.rendered += 1
+        yield separator + json.dumps({"sku": product.sku, "quantity": product.quantity}).encode()
+        separator = b","
+    yield b"]}"
+
+
+def render(link: Link, products: Iterable[Product], stats: FeedStats) -> Iterator[bytes]:
+    settings = link.feed
+    if settings.format == "xml":
+        url = settings.product_url
+        chunks = google_xml(
+            products,
+            title=settings.title or link.link_id,
+            link=url.split("{sku}", 1)[0] or "https://",
+            shop_url_for=lambda product: url.replace("{sku}", product.sku) if url else "",
+            brand_for=(lambda _product: settings.brand) if settings.brand else None,
+            stats=stats,
+        )
+    elif settings.format == "json":
+        chunks = json_items(products, stats)
+    else:
+        chunks = csv_rows(products, stats=stats)
+    return gzipped(chunks) if settings.gzip else chunks
+
+
+def build_feed(link: Link, *, products: Iterable[Product], writer: FeedWriter) -> str:
+    stats = FeedStats()
+    chunks = render(link, for_channel(link, products), stats)
     if link.dry_run:
-        return f"test mode: would write {len(rows)} rows ({len(body)} bytes)"
-    writer.write(f"feeds/{link.link_id}/{now:%Y-%m-%d}.{fmt}", body, CONTENT_TYPES[fmt])
-    writer.write(latest_key(link.link_id, fmt), body, CONTENT_TYPES[fmt])
-    return f"feed written: {len(rows)} rows"
+        size = sum(len(chunk) for chunk in chunks)
+        return f"test mode: would write {stats.rendered} rows ({size} bytes)"
+    content_type = GZIP_TYPE if link.feed.gzip else CONTENT_TYPES[link.feed.format]
+    size = writer.upload(latest_key(link), chunks, content_type)
+    skipped = ", ".join(f"{count} {reason.replace('_', ' ')}" for reason, count in sorted(stats.skipped.items()))
+    return f"feed written: {stats.rendered} rows, {size} bytes" + (f"; left out: {skipped}" if skipped else "")
 
 
+# --- fetching -----------------------------------------------------------------------------------------
 def feed_token(signing_key: str, link_id: str) -> str:
     return hmac.new(signing_key.encode(), f"feed:{link_id}".encode(), hashlib.sha256).hexdigest()
 
@@ -82,7 +150,7 @@ def feed_location(link: Link, *, writer: FeedWriter, expires_in: int) -> str:
     """A short-lived presigned URL for the link's latest feed (its token already checked)."""
     if not link.flows.feed:
         raise NotFound("the feed is switched off for this link")
-    key = latest_key(link.link_id, link.feed.format)
+    key = latest_key(link)
     if not writer.exists(key):
         raise NotFound("no feed has been written for this link yet")
     return writer.presign(key, expires_in)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from koppel.feeds.s3_upload import upload_stream
 
 
 class S3FeedWriter:
@@ -10,8 +13,9 @@ class S3FeedWriter:
         self.client = client
         self.bucket = bucket
 
-    def write(self, key: str, body: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+    def upload(self, key: str, chunks: Iterable[bytes], content_type: str) -> int:
+        """Streamed in parts; the key shows the previous object until the last part is stored."""
+        return upload_stream(self.client, self.bucket, key, chunks, content_type=content_type)
 
     def exists(self, key: str) -> bool:
         try:

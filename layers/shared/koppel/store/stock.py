@@ -65,6 +65,9 @@ class DynamoStock:
             if record.observed_at
         ]
 
+    def quantities(self, link_id: str, skus: Sequence[str]) -> dict[str, int]:
+        return {record.sku: record.quantity for record in self.get_many(link_id, skus) if record.observed_at}
+
     def level(self, link_id: str, sku: str) -> tuple[int, datetime] | None:
         record = self.get(link_id, sku)
         if record is None or not record.observed_at:
