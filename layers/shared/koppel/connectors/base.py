@@ -189,3 +189,35 @@ class ProductSource(Protocol):
     def product_page(self, cursor: str | None, *, price_list: str = "") -> ProductPage:
         """`price_list` empty: the default price. Named: only products with a price in that list, at that price."""
         ...
+
+
+@dataclass(frozen=True)
+class ProductUpdate:
+    """A backoffice product for a channel: its price already taken from the link's price list."""
+
+    product: Product
+    channel_ref: str  # the channel's own id for the SKU (bol offer id, Shopify variant gid)
+    image_changed: bool = False  # the backoffice's image differs from the one last sent: upload it as a new one
+
+
+@dataclass(frozen=True)
+class ProductPushResult:
+    sku: str
+    accepted: bool
+    error: str = ""
+    retryable: bool = False
+
+
+@runtime_checkable
+class ProductTarget(Protocol):
+    """A channel koppel keeps product data current on, for products it already has (matched by SKU/EAN)."""
+
+    max_batch: int
+
+    def product_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """(sku, ean) pairs → the channel's product id per SKU, for those it has; others are left out."""
+        ...
+
+    def push_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
+        """Update each product on the channel; one result per update, in the same order."""
+        ...
