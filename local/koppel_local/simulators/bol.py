@@ -9,16 +9,17 @@ gets 400 and lands in `sim.violations`, so a connector bug fails the test instea
 against a lenient fake. The simulator also checks its own 2xx bodies against the response schemas
 (`sim.response_violations`). Without the reference file it serves the same answers, unchecked.
 
-What it keeps: orders (spec-shaped dicts), offers, tokens, shipments, cancellations, stock updates,
-process statuses, a request log, a fixed-window rate limit per endpoint group, injected faults and
-latency. Names and addresses in generated orders are invented.
+What it keeps: orders (spec-shaped dicts), offers, tokens, shipments, cancellations, stock and
+price updates, process statuses, a request log, a fixed-window rate limit per endpoint group,
+injected faults and latency. Names and addresses in generated orders are invented.
 
-Offers (`add_offer`) take stock updates (`PUT /retailer/offers/{offer-id}/stock`) and are listed
-in the offers export (`POST /retailer/offers/export`, then the CSV at
-`GET /retailer/offers/export/{report-id}`), both asynchronous like shipments.
+Offers (`add_offer`) take stock updates (`PUT /retailer/offers/{offer-id}/stock`) and price
+updates (`PUT /retailer/offers/{offer-id}/price`; `offer_price` shows the unit price), and are
+listed in the offers export (`POST /retailer/offers/export`, then the CSV at
+`GET /retailer/offers/export/{report-id}`), all asynchronous like shipments.
 
-Shipments, cancellations, stock updates and offer exports are answered 202 PENDING, as bol does.
-Their outcome is decided and applied when the request arrives (a shipped item leaves the OPEN list
+Shipments, cancellations, stock and price updates and offer exports are answered 202 PENDING, as
+bol does. Their outcome is decided and applied when the request arrives (a shipped item leaves the OPEN list
 at once), but its process status says PENDING for the first `pending_polls` polls and only then
 SUCCESS, FAILURE (with an errorMessage in bol's manner) or TIMEOUT.
 """
@@ -140,6 +141,14 @@ class RecordedStockUpdate:
     amount: int
     managed_by_retailer: bool
     applied: bool  # False: the process ended in FAILURE or TIMEOUT and the stock stayed as it was
+
+
+@dataclass(frozen=True)
+class RecordedPriceUpdate:
+    process_status_id: str
+    offer_id: str
+    bundle_prices: tuple[tuple[int, Decimal], ...]  # (quantity, unit price incl. VAT), as sent
+    applied: bool  # False: the process ended in FAILURE or TIMEOUT and the price stayed as it was
 
 
 # The columns of bol's v10 offers export, in bol's order (Retailer API v10 demo endpoints).
@@ -431,6 +440,7 @@ _ROUTES = (
     _Route("POST", re.compile(r"/retailer(?:-demo)?/shipments"), "shipments", "_create_shipment"),
     _Route("PUT", re.compile(r"/retailer(?:-demo)?/orders/cancellation"), "cancellation", "_cancel_order_item"),
     _Route("PUT", re.compile(r"/retailer(?:-demo)?/offers/(?P<offer_id>[^/]+)/stock"), "offer-stock", "_update_stock"),
+    _Route("PUT", re.compile(r"/retailer(?:-demo)?/offers/(?P<offer_id>[^/]+)/price"), "offer-price", "_update_price"),
     _Route("POST", re.compile(r"/retailer(?:-demo)?/offers/export"), "offer-export", "_create_offer_export"),
     _Route(
         "GET",
@@ -488,6 +498,7 @@ class BolSimulator:
         self.shipments: list[RecordedShipment] = []
         self.cancellations: list[RecordedCancellation] = []
         self.stock_updates: list[RecordedStockUpdate] = []
+        self.price_updates: list[RecordedPriceUpdate] = []
         self.token_requests = 0
         # State.
         self._orders: dict[str, dict[str, Any]] = {}
@@ -498,6 +509,7 @@ class BolSimulator:
         self._timeouts = 0
         self._offers: dict[str, dict[str, Any]] = {}
         self._stock_refusals: dict[str, str] = {}  # offer id → the errorMessage of its next update
+        self._price_refusals: dict[str, str] = {}  # offer id → the errorMessage of its next price update
         self._exports: dict[str, str] = {}  # report id → the CSV as it was when requested
         self._windows: dict[str, _Window] = {}
         self._faults: list[_Fault] = []
@@ -615,9 +627,19 @@ class BolSimulator:
         with self._lock:
             self._stock_refusals[offer_id] = reason
 
+    def offer_price(self, offer_id: str) -> Decimal:
+        """The price (incl. VAT) bol shows for one unit of the offer now."""
+        with self._lock:
+            return Decimal(self._offers[offer_id]["price"])
+
+    def refuse_price(self, offer_id: str, reason: str) -> None:
+        """The offer's next price update ends in FAILURE with `reason` as bol's errorMessage."""
+        with self._lock:
+            self._price_refusals[offer_id] = reason
+
     def time_out_next(self, times: int = 1) -> None:
-        """The next `times` shipments, cancellations, stock updates or offer exports end in TIMEOUT
-        at bol's side, changing nothing."""
+        """The next `times` shipments, cancellations, stock or price updates or offer exports end in
+        TIMEOUT at bol's side, changing nothing."""
         with self._lock:
             self._timeouts += times
 
@@ -1015,6 +1037,42 @@ class BolSimulator:
         self.stock_updates.append(RecordedStockUpdate(process_id, offer_id, amount, managed, applied=not error))
         return error
 
+    def _update_price(self, request: Request, offer_id: str) -> Response:
+        if offer_id not in self._offers:
+            return _problem(404, "Not Found", f"Offer {offer_id} not found.", request)
+        body = _json_body(request)
+        if body is None:
+            return _problem(400, "Bad Request", "The body is not a JSON object.", request)
+        try:
+            bundle_prices = [
+                (int(entry["quantity"]), Decimal(entry["unitPrice"])) for entry in body["pricing"]["bundlePrices"]
+            ]
+        except (KeyError, TypeError, ValueError, ArithmeticError):  # only reachable without the spec
+            return _problem(400, "Bad Request", "The body holds no valid bundle prices.", request)
+        # What the spec says in words, beyond its schema: a price for one unit, quantities rising,
+        # prices falling, in cents.
+        found = _bundle_price_violations(bundle_prices)
+        if found:
+            self.violations.extend(SpecViolation(request.method, request.path, v.name, v.reason) for v in found)
+            return _problem(400, "Bad Request", "The bundle prices are not valid.", request, violations=found)
+        return self._process(
+            request,
+            event_type="UPDATE_OFFER_PRICE",
+            entity_id=offer_id,
+            description=f"Update price for offer {offer_id}.",
+            apply=lambda process_id: self._set_price(process_id, offer_id, bundle_prices),
+        )
+
+    def _set_price(self, process_id: str, offer_id: str, bundle_prices: Sequence[tuple[int, Decimal]]) -> str:
+        """Apply a price update; the error message bol would report, or '' on success."""
+        error = self._price_refusals.pop(offer_id, "")
+        if not error:
+            offer = self._offers[offer_id]
+            offer["price"] = dict(bundle_prices)[1]
+            offer["changed"] = datetime.now(UTC)
+        self.price_updates.append(RecordedPriceUpdate(process_id, offer_id, tuple(bundle_prices), applied=not error))
+        return error
+
     def _create_offer_export(self, request: Request) -> Response:
         # The report id is bol's entityId of the finished process; the file holds the offers as
         # they are now, like bol's snapshot.
@@ -1148,6 +1206,24 @@ def _status_matches(item: Mapping[str, Any], status: str) -> bool:
     if status == "SHIPPED":
         return int(item["quantityShipped"]) > 0
     return status == "ALL"
+
+
+def _bundle_price_violations(bundle_prices: Sequence[tuple[int, Decimal]]) -> list[Violation]:
+    found = []
+    quantities = [quantity for quantity, _ in bundle_prices]
+    if 1 not in quantities:
+        found.append(Violation("pricing.bundlePrices", "a bundle price for quantity 1 is required"))
+    if quantities != sorted(set(quantities)):
+        found.append(Violation("pricing.bundlePrices", "quantities must be in increasing order"))
+    prices = [price for _, price in bundle_prices]
+    if prices != sorted(set(prices), reverse=True):
+        found.append(Violation("pricing.bundlePrices", "unit prices must be in decreasing order"))
+    found.extend(
+        Violation(f"pricing.bundlePrices[{index}].unitPrice", f"{price} has more than 2 decimals")
+        for index, (_, price) in enumerate(bundle_prices)
+        if not price.is_finite() or int(price.as_tuple().exponent) < -2
+    )
+    return found
 
 
 def _json_body(request: Request) -> dict[str, Any] | None:

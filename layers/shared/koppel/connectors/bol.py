@@ -14,6 +14,11 @@ Stock goes to offers (`PUT /retailer/offers/{offer-id}/stock`), asynchronous as 
 sends a whole batch first, then polls the pending processes within one budget for the batch.
 bol v10 finds an offer by its id only; `channel_refs` reads the offers export (a CSV, itself an
 asynchronous process) once per connector to map SKUs and EANs to offer ids.
+
+Products are offers too, as far as a retailer can change them: `push_products` sets an offer's
+price (`PUT /retailer/offers/{offer-id}/price`), sent and settled like stock. Title, description
+and images are bol's catalogue content, changed through bol's content API, which koppel does not
+use; `product_refs` is `channel_refs`.
 """
 
 from __future__ import annotations
@@ -27,14 +32,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import ValidationError
 
 from koppel.config import Account, BolSettings
-from koppel.connectors.base import ChannelProcess, OrderPage, Parcel, StockPushResult, StockUpdate
+from koppel.connectors.base import (
+    ChannelProcess,
+    OrderPage,
+    Parcel,
+    ProductPushResult,
+    ProductUpdate,
+    StockPushResult,
+    StockUpdate,
+)
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.errors import (
     AuthenticationFailed,
@@ -43,7 +56,7 @@ from koppel.errors import (
     RateLimited,
     TransientConnectorError,
 )
-from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus, Shipment
+from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus, Product, Shipment
 from koppel.observability import logger
 
 MEDIA_TYPE = "application/vnd.retailer.v10+json"
@@ -80,6 +93,11 @@ MAX_STOCK_AMOUNT = 999  # UpdateOfferStockRequest.amount maximum
 EXPORT_WAIT_SECONDS = 180.0
 EXPORT_POLL_SECONDS = 10.0
 NOT_CONFIRMED = "bol has not confirmed the stock update yet"
+PRICE_NOT_CONFIRMED = "bol has not confirmed the price update yet"
+# BundlePrice.unitPrice in retailer.json: incl. VAT, in euros, 1..9999.
+BOL_CURRENCY = "EUR"
+MIN_UNIT_PRICE = Decimal("1.00")
+MAX_UNIT_PRICE = Decimal("9999.00")
 # Refresh this long before bol's expiry, so a token never runs out between our check and bol's.
 TOKEN_MARGIN_SECONDS = 30.0
 CENT = Decimal("0.01")
@@ -148,6 +166,33 @@ class ProcessResult(ChannelProcess):
 
 
 @dataclass(frozen=True)
+class _OfferChange:
+    """One kind of asynchronous offer update: where it is sent and how its outcome reads."""
+
+    path: str  # under /retailer/offers/{offer-id}/
+    noun: str  # in an operator's words: "stock update"
+    not_confirmed: str  # the error of one bol has not settled within the batch's budget
+
+
+_STOCK_CHANGE = _OfferChange("stock", "stock update", NOT_CONFIRMED)
+_PRICE_CHANGE = _OfferChange("price", "price update", PRICE_NOT_CONFIRMED)
+
+
+@dataclass(frozen=True)
+class _OfferRequest:
+    """One offer update to send: its body, or why there is none to send."""
+
+    sku: str
+    offer_id: str
+    body: Mapping[str, Any] | None = None
+    refusal: str = ""
+
+
+# Stock and product results have the same fields; a batch push makes one kind or the other.
+_Result = TypeVar("_Result", StockPushResult, ProductPushResult)
+
+
+@dataclass(frozen=True)
 class ExportedOffer:
     """One row of bol's offers export: what koppel needs to find an offer and check its stock."""
 
@@ -161,10 +206,10 @@ class ExportedOffer:
 
 
 class BolConnector:
-    """Order source, shipment target, shipment channel and stock target for one bol.com retailer
-    account."""
+    """Order source, shipment target, shipment channel, stock target and product target (prices
+    only) for one bol.com retailer account."""
 
-    max_batch: int = MAX_STOCK_BATCH  # `StockTarget`: updates per `push_stock` call
+    max_batch: int = MAX_STOCK_BATCH  # `StockTarget` and `ProductTarget`: updates per push call
 
     def __init__(
         self,
@@ -390,68 +435,113 @@ class BolConnector:
         not know is refused, naming the offer id. Wrong credentials stop the batch (they would
         fail every update the same way).
         """
-        results: list[StockPushResult | None] = [None] * len(updates)
-        pending: dict[int, ProcessResult] = {}
-        for index, update in enumerate(updates):
+        requests = [_OfferRequest(update.sku, update.channel_ref, stock_request(update.quantity)) for update in updates]
+        return self._push_offers(_STOCK_CHANGE, requests, StockPushResult)
+
+    # --- products -------------------------------------------------------------------------------
+    def product_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """`ProductTarget`: the same offer ids as `channel_refs` (reference, then EAN), from the
+        same offers export: on bol a retailer's product is its offer."""
+        return self.channel_refs(skus)
+
+    def push_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
+        """`ProductTarget`: set each offer's price (`channel_ref` is bol's offer id) to what the
+        buyer pays, the sale price when it is lower than the price; one result per update, in order.
+
+        Only the price is the retailer's to set: title, description and images belong to bol's
+        catalogue and change through bol's content API, which koppel does not use, so they (and
+        `image_changed`) are left alone here. A product without a price, in another currency than
+        EUR, or outside bol's 1.00..9999.00 is refused without asking bol. The price goes as one
+        bundle price for a single unit, rounded half up to the cent; a bol offer's other bundle
+        prices (quantity discounts) are replaced by it.
+
+        Sending and settling are as `push_stock`'s: all requests first, then one budget for the
+        batch; unconfirmed or unreachable is retryable, a long rate limit leaves the rest of the
+        batch for a later run, wrong credentials raise.
+        """
+        requests = []
+        for update in updates:
+            sku = update.product.sku
             try:
-                sent = self._send_stock(update)
+                requests.append(_OfferRequest(sku, update.channel_ref, price_request(update.product)))
+            except ValueError as exc:
+                requests.append(_OfferRequest(sku, update.channel_ref, refusal=str(exc)))
+        return self._push_offers(_PRICE_CHANGE, requests, ProductPushResult)
+
+    # --- offer updates, stock and price alike -----------------------------------------------------
+    def _push_offers(
+        self, change: _OfferChange, requests: Sequence[_OfferRequest], result_type: type[_Result]
+    ) -> list[_Result]:
+        """Send every request, then settle the pending processes within one budget for the batch."""
+        results: list[_Result | None] = [None] * len(requests)
+        pending: dict[int, ProcessResult] = {}
+        for index, request in enumerate(requests):
+            try:
+                sent = self._send_offer_change(change, request, result_type)
             except RateLimited as exc:
                 # bol wants a longer pause than koppel waits: the rest would only collect 429s,
                 # which bol counts against the account. They all go again in a later run.
                 logger.warning(
-                    "bol rate limit outlasts this run", retry_after=exc.retry_after, left=len(updates) - index
+                    "bol rate limit outlasts this run", retry_after=exc.retry_after, left=len(requests) - index
                 )
-                for later in range(index, len(updates)):
-                    results[later] = StockPushResult(
-                        updates[later].sku, accepted=False, error=f"bol is rate limiting: {exc.message}", retryable=True
+                for later in range(index, len(requests)):
+                    results[later] = result_type(
+                        requests[later].sku,
+                        accepted=False,
+                        error=f"bol is rate limiting: {exc.message}",
+                        retryable=True,
                     )
                 break
-            if isinstance(sent, StockPushResult):
-                results[index] = sent
-            elif sent.finished:
-                results[index] = stock_result(update, sent)
+            if isinstance(sent, ProcessResult):
+                if sent.finished:
+                    results[index] = offer_result(change, request.sku, sent, result_type)
+                else:
+                    pending[index] = sent
             else:
-                pending[index] = sent
+                results[index] = sent
         settled = self._settle(pending, self._clock.now() + max(0.0, self._stock_wait_seconds))
         for index, process in settled.items():
-            results[index] = stock_result(updates[index], process)
+            results[index] = offer_result(change, requests[index].sku, process, result_type)
         done = [result for result in results if result is not None]
         logger.info(
-            "bol stock pushed",
-            updates=len(updates),
+            "bol offer updates pushed",
+            update=change.path,
+            updates=len(requests),
             accepted=sum(result.accepted for result in done),
             retryable=sum(result.retryable for result in done),
         )
         return done
 
-    def _send_stock(self, update: StockUpdate) -> ProcessResult | StockPushResult:
-        offer_id = update.channel_ref
+    def _send_offer_change(
+        self, change: _OfferChange, request: _OfferRequest, result_type: type[_Result]
+    ) -> ProcessResult | _Result:
+        offer_id, sku = request.offer_id, request.sku
         if not offer_id:
-            return StockPushResult(update.sku, accepted=False, error="no bol offer id is known for this SKU")
-        request = stock_request(update.quantity)
+            return result_type(sku, accepted=False, error="no bol offer id is known for this SKU")
+        if request.body is None:
+            return result_type(sku, accepted=False, error=request.refusal or f"koppel has no {change.noun} to send")
+        url = f"{self._retailer}/offers/{quote(offer_id, safe='')}/{change.path}"
         try:
-            body = self._call("PUT", f"{self._retailer}/offers/{quote(offer_id, safe='')}/stock", body=request)
+            body = self._call("PUT", url, body=request.body)
         except (AuthenticationFailed, RateLimited):
             raise
         except TransientConnectorError as exc:
-            logger.warning("bol stock update not sent", offer_id=offer_id, reason=exc.message)
-            return StockPushResult(
-                update.sku, accepted=False, error=f"bol could not be reached: {exc.message}", retryable=True
-            )
+            logger.warning("bol offer update not sent", update=change.path, offer_id=offer_id, reason=exc.message)
+            return result_type(sku, accepted=False, error=f"bol could not be reached: {exc.message}", retryable=True)
         except HttpStatusError as exc:
             if exc.status_code == 404:
-                return StockPushResult(update.sku, accepted=False, error=f"bol has no offer {offer_id}")
-            logger.warning("bol refused a stock update", offer_id=offer_id, status_code=exc.status_code)
-            return StockPushResult(
-                update.sku,
-                accepted=False,
-                error=f"bol refused the stock update for offer {offer_id} ({exc.status_code})",
+                return result_type(sku, accepted=False, error=f"bol has no offer {offer_id}")
+            logger.warning(
+                "bol refused an offer update", update=change.path, offer_id=offer_id, status_code=exc.status_code
+            )
+            return result_type(
+                sku, accepted=False, error=f"bol refused the {change.noun} for offer {offer_id} ({exc.status_code})"
             )
         process = _process_result(body)
         logger.info(
-            "bol stock update accepted",
+            "bol offer update accepted",
+            update=change.path,
             offer_id=offer_id,
-            amount=request["amount"],
             process_status_id=process.process_id,
             process_status=process.status,
         )
@@ -557,7 +647,7 @@ class BolConnector:
         content = None
         if body is not None:
             headers["Content-Type"] = MEDIA_TYPE
-            content = json.dumps(body)
+            content = _json_text(body)
         response = self._api.request(method, url, params=params, headers=headers, content=content, auth=self._bearer)
         return _json_object(response)
 
@@ -723,16 +813,40 @@ def stock_request(quantity: int) -> dict[str, Any]:
 
 def stock_result(update: StockUpdate, process: ProcessResult) -> StockPushResult:
     """What bol's process for one stock update means for that SKU."""
+    return offer_result(_STOCK_CHANGE, update.sku, process, StockPushResult)
+
+
+def price_request(product: Product) -> dict[str, Any]:
+    """bol's UpdateOfferPriceRequest: one bundle price for a single unit, the price the buyer pays
+    (the sale price when it is lower than the price), in EUR, rounded half up to the cent.
+
+    Raises ValueError, saying why, for a product bol cannot be given a price for.
+    """
+    if product.price is None:
+        raise ValueError("the product has no price to send to bol")
+    offered = [money for money in (product.price, product.sale_price) if money is not None]
+    foreign = sorted({money.currency for money in offered if money.currency != BOL_CURRENCY})
+    if foreign:
+        raise ValueError(f"bol takes prices in {BOL_CURRENCY} only, not {', '.join(foreign)}")
+    paid = product.price.amount
+    if product.sale_price is not None and product.sale_price.amount < paid:
+        paid = product.sale_price.amount
+    unit_price = paid.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not MIN_UNIT_PRICE <= unit_price <= MAX_UNIT_PRICE:
+        raise ValueError(f"bol takes prices from {MIN_UNIT_PRICE} to {MAX_UNIT_PRICE} {BOL_CURRENCY}, not {unit_price}")
+    return {"pricing": {"bundlePrices": [{"quantity": 1, "unitPrice": unit_price}]}}
+
+
+def offer_result(change: _OfferChange, sku: str, process: ProcessResult, result_type: type[_Result]) -> _Result:
+    """What bol's process for one offer update (stock or price) means for that SKU."""
     if process.status == ProcessState.SUCCESS:
-        return StockPushResult(update.sku, accepted=True)
+        return result_type(sku, accepted=True)
     if process.status == ProcessState.FAILURE:
-        reason = process.error or "bol refused the stock update without a reason"
-        return StockPushResult(update.sku, accepted=False, error=reason)
+        reason = process.error or f"bol refused the {change.noun} without a reason"
+        return result_type(sku, accepted=False, error=reason)
     if process.status == ProcessState.TIMEOUT:
-        return StockPushResult(
-            update.sku, accepted=False, error="bol timed out processing the stock update", retryable=True
-        )
-    return StockPushResult(update.sku, accepted=False, error=NOT_CONFIRMED, retryable=True)
+        return result_type(sku, accepted=False, error=f"bol timed out processing the {change.noun}", retryable=True)
+    return result_type(sku, accepted=False, error=change.not_confirmed, retryable=True)
 
 
 # Column names of bol's offers export; bol's v10 demo names the reference column `referenceCode`,
@@ -951,6 +1065,20 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise PermanentConnectorError("bol answered with JSON that is not an object", status_code=response.status_code)
     return body
+
+
+def _json_text(value: object) -> str:
+    """JSON as `json.dumps` writes it, with each Decimal written digit for digit as a number
+    (12.50, not 12.5 or "12.50"): bol's prices never pass through a binary float."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be sent as a JSON number")
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(key))}: {_json_text(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_json_text(item) for item in value) + "]"
+    return json.dumps(value)
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
