@@ -268,7 +268,7 @@ def test_channel_refs_search_several_skus_in_one_query(
     refs = connector.channel_refs([(f"LINKED-{number}", "") for number in range(60)])
 
     assert len(refs) == 60
-    assert len(calls_of(simulator, "KoppelInventoryItemsBy")) == 2  # 50 SKUs per search
+    assert len(calls_of(simulator, "KoppelVariantsBy")) == 2  # 50 SKUs per search
 
 
 # --- sku_for_inventory_item -----------------------------------------------------------------------
@@ -609,7 +609,7 @@ def test_every_stock_and_product_document_fits_the_2025_04_schema(
     assert simulator.validating is True
     assert simulator.violations == []
     assert {call["operation"] for call in simulator.calls} == {
-        "KoppelInventoryItemsBy",
+        "KoppelVariantsBy",
         "KoppelLocations",
         "KoppelSetStock",
         "KoppelInventoryItemSku",

@@ -11,9 +11,11 @@ would be created twice. A mutation goes out once; when its outcome is unknown th
 for what it tried to create and otherwise hands the decision to a later run.
 
 As a sales channel it takes stock: `push_stock` sets each inventory item's `available` quantity at
-one location with `inventorySetQuantities`. As a backoffice it gives stock (`stock_page`: on hand
-and committed per location) and products (`product_page`: variants with their prices, from the shop
-or from one price list).
+one location with `inventorySetQuantities`; and product data: `push_products` keeps price, barcode,
+tracking, weight, title and image current on the variants the store already has, one
+`productVariantsBulkUpdate` per product. It never creates a product. As a backoffice it gives
+stock (`stock_page`: on hand and committed per location) and products (`product_page`: variants
+with their prices, from the shop or from one price list).
 
 Back from Shopify come the order's fulfilments (with their tracking numbers) and its cancellation.
 Each Shopify line carries the channel's line id as a line item property (`_koppel_line_id`, read
@@ -23,12 +25,12 @@ back as the line's `customAttributes`), so a fulfilment names the channel lines 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 
 import httpx
 
@@ -37,6 +39,8 @@ from koppel.connectors.base import (
     BackofficeOrder,
     Parcel,
     ProductPage,
+    ProductPushResult,
+    ProductUpdate,
     Progress,
     StockPage,
     StockPushResult,
@@ -57,6 +61,8 @@ from koppel.models import Address, Customer, Money, Order, OrderLine, Product, W
 from koppel.observability import logger
 
 SYSTEM = "shopify"
+# What a SKU lookup links to, read from one `productVariants` node.
+RefOf: TypeAlias = Callable[[dict[str, Any]], str]
 THROTTLED = "THROTTLED"
 CENT = Decimal("0.01")
 # Waits are rounded up to this step: the bucket refills in fractions, and a wait that is exact on
@@ -292,12 +298,12 @@ mutation KoppelSetStock($input: InventorySetQuantitiesInput!) {
     estimated_cost=12,
 )
 
-INVENTORY_ITEMS_BY = Operation(
-    name="KoppelInventoryItemsBy",
+VARIANTS_BY = Operation(
+    name="KoppelVariantsBy",
     document="""
-query KoppelInventoryItemsBy($query: String!, $after: String) {
+query KoppelVariantsBy($query: String!, $after: String) {
   productVariants(first: 100, query: $query, after: $after) {
-    nodes { sku barcode inventoryItem { id } }
+    nodes { id sku barcode inventoryItem { id } }
     pageInfo { hasNextPage endCursor }
   }
 }""",
@@ -393,6 +399,62 @@ query KoppelPriceListPage($id: ID!, $after: String) {{
 )
 
 
+# --- products on a channel store ---------------------------------------------------------------
+# `nodes` takes at most 250 ids per query.
+VARIANTS_PER_LOOKUP = 250
+
+VARIANT_OWNERS = Operation(
+    name="KoppelVariantOwners",
+    document="""
+query KoppelVariantOwners($ids: [ID!]!) {
+  shop { currencyCode }
+  nodes(ids: $ids) {
+    ... on ProductVariant { id product { id title variantsCount { count } } }
+  }
+}""",
+    mutation=False,
+    estimated_cost=200,
+)
+
+# Partial updates: one refused variant (a negative price) must not hold back its siblings. `media`
+# adds new images to the product; a variant's `mediaSrc` names the one it shows.
+UPDATE_VARIANTS = Operation(
+    name="KoppelUpdateVariants",
+    document="""
+mutation KoppelUpdateVariants($productId: ID!, $variants: [ProductVariantsBulkInput!]!, $media: [CreateMediaInput!]) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, media: $media, allowPartialUpdates: true) {
+    productVariants { id }
+    userErrors { field message code }
+  }
+}""",
+    mutation=True,
+    estimated_cost=12,
+)
+
+# 2025-04: `productUpdate(product: ProductUpdateInput)`; the older `input: ProductInput` is gone.
+UPDATE_PRODUCT = Operation(
+    name="KoppelUpdateProduct",
+    document="""
+mutation KoppelUpdateProduct($product: ProductUpdateInput!) {
+  productUpdate(product: $product) {
+    product { id title }
+    userErrors { field message }
+  }
+}""",
+    mutation=True,
+    estimated_cost=11,
+)
+
+
+@dataclass(frozen=True)
+class VariantOwner:
+    """The product a variant belongs to, as the channel store has it now."""
+
+    product_id: str
+    title: str
+    variants: int
+
+
 @dataclass
 class CostBucket:
     """Shopify's last word on the app's cost bucket, projected forward at its restore rate."""
@@ -416,11 +478,14 @@ class CostBucket:
 class ShopifyConnector:
     """A Shopify store through the Admin GraphQL API.
 
-    `OrderSink` and `ProgressSource` (orders in, fulfilments back), `StockTarget` (Shopify as a
-    sales channel), `StockSource` and `ProductSource` (Shopify as the backoffice).
+    `OrderSink` and `ProgressSource` (orders in, fulfilments back), `StockTarget` and
+    `ProductTarget` (Shopify as a sales channel), `StockSource` and `ProductSource` (Shopify as the
+    backoffice).
     """
 
     system = SYSTEM
+    # One attribute serves StockTarget and ProductTarget: 250 quantities fill one stock mutation;
+    # products go out one mutation per product whatever the batch, so the size only bounds a call.
     max_batch = STOCK_BATCH
 
     def __init__(
@@ -670,22 +735,26 @@ class ShopifyConnector:
         A SKU (or barcode) that several variants share is left out: stock pushed to one chosen at
         random would be wrong for the other.
         """
+        return self._refs(skus, "inventory item", lambda node: str((node.get("inventoryItem") or {}).get("id") or ""))
+
+    def _refs(self, skus: Sequence[tuple[str, str]], kind: str, ref_of: RefOf) -> dict[str, str]:
+        """(sku, ean) -> `ref_of` the one variant with that SKU, else with that barcode; shared ones left out."""
         wanted = list(dict.fromkeys((sku.strip(), ean.strip()) for sku, ean in skus if sku.strip()))
-        by_sku = self._inventory_items_by("sku", [sku for sku, _ in wanted])
+        by_sku = self._variants_by("sku", [sku for sku, _ in wanted], ref_of)
         refs: dict[str, str] = {}
         for sku, _ in wanted:
             if len(by_sku.get(sku, ())) == 1:
                 refs[sku] = by_sku[sku][0]
         ambiguous = {sku for sku, _ in wanted if len(by_sku.get(sku, ())) > 1}
         fallback = [(sku, ean) for sku, ean in wanted if ean and sku not in refs and sku not in ambiguous]
-        by_barcode = self._inventory_items_by("barcode", [ean for _, ean in fallback])
+        by_barcode = self._variants_by("barcode", [ean for _, ean in fallback], ref_of)
         for sku, ean in fallback:
             if len(by_barcode.get(ean, ())) == 1:
                 refs[sku] = by_barcode[ean][0]
             elif len(by_barcode.get(ean, ())) > 1:
                 ambiguous.add(sku)
         if ambiguous:
-            logger.warning("shopify variants share a sku or barcode; no stock pushed to them", count=len(ambiguous))
+            logger.warning("shopify variants share a sku or barcode; left unlinked", kind=kind, count=len(ambiguous))
         return refs
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[StockPushResult]:
@@ -798,8 +867,8 @@ class ShopifyConnector:
             self._stock_location = str(chosen["id"])
         return self._stock_location
 
-    def _inventory_items_by(self, field: str, values: Sequence[str]) -> dict[str, list[str]]:
-        """value -> inventory item gids of the variants whose `field` is exactly that value."""
+    def _variants_by(self, field: str, values: Sequence[str], ref_of: RefOf) -> dict[str, list[str]]:
+        """value -> `ref_of` each variant whose `field` is exactly that value."""
         found: dict[str, list[str]] = {}
         unique = list(dict.fromkeys(value for value in values if value))
         for start in range(0, len(unique), SKUS_PER_SEARCH):
@@ -809,17 +878,171 @@ class ShopifyConnector:
             query = " OR ".join(f"{field}:{search_value(value)}" for value in chunk)
             after: str | None = None
             while True:
-                page = self._execute(INVENTORY_ITEMS_BY, {"query": query, "after": after})["productVariants"]
+                page = self._execute(VARIANTS_BY, {"query": query, "after": after})["productVariants"]
                 for node in page.get("nodes") or []:
                     value = str(node.get(field) or "").strip()
-                    item = str((node.get("inventoryItem") or {}).get("id") or "")
-                    if value in wanted and item and item not in found.setdefault(value, []):
-                        found[value].append(item)
+                    ref = ref_of(node)
+                    if value in wanted and ref and ref not in found.setdefault(value, []):
+                        found[value].append(ref)
                 info = page.get("pageInfo") or {}
                 if not info.get("hasNextPage"):
                     break
                 after = info.get("endCursor")
         return found
+
+    # --- ProductTarget: product data on a channel store ------------------------------------------
+    def product_refs(self, skus: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """(sku, ean) -> the variant gid of the one variant with that SKU, else that barcode.
+
+        Only products the store already has: koppel never creates one. A SKU (or barcode) several
+        variants share is left out, as for stock.
+        """
+        return self._refs(skus, "variant", lambda node: str(node.get("id") or ""))
+
+    def push_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
+        """Bring each variant's price, barcode, tracking, weight, title and image up to koppel's product.
+
+        One `productVariantsBulkUpdate` per product carries all of its variants (and a changed image,
+        uploaded as new media; the old image stays, as the merchant may use it elsewhere). The title
+        is the product's, so it changes only on a product with this one variant: a multi-variant
+        product's title is not one SKU's to change. Stock is `push_stock`'s; category and brand stay
+        the merchant's. One result per update, in the same order.
+        """
+        results: list[ProductPushResult | None] = [None] * len(updates)
+        by_variant: dict[str, list[int]] = {}
+        for index, update in enumerate(updates):
+            if update.channel_ref.strip():
+                by_variant.setdefault(variant_gid(update.channel_ref.strip()), []).append(index)
+            else:
+                results[index] = ProductPushResult(update.sku, accepted=False, error="no Shopify variant for this SKU")
+
+        def settle(variant: str, result: ProductPushResult) -> None:
+            for index in by_variant[variant]:
+                results[index] = replace(result, sku=updates[index].sku)
+
+        try:
+            currency, owners = self._variant_owners(list(by_variant))
+        except AuthenticationFailed:
+            raise
+        except ConnectorError as exc:
+            retryable = isinstance(exc, TransientConnectorError)
+            for variant in by_variant:
+                settle(variant, ProductPushResult("", False, str(exc), retryable=retryable))
+            return [result for result in results if result is not None]
+        products: dict[str, list[tuple[str, ProductUpdate]]] = {}
+        for variant, indexes in by_variant.items():
+            owner = owners.get(variant)
+            if owner is None:
+                settle(variant, ProductPushResult("", False, "the Shopify store has no such variant (any more)"))
+                continue
+            # The same variant twice: the last product wins, and an image changed in any of them is sent.
+            last = updates[indexes[-1]]
+            chosen = replace(last, image_changed=any(updates[index].image_changed for index in indexes))
+            products.setdefault(owner.product_id, []).append((variant, chosen))
+        for product_id, changes in products.items():
+            owner = owners[changes[0][0]]
+            for variant, result in self._push_product(product_id, owner, changes, currency).items():
+                settle(variant, result)
+        return [result for result in results if result is not None]
+
+    def _variant_owners(self, variants: Sequence[str]) -> tuple[str, dict[str, VariantOwner]]:
+        """The shop's currency, and variant gid -> its product for the variants the store has."""
+        currency = ""
+        owners: dict[str, VariantOwner] = {}
+        for start in range(0, len(variants), VARIANTS_PER_LOOKUP):
+            data = self._execute(VARIANT_OWNERS, {"ids": list(variants[start : start + VARIANTS_PER_LOOKUP])})
+            currency = str(data["shop"]["currencyCode"])
+            for node in data.get("nodes") or []:
+                product = (node or {}).get("product") or {}
+                if not product.get("id"):
+                    continue  # deleted, or the gid of something that is not a variant
+                owners[str(node["id"])] = VariantOwner(
+                    product_id=str(product["id"]),
+                    title=str(product.get("title") or ""),
+                    variants=int((product.get("variantsCount") or {}).get("count") or 0),
+                )
+        return currency, owners
+
+    def _push_product(
+        self, product_id: str, owner: VariantOwner, changes: list[tuple[str, ProductUpdate]], currency: str
+    ) -> dict[str, ProductPushResult]:
+        results: dict[str, ProductPushResult] = {}
+        sent: list[tuple[str, dict[str, Any]]] = []
+        for variant, update in changes:
+            problem = currency_problem(update.product, currency)
+            if problem:
+                results[variant] = ProductPushResult("", False, problem)
+                continue
+            sent.append((variant, variant_input(variant, update)))
+        if sent:
+            results |= self._update_variants(product_id, sent)
+        if owner.variants == 1 and len(changes) == 1:
+            variant, update = changes[0]
+            title = update.product.title.strip()
+            if results[variant].accepted and title and title != owner.title:
+                results[variant] = self._retitle(product_id, title)
+        return results
+
+    def _update_variants(self, product_id: str, sent: list[tuple[str, dict[str, Any]]]) -> dict[str, ProductPushResult]:
+        variants = [fields for _, fields in sent]
+        urls = list(dict.fromkeys(url for fields in variants for url in fields.get("mediaSrc") or ()))
+        variables = {
+            "productId": product_id,
+            "variants": variants,
+            "media": [{"mediaContentType": "IMAGE", "originalSource": url} for url in urls] or None,
+        }
+
+        def everyone(result: ProductPushResult) -> dict[str, ProductPushResult]:
+            return {variant: result for variant, _ in sent}
+
+        try:
+            payload = self._execute(UPDATE_VARIANTS, variables)["productVariantsBulkUpdate"]
+        except AuthenticationFailed:
+            raise
+        except TransientConnectorError as exc:
+            # Prices and barcodes can be set twice without harm; an image sent again could be
+            # uploaded twice, which the merchant can delete, while a lost price cannot be seen.
+            return everyone(ProductPushResult("", False, str(exc), retryable=True))
+        except PermanentConnectorError as exc:
+            return everyone(ProductPushResult("", False, str(exc)))
+        if payload is None:
+            return everyone(ProductPushResult("", False, "shopify answered without a result", retryable=True))
+        refused: dict[int, list[str]] = {}
+        general: list[str] = []
+        for error in payload.get("userErrors") or []:
+            message = str(error.get("message") or "refused by shopify")
+            positions = variant_positions(error, variants, urls)
+            if positions is None:
+                general.append(message)
+            for position in positions or ():
+                refused.setdefault(position, []).append(message)
+        if general:
+            return everyone(ProductPushResult("", False, f"shopify refused the product update: {'; '.join(general)}"))
+        if refused:
+            logger.info("shopify refused some variant updates", refused=len(refused), variants=len(sent))
+        return {
+            variant: ProductPushResult("", False, "; ".join(refused[position]))
+            if position in refused
+            else ProductPushResult("", True)
+            for position, (variant, _) in enumerate(sent)
+        }
+
+    def _retitle(self, product_id: str, title: str) -> ProductPushResult:
+        """The product's title; the variant's own data has landed already, whatever this answers."""
+        try:
+            payload = self._execute(UPDATE_PRODUCT, {"product": {"id": product_id, "title": title}})["productUpdate"]
+        except AuthenticationFailed:
+            raise
+        except ConnectorError as exc:
+            retryable = isinstance(exc, TransientConnectorError)
+            return ProductPushResult("", False, f"title not updated: {exc}", retryable=retryable)
+        if payload is None:
+            return ProductPushResult("", False, "title not updated: shopify answered without a result", retryable=True)
+        errors = payload.get("userErrors") or []
+        if errors:
+            messages = "; ".join(str(error.get("message") or "") for error in errors)
+            return ProductPushResult("", False, f"title not updated: {messages}")
+        return ProductPushResult("", True)
 
     # --- StockSource: Shopify as the backoffice -----------------------------------------------
     def stock_page(self, cursor: str | None) -> StockPage:
@@ -1318,3 +1541,64 @@ def variant_product(node: dict[str, Any], price: Money | None, compare_at: Money
         or str((product.get("category") or {}).get("name") or ""),
         group=str(product.get("vendor") or "").strip(),
     )
+
+
+# --- products on a channel store -------------------------------------------------------------------
+def shopify_prices(product: Product) -> tuple[Money | None, Money | None]:
+    """(price, compare-at price) for Shopify from koppel's (regular price, sale price).
+
+    A sale is a lower sale price: Shopify shows it as the price, struck through against the
+    regular price as compare-at. Without a sale the compare-at price is cleared.
+    """
+    regular, sale = product.price, product.sale_price
+    if regular is not None and sale is not None and sale.amount < regular.amount:
+        return sale, regular
+    if regular is not None:
+        return regular, None
+    return sale, None
+
+
+def currency_problem(product: Product, currency: str) -> str:
+    """Why the price cannot go to a shop selling in `currency`; "" when it can."""
+    price, compare_at = shopify_prices(product)
+    for money in (price, compare_at):
+        if money is not None and currency and money.currency != currency:
+            return f"the price is in {money.currency}, the Shopify shop sells in {currency}"
+    return ""
+
+
+def variant_input(variant: str, update: ProductUpdate) -> dict[str, Any]:
+    """One `ProductVariantsBulkInput`: what koppel's product says about this variant."""
+    product = update.product
+    fields: dict[str, Any] = {"id": variant}
+    price, compare_at = shopify_prices(product)
+    if price is not None:
+        fields["price"] = decimal_text(price.amount)
+        fields["compareAtPrice"] = decimal_text(compare_at.amount) if compare_at is not None else None
+    if product.ean.strip():
+        fields["barcode"] = product.ean.strip()
+    item: dict[str, Any] = {"tracked": product.stock_managed}
+    if product.weight_grams is not None:
+        item["measurement"] = {"weight": {"value": product.weight_grams, "unit": "GRAMS"}}
+    fields["inventoryItem"] = item
+    if update.image_changed and product.image_url.strip():
+        fields["mediaSrc"] = [product.image_url.strip()]
+    return fields
+
+
+def variant_positions(error: dict[str, Any], variants: list[dict[str, Any]], urls: list[str]) -> list[int] | None:
+    """The variants a user error of productVariantsBulkUpdate is about; None: the whole product.
+
+    `["variants", "2", "price"]` is the third variant; `["media", "0", ...]` every variant showing
+    the first new image.
+    """
+    path = [str(part) for part in error.get("field") or ()]
+    for name, size in (("variants", len(variants)), ("media", len(urls))):
+        if name in path:
+            position = path.index(name) + 1
+            if position < len(path) and path[position].isdigit() and int(path[position]) < size:
+                index = int(path[position])
+                if name == "variants":
+                    return [index]
+                return [i for i, fields in enumerate(variants) if urls[index] in (fields.get("mediaSrc") or ())]
+    return None
