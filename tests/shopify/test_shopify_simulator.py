@@ -411,3 +411,77 @@ def test_it_serves_over_loopback(simulator: ShopifySimulator) -> None:
         thread.join()
 
     assert [node["sku"] for node in body["data"]["productVariants"]["nodes"]] == ["TSHIRT-RED-M"]
+
+
+# --- product mutations ------------------------------------------------------------------------------
+BULK_UPDATE = """
+mutation Bulk(
+  $productId: ID!, $variants: [ProductVariantsBulkInput!]!, $media: [CreateMediaInput!], $partial: Boolean
+) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, media: $media, allowPartialUpdates: $partial) {
+    productVariants { id price }
+    userErrors { field message code }
+  }
+}"""
+PRODUCT_UPDATE = """
+mutation Rename($product: ProductUpdateInput!) {
+  productUpdate(product: $product) { product { id title } userErrors { field message } }
+}"""
+
+
+def test_a_bulk_update_without_partial_updates_is_all_or_nothing(
+    http_client: httpx.Client, simulator: ShopifySimulator
+) -> None:
+    # GIVEN two sizes of one product, one of them sent with a negative price
+    small = simulator.add_variant("SIZE-S", price="10.00")
+    large = simulator.add_variant("SIZE-L", price="10.00", product_id=small["product_id"])
+    variants = [{"id": small["id"], "price": "-1.00"}, {"id": large["id"], "price": "12.00"}]
+
+    # WHEN they go out in one mutation, first without and then with partial updates
+    strict = post(http_client, BULK_UPDATE, {"productId": small["product_id"], "variants": variants}).json()
+    untouched = simulator.variant("SIZE-L")["price"]
+    partial = post(
+        http_client, BULK_UPDATE, {"productId": small["product_id"], "variants": variants, "partial": True}
+    ).json()
+
+    # THEN the strict one changed nothing; the partial one set the valid price; both name the bad field
+    for body in (strict, partial):
+        [problem] = body["data"]["productVariantsBulkUpdate"]["userErrors"]
+        assert (problem["field"], problem["code"]) == (["variants", "0", "price"], "GREATER_THAN_OR_EQUAL_TO")
+    assert untouched == Decimal("10.00")
+    assert simulator.variant("SIZE-L")["price"] == Decimal("12.00")
+    assert simulator.variant("SIZE-S")["price"] == Decimal("10.00")
+
+
+def test_a_bulk_update_refuses_an_unknown_product_and_a_variant_of_another_product(
+    http_client: httpx.Client, simulator: ShopifySimulator
+) -> None:
+    mug = simulator.variant("MUG-BLUE")
+    shirt = simulator.variant("TSHIRT-RED-M")
+
+    unknown = post(
+        http_client, BULK_UPDATE, {"productId": "gid://shopify/Product/999", "variants": [{"id": mug["id"]}]}
+    ).json()
+    foreign = post(
+        http_client, BULK_UPDATE, {"productId": mug["product_id"], "variants": [{"id": shirt["id"], "price": "1"}]}
+    ).json()
+
+    assert unknown["data"]["productVariantsBulkUpdate"]["userErrors"][0]["code"] == "PRODUCT_DOES_NOT_EXIST"
+    assert foreign["data"]["productVariantsBulkUpdate"]["userErrors"][0]["code"] == "PRODUCT_VARIANT_DOES_NOT_EXIST"
+    assert shirt["price"] == Decimal("19.95")
+
+
+def test_product_update_renames_every_variant_and_refuses_a_blank_title(
+    http_client: httpx.Client, simulator: ShopifySimulator
+) -> None:
+    mug = simulator.variant("MUG-BLUE")
+
+    renamed = post(http_client, PRODUCT_UPDATE, {"product": {"id": mug["product_id"], "title": "Mug"}}).json()
+    blank = post(http_client, PRODUCT_UPDATE, {"product": {"id": mug["product_id"], "title": " "}}).json()
+    missing = post(http_client, PRODUCT_UPDATE, {"product": {"id": "gid://shopify/Product/999", "title": "X"}}).json()
+
+    assert renamed["data"]["productUpdate"]["product"]["title"] == "Mug"
+    assert blank["data"]["productUpdate"]["userErrors"] == [{"field": ["title"], "message": "Title can't be blank"}]
+    assert missing["data"]["productUpdate"]["userErrors"][0]["message"] == "Product does not exist"
+    assert simulator.product_of("MUG-BLUE")["title"] == "Mug"
+    assert simulator.violations == []

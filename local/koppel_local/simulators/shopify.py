@@ -8,8 +8,9 @@ What it checks the way Shopify does:
   `THROTTLED` (HTTP 200) when the bucket cannot pay, refunds of requested minus actual cost.
 
 What it only imitates: the operations koppel sends (orders, order, fulfillment, job, customers,
-productVariants, inventoryItem(s), locations, priceList and shop queries; orderCreate, orderCancel,
-customerCreate and inventorySetQuantities), resolved here field by field from in-memory state;
+productVariants, inventoryItem(s), locations, priceList, nodes and shop queries; orderCreate,
+orderCancel, customerCreate, inventorySetQuantities, productVariantsBulkUpdate and productUpdate),
+resolved here field by field from in-memory state;
 what a merchant does in the admin (`fulfill`, `complete`, `cancel`, `set_inventory`); and search,
 which matches words inside values, so a query narrows results without guaranteeing an exact match
 (as with Shopify, where tag "bol-123" also finds "bol-123-2"), and can trail new records by
@@ -20,6 +21,9 @@ as when nothing is damaged, reserved or in quality control): an order that claim
 from available to committed, a fulfilment takes them out of committed, a cancellation with restock
 moves them back. `inventorySetQuantities` is all or nothing, as at Shopify: one refused quantity
 and none of the others is set.
+
+A product's media is a list per product (`media_of`): its image from `add_variant`, and every image
+a mutation adds, appended, never replacing one. A variant shows one of them (`mediaSrc`).
 
 Cost model (simple on purpose): 1 per object field, 10 per mutation, a connection's (or list's)
 children times its `first`/`last`; the actual cost counts the items each really returned, at every
@@ -101,6 +105,8 @@ INVENTORY_REASONS = frozenset(
 )
 MAX_INVENTORY_QUANTITY = 1_000_000_000
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+# Shopify fetches a new image from its URL: a public http(s) address.
+IMAGE_URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
 GRAMS_PER_UNIT = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000)}
 
 _schemas: dict[Path, GraphQLSchema] = {}
@@ -220,6 +226,8 @@ class ShopifySimulator:
         self._searchable_at: dict[str, float] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self._location_ids = itertools.count(70_001)
+        # product gid -> its media, oldest first: {"id", "url", "mediaContentType", "alt"}
+        self.media: dict[str, list[dict[str, Any]]] = {}
         if not self.locations:
             self.add_location("Shop location")
 
@@ -297,6 +305,9 @@ class ShopifySimulator:
         }
         self.variants.append(variant)
         self.index(variant)
+        for url in (variant["product_image_url"], image_url):
+            if url and url not in self.media_urls(variant["product_id"]):
+                self.add_media(variant["product_id"], url)
         return variant
 
     def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> dict[str, Any]:
@@ -345,6 +356,32 @@ class ShopifySimulator:
             if committed is not None:
                 level["committed"] = committed
             level["updatedAt"] = datetime.now(UTC).isoformat()
+
+    def product_of(self, sku: str) -> dict[str, Any]:
+        """The product a SKU's variant belongs to: its id, title, variants' SKUs and media URLs."""
+        product_id = self.variant(sku)["product_id"]
+        variants = self.product_variants(product_id)
+        return {
+            "id": product_id,
+            "title": variants[0]["title"],
+            "skus": [variant["sku"] for variant in variants],
+            "media": self.media_urls(product_id),
+        }
+
+    def media_of(self, sku: str) -> list[str]:
+        """The image URLs of a SKU's product, oldest first."""
+        return self.media_urls(self.variant(sku)["product_id"])
+
+    def product_variants(self, product_id: str) -> list[dict[str, Any]]:
+        return [variant for variant in self.variants if variant["product_id"] == product_id]
+
+    def media_urls(self, product_id: str) -> list[str]:
+        return [media["url"] for media in self.media.get(product_id, [])]
+
+    def add_media(self, product_id: str, url: str, alt: str = "") -> dict[str, Any]:
+        media = {"id": self.new_id("MediaImage"), "url": url, "mediaContentType": "IMAGE", "alt": alt}
+        self.media.setdefault(product_id, []).append(media)
+        return media
 
     def variant(self, sku: str) -> dict[str, Any]:
         for variant in self.variants:
@@ -797,6 +834,18 @@ def resolve_price_list(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str,
     return price_list_node(sim, price_list) if price_list is not None else None
 
 
+def resolve_nodes(sim: ShopifySimulator, args: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """Variants by gid (null for an unknown one, as Shopify answers); other node types are not imitated."""
+    ids = list(args.get("ids") or [])
+    if len(ids) > 250:
+        raise FieldError("The maximum number of ids is 250", "MAX_INPUT_SIZE_EXCEEDED")
+    found = []
+    for gid in ids:
+        variant = sim.record_by_id(sim.variants, gid)
+        found.append(variant_node(sim, variant) if variant is not None else None)
+    return found
+
+
 def resolve_shop(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "__typename": "Shop",
@@ -990,6 +1039,140 @@ def resolve_order_cancel(sim: ShopifySimulator, args: dict[str, Any]) -> dict[st
     return cancel_payload({"__typename": "Job", **job, "query": None}, [])
 
 
+# --- productVariantsBulkUpdate and productUpdate -------------------------------------------------
+def resolve_variants_bulk_update(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    """Each variant's changes, checked one by one; with `allowPartialUpdates` the valid ones land."""
+    product_id = args.get("productId")
+    variants = sim.product_variants(str(product_id))
+    if not variants:
+        error_ = user_error(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")
+        return {"product": None, "productVariants": None, "userErrors": [error_]}
+    media_in = list(args.get("media") or [])
+    problems = media_problems(media_in)
+    bad_urls = {str(media_in[int(problem["field"][1])].get("originalSource")) for problem in problems}
+    new_urls = [str(media.get("originalSource")) for media in media_in]
+    changes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for position, given in enumerate(args.get("variants") or []):
+        found = variant_problems(sim, str(product_id), position, given, new_urls, bad_urls)
+        problems.extend(found)
+        if not found:
+            changes.append((sim.record_by_id(variants, given["id"]) or {}, given))
+    if problems and not args.get("allowPartialUpdates"):
+        return {"product": None, "productVariants": None, "userErrors": problems}
+    for url in new_urls:
+        if url not in bad_urls:
+            sim.add_media(
+                str(product_id), url, str(next(m for m in media_in if m["originalSource"] == url).get("alt") or "")
+            )
+    for variant, given in changes:
+        apply_variant_changes(variant, given)
+    return {
+        "product": product_node(sim, variants[0]),
+        "productVariants": [variant_node(sim, variant) for variant, _ in changes],
+        "userErrors": problems,
+    }
+
+
+def media_problems(media_in: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    problems = []
+    for position, media in enumerate(media_in):
+        if media.get("mediaContentType") != "IMAGE":
+            problems.append(
+                user_error(["media", str(position), "mediaContentType"], "Only images are imitated", "INVALID_INPUT")
+            )
+        elif not IMAGE_URL.match(str(media.get("originalSource") or "")):
+            problems.append(
+                user_error(["media", str(position), "originalSource"], "Image URL is invalid", "INVALID_INPUT")
+            )
+    return problems
+
+
+def variant_problems(
+    sim: ShopifySimulator,
+    product_id: str,
+    position: int,
+    given: dict[str, Any],
+    new_urls: list[str],
+    bad_urls: set[str],
+) -> list[dict[str, Any]]:
+    where = ["variants", str(position)]
+    if not given.get("id"):
+        return [user_error([*where, "id"], "Product variant id is missing", "PRODUCT_VARIANT_ID_MISSING")]
+    variant = sim.record_by_id(sim.product_variants(product_id), given["id"])
+    if variant is None:
+        return [user_error([*where, "id"], "Product variant does not exist", "PRODUCT_VARIANT_DOES_NOT_EXIST")]
+    problems = []
+    for name in ("price", "compareAtPrice"):
+        if given.get(name) is None:
+            continue
+        try:
+            amount = Decimal(str(given[name]))
+        except ArithmeticError:
+            problems.append(user_error([*where, name], f"{name} is not a valid amount", "INVALID_INPUT"))
+            continue
+        if amount < 0:
+            label = "Price" if name == "price" else "Compare at price"
+            problems.append(
+                user_error([*where, name], f"{label} must be greater than or equal to 0", "GREATER_THAN_OR_EQUAL_TO")
+            )
+    for url in given.get("mediaSrc") or ():
+        if url not in new_urls:
+            problems.append(
+                user_error([*where, "mediaSrc"], "Media src must be one of the media being added", "INVALID_INPUT")
+            )
+        elif url in bad_urls:
+            problems.append(user_error([*where, "mediaSrc"], "Image URL is invalid", "INVALID_INPUT"))
+    weight = ((given.get("inventoryItem") or {}).get("measurement") or {}).get("weight")
+    if weight is not None and float(weight["value"]) < 0:
+        problems.append(
+            user_error([*where, "inventoryItem", "measurement", "weight"], "Weight must be positive", "INVALID_INPUT")
+        )
+    return problems
+
+
+def apply_variant_changes(variant: dict[str, Any], given: dict[str, Any]) -> None:
+    """What Shopify stores: a field left out stays, a field sent as null (compare-at) is cleared."""
+    if "price" in given and given["price"] is not None:
+        variant["price"] = Decimal(str(given["price"]))
+    if "compareAtPrice" in given:
+        compare_at = given["compareAtPrice"]
+        variant["compare_at_price"] = Decimal(str(compare_at)) if compare_at is not None else None
+    if "barcode" in given:
+        variant["barcode"] = str(given["barcode"] or "")
+    item = given.get("inventoryItem") or {}
+    if item.get("tracked") is not None:
+        variant["tracked"] = bool(item["tracked"])
+    weight = (item.get("measurement") or {}).get("weight")
+    if weight is not None:
+        # Weight.value is a Float: keep what the client typed, not its binary value.
+        variant["weight"] = (
+            Decimal(repr(weight["value"])) if isinstance(weight["value"], float) else Decimal(weight["value"])
+        )
+        variant["weight_unit"] = weight["unit"]
+    for url in given.get("mediaSrc") or ():
+        variant["image_url"] = url
+
+
+def resolve_product_update(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    given = args.get("product") or {}
+    variants = sim.product_variants(str(given.get("id")))
+    if not variants:
+        return {"product": None, "userErrors": [user_error(["id"], "Product does not exist")]}
+    if "title" in given and not str(given.get("title") or "").strip():
+        return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
+    media_in = list(args.get("media") or [])
+    problems = media_problems(media_in)
+    if problems:
+        return {"product": None, "userErrors": problems}
+    for variant in variants:
+        for key, name in (("title", "title"), ("productType", "product_type"), ("vendor", "vendor")):
+            if given.get(key) is not None:
+                variant[name] = str(given[key])
+    for media in media_in:
+        sim.add_media(str(given["id"]), str(media["originalSource"]), str(media.get("alt") or ""))
+    return {"product": product_node(sim, variants[0]), "userErrors": []}
+
+
 QUERY_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
     "order": resolve_order,
     "fulfillment": resolve_fulfillment,
@@ -1003,12 +1186,15 @@ QUERY_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
     "locations": resolve_locations,
     "priceList": resolve_price_list,
     "shop": resolve_shop,
+    "nodes": resolve_nodes,
 }
 MUTATION_ROOT: dict[str, Callable[[ShopifySimulator, dict[str, Any]], Any]] = {
     "orderCreate": resolve_order_create,
     "orderCancel": resolve_order_cancel,
     "customerCreate": resolve_customer_create,
     "inventorySetQuantities": resolve_inventory_set_quantities,
+    "productVariantsBulkUpdate": resolve_variants_bulk_update,
+    "productUpdate": resolve_product_update,
 }
 
 
@@ -1394,17 +1580,20 @@ def variant_node(sim: ShopifySimulator, variant: dict[str, Any]) -> dict[str, An
         "createdAt": variant["createdAt"],
         "updatedAt": variant["createdAt"],
         "inventoryItem": inventory_item_node(sim, variant),
-        "product": product_node(variant),
+        "product": product_node(sim, variant),
     }
 
 
-def product_node(variant: dict[str, Any]) -> dict[str, Any]:
+def product_node(sim: ShopifySimulator, variant: dict[str, Any]) -> dict[str, Any]:
     image = image_node(variant["product_image_url"])
     media = {"__typename": "MediaImage", "id": variant["product_id"] + "/media", "mediaContentType": "IMAGE"}
+    product_id = variant["product_id"]
     return {
         "__typename": "Product",
-        "id": variant["product_id"],
+        "id": product_id,
         "title": variant["title"],
+        "variantsCount": {"__typename": "Count", "count": len(sim.product_variants(product_id)), "precision": "EXACT"},
+        "media": lambda args: connection([media_node(m) for m in sim.media.get(product_id, [])], args),
         "productType": variant["product_type"],
         "vendor": variant["vendor"],
         "tags": variant["tags"],
@@ -1416,6 +1605,19 @@ def product_node(variant: dict[str, Any]) -> dict[str, Any]:
         "featuredMedia": {**media, "preview": {"__typename": "MediaPreviewImage", "image": image, "status": "READY"}}
         if image
         else None,
+    }
+
+
+def media_node(media: dict[str, Any]) -> dict[str, Any]:
+    image = image_node(media["url"])
+    return {
+        "__typename": "MediaImage",
+        "id": media["id"],
+        "alt": media["alt"] or None,
+        "mediaContentType": media["mediaContentType"],
+        "status": "READY",
+        "image": image,
+        "preview": {"__typename": "MediaPreviewImage", "image": image, "status": "READY"},
     }
 
 

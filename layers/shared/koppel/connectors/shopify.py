@@ -413,7 +413,7 @@ query KoppelVariantOwners($ids: [ID!]!) {
   }
 }""",
     mutation=False,
-    estimated_cost=200,
+    estimated_cost=3 * VARIANTS_PER_LOOKUP + 2,
 )
 
 # Partial updates: one refused variant (a negative price) must not hold back its siblings. `media`
@@ -914,11 +914,13 @@ class ShopifyConnector:
             if update.channel_ref.strip():
                 by_variant.setdefault(variant_gid(update.channel_ref.strip()), []).append(index)
             else:
-                results[index] = ProductPushResult(update.sku, accepted=False, error="no Shopify variant for this SKU")
+                results[index] = ProductPushResult(
+                    update.product.sku, accepted=False, error="no Shopify variant for this SKU"
+                )
 
         def settle(variant: str, result: ProductPushResult) -> None:
             for index in by_variant[variant]:
-                results[index] = replace(result, sku=updates[index].sku)
+                results[index] = replace(result, sku=updates[index].product.sku)
 
         try:
             currency, owners = self._variant_owners(list(by_variant))
