@@ -188,8 +188,11 @@ class FeedSettings(Strict):
 
 
 class ProductSettings(Strict):
-    price_list: str = ""
+    price_list: str = Field(default="", description="The backoffice's price list for this channel; empty: its price")
     publish_all_by_default: bool = True
+    published_groups: list[str] = Field(
+        default_factory=list, description="With publish_all_by_default off: the product groups that are published"
+    )
     excluded_groups: list[str] = Field(default_factory=list)
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from koppel.flows.tracking import TrackingRun
     from koppel.models import Product
     from koppel.store.orders import DynamoCursors, DynamoSkuMappings, DynamoTrackedOrders
+    from koppel.store.products import DynamoProductRecords
     from koppel.store.s3 import S3FeedWriter
 
 
@@ -188,10 +189,29 @@ def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]
     return account, credentials().credentials(account)
 
 
+# Channel connectors kept per container for a few minutes: a warm pusher reuses bol's token (bol
+# blocks clients that fetch tokens too often) and its offer export, instead of asking again per batch.
+CONNECTOR_TTL_SECONDS = 300.0
+_connectors: dict[tuple[str, str], tuple[float, Any]] = {}
+
+
+def _channel_connector(role: str, link: Link, build: Callable[[Account, dict[str, Any], httpx.Client], Any]) -> Any:
+    import time
+
+    now = time.monotonic()
+    key = (role, link.channel)
+    held = _connectors.get(key)
+    if held is not None and now - held[0] < CONNECTOR_TTL_SECONDS:
+        return held[1]
+    connector = build(*_account_with_credentials(link.channel), http_client())
+    _connectors[key] = (now, connector)
+    return connector
+
+
 def stock_target(link: Link) -> StockTarget:
     from koppel.connectors import registry
 
-    return registry.stock_target(*_account_with_credentials(link.channel), http_client())
+    return _channel_connector("stock", link, registry.stock_target)
 
 
 def stock_source(link: Link) -> StockSource | None:
@@ -209,6 +229,28 @@ def feed_products(link: Link) -> Iterable[Product]:
     if account.system not in registry.PRODUCT_SOURCES:
         return stock_only(link, stock_store())
     return products_with_stock(link, registry.product_source(account, secret, http_client()), stock_store())
+
+
+@cache
+def product_records() -> DynamoProductRecords:
+    from koppel.store.products import DynamoProductRecords
+
+    return DynamoProductRecords(table())
+
+
+def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
+    from koppel.connectors import registry
+    from koppel.flows.products import sync_products
+
+    backoffice, backoffice_secret = _account_with_credentials(link.backoffice)
+    report = sync_products(
+        link,
+        source=registry.product_source(backoffice, backoffice_secret, http_client()),
+        target=_channel_connector("product", link, registry.product_target),
+        records=product_records(),
+        out_of_time=out_of_time,
+    )
+    return report.summary()
 
 
 def inventory_items(link: Link) -> InventoryItems:
@@ -255,6 +297,7 @@ def reset() -> None:
         activity_log,
         stock_store,
         push_requests,
+        product_records,
         credentials,
         event_queue,
         feed_writer,
@@ -264,5 +307,6 @@ def reset() -> None:
         http_client,
     ):
         built.cache_clear()
+    _connectors.clear()
     aws.reset()
     environment.cache_clear()

@@ -12,6 +12,7 @@ from koppel.connectors.base import (
     OrderSink,
     OrderSource,
     ProductSource,
+    ProductTarget,
     ProgressSource,
     ShipmentChannel,
     StockSource,
@@ -32,6 +33,10 @@ STOCK_TARGETS: dict[SystemType, str] = {
 }
 STOCK_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
 PRODUCT_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
+PRODUCT_TARGETS: dict[SystemType, str] = {
+    SystemType.BOL: "koppel.connectors.bol",
+    SystemType.SHOPIFY: "koppel.connectors.shopify",
+}
 
 
 def _build(
@@ -72,3 +77,7 @@ def stock_source(account: Account, credentials: dict[str, Any], client: httpx.Cl
 
 def product_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ProductSource:
     return _build(PRODUCT_SOURCES, "product-source", account, credentials, client)
+
+
+def product_target(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ProductTarget:
+    return _build(PRODUCT_TARGETS, "product", account, credentials, client)

@@ -24,11 +24,10 @@ from typing import Any
 from koppel.errors import StateConflict
 from koppel.flows.feed import FeedRow
 from koppel.flows.stock import IncomingLevel, Level, Merge, StockRecord
-from koppel.store.dynamodb import DynamoTable, from_item, sortable, to_item
+from koppel.store.dynamodb import DynamoTable, sortable, to_item
 
 STOCK_PREFIX = "STOCK#"
 MERGE_ATTEMPTS = 10
-BATCH_GET_MAX = 100  # DynamoDB BatchGetItem keys per request
 
 
 class DynamoStock:
@@ -41,18 +40,8 @@ class DynamoStock:
         return _record(item) if item else None
 
     def get_many(self, link_id: str, skus: Iterable[str]) -> list[StockRecord]:
-        """Consistent reads of these SKUs' records (missing ones left out), in batches of 100."""
-        keys = [to_item({"pk": f"LINK#{link_id}", "sk": STOCK_PREFIX + sku}) for sku in dict.fromkeys(skus)]
-        records: list[StockRecord] = []
-        for start in range(0, len(keys), BATCH_GET_MAX):
-            request: dict[str, Any] = {
-                self.table.table_name: {"Keys": keys[start : start + BATCH_GET_MAX], "ConsistentRead": True}
-            }
-            while request:
-                answer = self.table.client.batch_get_item(RequestItems=request)
-                records.extend(_record(from_item(item)) for item in answer["Responses"].get(self.table.table_name, []))
-                request = answer.get("UnprocessedKeys") or {}
-        return records
+        """Consistent reads of these SKUs' records (missing ones left out)."""
+        return [_record(item) for item in self.table.get_many(f"LINK#{link_id}", (STOCK_PREFIX + sku for sku in skus))]
 
     def all(self, link_id: str) -> Iterator[StockRecord]:
         for item in self.table.query(f"LINK#{link_id}", STOCK_PREFIX):
