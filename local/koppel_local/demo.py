@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import sys
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -100,6 +101,7 @@ def run() -> int:
         webhooks(demo, cloud, api)
         orders(demo, cloud, bol, shop)
         shipments(demo, cloud, bol, shop)
+        stock(demo, cloud, api, bol, shop)
         feed(demo, cloud)
 
     print()
@@ -149,6 +151,16 @@ def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str) -> None:
         "channel=shop-main",
         "flows.feed=true",
         "flows.orders=false",
+    )
+    demo.koppel(
+        "link",
+        "put",
+        "pos-to-bol",
+        "backoffice=korona-pos",
+        "channel=bol-nl",
+        "flows.orders=false",
+        "flows.tracking=false",
+        "stock.buffer=1",
     )
     refused = demo.koppel("link", "put", "bad-link", "backoffice=bol-nl", "channel=shop-main", expect_error=True)
     demo.check(refused.startswith("error: backoffice:"), "a bol.com account refused as a backoffice, field named")
@@ -276,6 +288,60 @@ def shipments(demo: Demo, cloud: LocalCloud, bol: Any, shop: Any) -> None:
     demo.check(len(cancelled) == 1, "order 1100000004 cancelled in Shopify and confirmed on bol.com")
     demo.koppel("orders", "bol-to-shop", "--state", "shipped")
     demo.koppel("orders", "bol-to-shop", "--state", "cancelled")
+
+
+def post_stock(api: str, levels: list[dict[str, Any]]) -> httpx.Response:
+    body = json.dumps({"levels": levels}).encode()
+    headers = koppel_headers(body, POS_WEBHOOK_SECRET, topic="stock.changed")
+    return httpx.post(f"{api}/webhooks/korona-pos", content=body, headers=headers)
+
+
+def stock(demo: Demo, cloud: LocalCloud, api: str, bol: Any, shop: Any) -> None:
+    demo.step("Stock: sales at the till reach bol.com and the webshop in one push")
+    bol.add_offer("2200000017", "8712345000017", reference="SKU-017")
+    bol.add_offer("2200000024", "8712345000024")  # no reference on bol: matched by EAN
+    demo.say("KORONA is linked to the Shopify webshop (pos-to-shop) and to bol.com (pos-to-bol, buffer 1)")
+    demo.say("three mugs sold within two seconds at two tills, and a tea count with one unit on backorder")
+    for minute, on_hand in ((1, 12), (2, 11), (3, 10)):
+        level = {"sku": "SKU-017", "ean": "8712345000017", "on_hand": on_hand}
+        answer = post_stock(api, [level | {"observed_at": f"2026-11-21T15:0{minute}:00Z"}])
+        demo.check(answer.status_code == 200, f"mug: {on_hand} on hand -> {answer.status_code}")
+    post_stock(api, [{"sku": "SKU-024", "ean": "8712345000024", "on_hand": 6, "backorders": 1}])
+    offer_calls, shop_calls = len(bol.stock_updates), len(shop.adjustments)
+    cloud.drain_queues()  # the worker merges each level and asks for one push per SKU
+    time.sleep(2.5)  # the stock push queue's delay: later mutations of a SKU join the waiting push
+    cloud.drain_queues()  # the pusher sends each SKU once, at its latest value
+    demo.check(
+        shop.inventory("SKU-017") == 10 and shop.inventory("SKU-024") == 5,
+        f"Shopify sells {shop.inventory('SKU-017')} mugs and {shop.inventory('SKU-024')} teas "
+        f"(free stock: on hand less backorders), in {len(shop.adjustments) - shop_calls} inventorySetQuantities",
+    )
+    demo.check(
+        bol.offer_stock("2200000017") == 9
+        and bol.offer_stock("2200000024") == 4
+        and len(bol.stock_updates) - offer_calls == 2,
+        f"bol.com sells {bol.offer_stock('2200000017')} mugs and {bol.offer_stock('2200000024')} teas "
+        f"(one held back), {len(bol.stock_updates) - offer_calls} offer updates for 2 SKUs",
+    )
+    late = post_stock(api, [{"sku": "SKU-017", "on_hand": 40, "observed_at": "2026-11-21T14:00:00Z"}])
+    cloud.drain_queues()
+    demo.check(
+        late.status_code == 200 and bol.offer_stock("2200000017") == 9,
+        "a count from 14:00 arriving late changes nothing: stock never goes backwards",
+    )
+    demo.koppel("stock", "pos-to-bol")
+    demo.step("Reconciliation every 20 minutes: a missed webhook is caught")
+    bol.add_offer("2200000031", "8712345000031", reference="TEAPOT-CI")
+    post_stock(api, [{"sku": "TEAPOT-CI", "ean": "8712345000031", "on_hand": 3}])
+    cloud.drain_queues()
+    cloud.client("sqs").purge_queue(QueueUrl=cloud.physical("StockPushQueue"))
+    demo.say("the POS counts 3 teapots, and the push request for them is lost before the pusher sees it")
+    cloud.fire("StockReconcilerFunction")
+    demo.check(
+        bol.offer_stock("2200000031") == 2,
+        f"the reconciliation pushes it: bol.com sells {bol.offer_stock('2200000031')} teapots (one held back)",
+    )
+    demo.koppel("activity", "pos-to-bol")
 
 
 def feed(demo: Demo, cloud: LocalCloud) -> None:

@@ -211,6 +211,29 @@ def cmd_parked(args: argparse.Namespace) -> None:
         print(f"{envelope.received_at:%Y-%m-%d %H:%M:%S}  {envelope.topic:<20} {envelope.event_id:<38} {reason}")
 
 
+def cmd_stock(args: argparse.Namespace) -> None:
+    """What koppel holds of each SKU for the link, what the channel last accepted, and why not."""
+    from koppel.flows.stock import sellable
+
+    link = wiring.config_store().get_link(args.link)
+    records = [record for record in wiring.stock_store().all(link.link_id) if not args.sku or record.sku == args.sku]
+    if args.json:
+        _print(
+            [{**record.__dict__, "levels": {k: v.__dict__ for k, v in record.levels.items()}} for record in records],
+            True,
+        )
+        return
+    for record in records:
+        state = "pending" if record.pending else (f"refused: {record.push_error}" if record.push_error else "pushed")
+        warehouses = ", ".join(
+            f"{name or '-'}:{level.on_hand}/{level.backorders}" for name, level in record.levels.items()
+        )
+        print(
+            f"{record.sku:<24} sell {sellable(link.stock, record.quantity):>5}  channel has {record.pushed!s:>5}  "
+            f"{state}  (on hand/backorders {warehouses}; as of {record.observed_at})"
+        )
+
+
 def cmd_feed_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
     link = wiring.config_store().get_link(args.link)
     token = feed_token(wiring.feed_signing_key(), link.link_id)
@@ -255,6 +278,10 @@ def parser() -> argparse.ArgumentParser:
     parked = sub.add_parser("parked", help="deliveries accepted but waiting for a flow koppel does not run yet")
     parked.add_argument("link")
 
+    stock = sub.add_parser("stock", help="a link's stock per SKU: held, sold on the channel, pending or refused")
+    stock.add_argument("link")
+    stock.add_argument("--sku", default="")
+
     feed = sub.add_parser("feed-url", help="the URL a marketplace fetches a link's feed from")
     feed.add_argument("link")
     return root
@@ -280,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd_orders(args)
         elif args.command == "parked":
             cmd_parked(args)
+        elif args.command == "stock":
+            cmd_stock(args)
         elif args.command == "feed-url":
             cmd_feed_url(args, outputs)
     except ConfigurationError as exc:
