@@ -153,3 +153,49 @@ def test_test_mode_says_what_it_would_sync_and_changes_nothing(stack, catalogue,
     wiring.config_store().put_link(link.model_copy(update={"mode": LinkMode.TEST}))
     assert "would sync 1" in run(context)
     assert bol.price_updates == []
+
+
+def test_a_second_webshop_as_channel_gets_prices_and_a_replaced_image(stack, catalogue, schema, context):
+    shop, _ = catalogue
+    # GIVEN an outlet store selling the main shop's products, already listing the mug
+    outlet = ShopifySimulator(schema=schema, bucket_size=100_000, restore_rate=10_000)
+    outlet.add_variant("MUG", barcode=ean(1), title="Mug", price="1.00", image_url="https://cdn.example/old.jpg")
+    server = make_server("127.0.0.1", 0, outlet, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stack.add_account(
+        "outlet",
+        "shopify",
+        {"access_token": outlet.access_token},
+        settings={"shop_domain": "outlet.myshopify.com", "base_url": f"http://127.0.0.1:{server.server_port}"},
+    )
+    wiring.config_store().put_link(
+        Link(
+            link_id="shop-to-outlet",
+            backoffice="shop-main",
+            channel="outlet",
+            flows={"orders": False, "tracking": False, "stock": False, "products": True},
+        )
+    )
+    shop.add_variant(
+        "MUG",
+        barcode=ean(1),
+        title="Mug",
+        price="12.95",
+        compare_at_price="14.95",
+        image_url="https://cdn.example/a.jpg",
+    )
+    try:
+        # WHEN the sync runs
+        product_sync.lambda_handler(schedule_event(), context)
+        # THEN the outlet shows the sale price against the regular one, and the new image beside the old
+        variant = outlet.variant("MUG")
+        assert (variant["price"], variant["compare_at_price"]) == (Decimal("12.95"), Decimal("14.95"))
+        assert "https://cdn.example/a.jpg" in outlet.media_urls(outlet.product_of("MUG")["id"])
+        # AND a replaced image in the backoffice is uploaded as a new one on the next run
+        shop.variant("MUG")["image_url"] = "https://cdn.example/b.jpg"
+        product_sync.lambda_handler(schedule_event(), context)
+        urls = outlet.media_urls(outlet.product_of("MUG")["id"])
+        assert {"https://cdn.example/a.jpg", "https://cdn.example/b.jpg"} <= set(urls)
+        assert outlet.violations == []
+    finally:
+        server.shutdown()

@@ -15,7 +15,7 @@ import pytest
 import queue_worker
 import stock_pusher
 import stock_reconciler
-from helpers import assert_allowed
+from helpers import EVENTS, assert_allowed
 from scenarios import envelope, schedule_event, sqs_event
 from werkzeug.serving import make_server
 
@@ -236,3 +236,13 @@ def test_the_stock_functions_need_only_their_own_policies(stack, partner, contex
     stock_reconciler.lambda_handler(schedule_event(), context)
     assert partner.stock == {"A": 1, "B": 5}
     assert_allowed("StockReconcilerFunction", aws_calls)
+
+
+def test_the_sample_push_event_pushes_what_the_sample_mutation_left(stack, partner, context):
+    # GIVEN the sample stock mutation processed (events/sqs_stock_changed.json: 7 mugs)
+    queue_worker.lambda_handler(json.loads((EVENTS / "sqs_stock_changed.json").read_text()), context)
+    # WHEN the pusher gets the sample push request (events/sqs_stock_push.json)
+    result = stock_pusher.lambda_handler(json.loads((EVENTS / "sqs_stock_push.json").read_text()), context)
+    # THEN the partner has the mugs
+    assert result == {"batchItemFailures": []}
+    assert partner.stock == {"MUG-BLUE-350": 7}

@@ -189,21 +189,21 @@ def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]
     return account, credentials().credentials(account)
 
 
-# Channel connectors kept per container for a few minutes: a warm pusher reuses bol's token (bol
-# blocks clients that fetch tokens too often) and its offer export, instead of asking again per batch.
+# Connectors kept per container for a few minutes: a warm pusher reuses bol's token (bol blocks
+# clients that fetch tokens too often) and its offer export, a warm worker its Shopify session.
 CONNECTOR_TTL_SECONDS = 300.0
 _connectors: dict[tuple[str, str], tuple[float, Any]] = {}
 
 
-def _channel_connector(role: str, link: Link, build: Callable[[Account, dict[str, Any], httpx.Client], Any]) -> Any:
+def _connector(role: str, account_id: str, build: Callable[[Account, dict[str, Any], httpx.Client], Any]) -> Any:
     import time
 
     now = time.monotonic()
-    key = (role, link.channel)
+    key = (role, account_id)
     held = _connectors.get(key)
     if held is not None and now - held[0] < CONNECTOR_TTL_SECONDS:
         return held[1]
-    connector = build(*_account_with_credentials(link.channel), http_client())
+    connector = build(*_account_with_credentials(account_id), http_client())
     _connectors[key] = (now, connector)
     return connector
 
@@ -211,13 +211,13 @@ def _channel_connector(role: str, link: Link, build: Callable[[Account, dict[str
 def stock_target(link: Link) -> StockTarget:
     from koppel.connectors import registry
 
-    return _channel_connector("stock", link, registry.stock_target)
+    return _connector("stock", link.channel, registry.stock_target)
 
 
 def stock_source(link: Link) -> StockSource | None:
     from koppel.connectors import registry
 
-    return registry.stock_source(*_account_with_credentials(link.backoffice), http_client())
+    return _connector("stock-source", link.backoffice, registry.stock_source)
 
 
 def feed_products(link: Link) -> Iterable[Product]:
@@ -246,7 +246,7 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
     report = sync_products(
         link,
         source=registry.product_source(backoffice, backoffice_secret, http_client()),
-        target=_channel_connector("product", link, registry.product_target),
+        target=_connector("product", link.channel, registry.product_target),
         records=product_records(),
         out_of_time=out_of_time,
     )
@@ -257,7 +257,7 @@ def inventory_items(link: Link) -> InventoryItems:
     """The backoffice's SKU for an inventory item (Shopify's inventory webhooks name no SKU)."""
     from koppel.connectors import registry
 
-    source = registry.stock_source(*_account_with_credentials(link.backoffice), http_client())
+    source = _connector("stock-source", link.backoffice, registry.stock_source)
     if source is None or not hasattr(source, "sku_for_inventory_item"):
         raise UnsupportedSystem(f"koppel cannot look up inventory items of {link.backoffice}", field="backoffice")
     return source  # type: ignore[return-value]
