@@ -35,7 +35,7 @@ class FeedRow:
 class StockQuantities(Protocol):
     """The link's stock as koppel holds it (basis and warehouses applied, before the buffer)."""
 
-    def feed_rows(self, link_id: str) -> list[FeedRow]: ...
+    def feed_rows(self, link_id: str) -> Iterable[FeedRow]: ...
     def quantities(self, link_id: str, skus: Sequence[str]) -> dict[str, int]: ...
 
 
@@ -76,7 +76,7 @@ def products_with_stock(link: Link, source: ProductSource, stock: StockQuantitie
 
 def stock_only(link: Link, stock: StockQuantities) -> Iterator[Product]:
     """For a backoffice that pushes its stock and cannot be read: the SKUs koppel holds, by SKU."""
-    for row in sorted(stock.feed_rows(link.link_id), key=lambda row: row.sku):
+    for row in stock.feed_rows(link.link_id):
         yield Product(sku=row.sku, title="", quantity=row.quantity)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -74,6 +74,15 @@ class DynamoTable:
         self.client.delete_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}))
 
     def query(self, pk: str, prefix: str = "", *, newest_first: bool = False, limit: int | None = None) -> list[dict]:
+        items: list[dict] = []
+        for item in self.iter_query(pk, prefix, newest_first=newest_first):
+            items.append(item)
+            if limit is not None and len(items) >= limit:
+                break
+        return items
+
+    def iter_query(self, pk: str, prefix: str = "", *, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+        """The partition's items in key order, a page at a time: memory stays flat however many there are."""
         expression = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
         values = {":pk": pk, **({":prefix": prefix} if prefix else {})}
         kwargs: dict[str, Any] = {
@@ -82,12 +91,8 @@ class DynamoTable:
             "ExpressionAttributeValues": to_item(values),
             "ScanIndexForward": not newest_first,
         }
-        items: list[dict] = []
         for page in self.client.get_paginator("query").paginate(**kwargs):
-            items.extend(from_item(item) for item in page["Items"])
-            if limit is not None and len(items) >= limit:
-                return items[:limit]
-        return items
+            yield from (from_item(item) for item in page["Items"])
 
 
 class DynamoConfigStore:

@@ -44,15 +44,14 @@ class DynamoStock:
         return [_record(item) for item in self.table.get_many(f"LINK#{link_id}", (STOCK_PREFIX + sku for sku in skus))]
 
     def all(self, link_id: str) -> Iterator[StockRecord]:
-        for item in self.table.query(f"LINK#{link_id}", STOCK_PREFIX):
+        for item in self.table.iter_query(f"LINK#{link_id}", STOCK_PREFIX):
             yield _record(item)
 
-    def feed_rows(self, link_id: str) -> list[FeedRow]:
-        return [
-            FeedRow(sku=record.sku, quantity=record.quantity, observed_at=datetime.fromisoformat(record.observed_at))
-            for record in self.all(link_id)
-            if record.observed_at
-        ]
+    def feed_rows(self, link_id: str) -> Iterator[FeedRow]:
+        """In SKU order (the table's key order), streamed."""
+        for record in self.all(link_id):
+            if record.observed_at:
+                yield FeedRow(record.sku, record.quantity, datetime.fromisoformat(record.observed_at))
 
     def quantities(self, link_id: str, skus: Sequence[str]) -> dict[str, int]:
         return {record.sku: record.quantity for record in self.get_many(link_id, skus) if record.observed_at}
