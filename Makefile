@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/order_import_bench.py
 	$(BIN)/python bench/carrier_detection_bench.py
 	$(BIN)/python bench/feed_bench.py
+	$(BIN)/python bench/stock_push_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .koppel-local .pytest_cache .ruff_cache
