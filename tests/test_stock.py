@@ -87,13 +87,14 @@ def test_a_burst_becomes_one_push_per_sku_with_the_latest_value(stack, partner, 
     for minute in range(20):
         at = f"2026-11-21T13:{minute:02d}:00Z"
         deliver(*(mutation(sku, at, 100 - minute) for sku in ("A", "B", "C")), context=context)
-    # WHEN the pusher gets the queued requests
-    push(stack, context)
+    # THEN one push was asked for, by the first delivery: the later ones found the SKUs pending
+    waiting = stack.queued("StockPushQueue")
+    assert [json.loads(message["Body"])["skus"] for message in waiting] == [["A", "B", "C"]]
+    # WHEN the pusher gets it
+    stock_pusher.lambda_handler(sqs_event(*[message["Body"] for message in waiting]), context)
     # THEN the channel was called once, with the last value of each SKU
     assert len(partner.deliveries) == 1
     assert partner.stock == {"A": 81, "B": 81, "C": 81}
-    # AND the requests came from the first mutation of each SKU only: later ones found it pending
-    assert stack.queued("StockPushQueue") == []
 
 
 def test_an_out_of_order_pair_leaves_the_newer_stock(stack, partner, context):
@@ -246,3 +247,29 @@ def test_the_sample_push_event_pushes_what_the_sample_mutation_left(stack, partn
     # THEN the partner has the mugs
     assert result == {"batchItemFailures": []}
     assert partner.stock == {"MUG-BLUE-350": 7}
+
+
+def test_a_lost_push_request_is_asked_again_by_the_next_mutation_a_minute_later(stack, partner, context, monkeypatch):
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
+    assert len(stack.queued("StockPushQueue")) == 1  # taken, and lost
+    deliver(mutation("MUG", "2026-11-21T13:00:10Z", 5), context=context)
+    assert stack.queued("StockPushQueue") == []  # within the minute: it joins the push already asked for
+    import koppel.store.stock as stock_store
+
+    later = stock_store.time.time() + 61
+    monkeypatch.setattr(stock_store.time, "time", lambda: later)
+    deliver(mutation("MUG", "2026-11-21T13:01:20Z", 4), context=context)
+    push(stack, context)
+    assert partner.stock == {"MUG": 4}
+
+
+def test_a_pusher_near_its_timeout_starts_no_new_batch_and_leaves_the_rest_pending(stack, partner, context):
+    from koppel.flows.stock import push_pending
+
+    deliver(mutation("A", "2026-11-21T13:00:00Z", 4), mutation("B", "2026-11-21T13:00:00Z", 5), context=context)
+    link = wiring.config_store().get_link(LINK)
+    report = push_pending(
+        link, ["A", "B"], store=wiring.stock_store(), target=wiring.stock_target(link), out_of_time=lambda: True
+    )
+    assert sorted(report.retry) == ["A", "B"] and partner.deliveries == []
+    assert all(record.pending for record in wiring.stock_store().get_many(LINK, ["A", "B"]))

@@ -21,8 +21,10 @@ from koppel.flows.stock import push_pending
 from koppel.observability import logger, metrics, tracer
 from koppel.queue import PushRequest
 
+SAFETY_MARGIN_MS = 60_000  # no new channel batch with less than this left (a quarter of a short timeout)
 
-def push_batch(event: SQSEvent) -> dict:
+
+def push_batch(event: SQSEvent, context: LambdaContext) -> dict:
     # Powertools' batch processor handles one record at a time; grouping SKUs of many records into
     # one channel call is the point here, so partial failures are reported in Lambda's own shape.
     asked: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -31,6 +33,7 @@ def push_batch(event: SQSEvent) -> dict:
         for sku in request.skus:
             asked[request.link_id][sku].append(record.message_id)
     failed: set[str] = set()
+    margin = min(SAFETY_MARGIN_MS, context.get_remaining_time_in_millis() // 4)
     for link_id, skus in asked.items():
         by_message = [message for messages in skus.values() for message in messages]
         try:
@@ -38,7 +41,13 @@ def push_batch(event: SQSEvent) -> dict:
             if not link.flows.enabled(Flow.STOCK):
                 wiring.activity_log().record(link_id, "stock.skipped", "stock is switched off for this link")
                 continue
-            report = push_pending(link, skus, store=wiring.stock_store(), target=wiring.stock_target(link))
+            report = push_pending(
+                link,
+                skus,
+                store=wiring.stock_store(),
+                target=wiring.stock_target(link),
+                out_of_time=lambda: context.get_remaining_time_in_millis() < margin,
+            )
         except KoppelError as exc:
             logger.warning("stock push failed", link_id=link_id, error=type(exc).__name__)
             wiring.activity_log().record(link_id, "stock.push_failed", exc.message, error=type(exc).__name__)
@@ -60,4 +69,4 @@ def push_batch(event: SQSEvent) -> dict:
 @metrics.log_metrics
 @event_source(data_class=SQSEvent)
 def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict:
-    return push_batch(event)
+    return push_batch(event, context)

@@ -234,9 +234,8 @@ def stock_handler(
         if not levels:
             return "no stock-managed level in this delivery"
         merges = accept_levels(link, levels, store)
-        # Asked again while still pending (e.g. a redelivery after a failed request): harmless, the
-        # pusher pushes each pending SKU once with its value as it is then.
-        waiting = [merge.sku for merge in merges if merge.pending]
+        # Only the mutation that makes a SKU pending asks; the rest of a burst joins its push.
+        waiting = [merge.sku for merge in merges if merge.ask]
         if waiting:
             pushes.request(link.link_id, waiting)
         changes = ", ".join(f"{merge.sku}={merge.quantity}" for merge in merges if merge.accepted) or "none"

@@ -55,6 +55,7 @@ class StockRecord:
     pushed_at: str = ""
     channel_ref: str = ""
     push_error: str = ""
+    asked_at: int = 0  # unix seconds a push was last asked for
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Merge:
     stale: int  # levels as old as, or older than, what was held: ignored
     quantity: int
     pending: bool  # the channel still has to hear of this SKU
+    ask: bool = False  # a push has to be asked for (the SKU just turned pending, or its request is overdue)
 
 
 def version_of(sequence: int | None, observed_at: datetime) -> str:
@@ -184,8 +186,18 @@ def _listed(values: Mapping[str, int]) -> str:
     return shown + (f" and {len(values) - 20} more" if len(values) > 20 else "")
 
 
-def push_pending(link: Link, skus: Iterable[str], *, store: StockStore, target: StockTarget) -> PushReport:
-    """Push the pending ones among `skus` with their quantity as it is now."""
+def push_pending(
+    link: Link,
+    skus: Iterable[str],
+    *,
+    store: StockStore,
+    target: StockTarget,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> PushReport:
+    """Push the pending ones among `skus` with their quantity as it is now.
+
+    Near the end of the run no new batch is started: the rest are reported to retry, still pending.
+    """
     report = PushReport()
     records = [record for record in store.get_many(link.link_id, skus) if record.pending]
     if not records:
@@ -207,6 +219,9 @@ def push_pending(link: Link, skus: Iterable[str], *, store: StockStore, target: 
         return report
     for start in range(0, len(ready), max(1, target.max_batch)):
         chunk = ready[start : start + target.max_batch]
+        if out_of_time():
+            report.retry.extend(update.sku for _, update in ready[start:])
+            break
         results = target.push_stock([update for _, update in chunk])
         report.calls += 1
         for (record, update), result in zip(chunk, results, strict=True):

@@ -17,6 +17,7 @@ stored one, and stock can never be set back by a stale or replayed event.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from koppel.store.dynamodb import DynamoTable, sortable, to_item
 
 STOCK_PREFIX = "STOCK#"
 MERGE_ATTEMPTS = 10
+REASK_SECONDS = 60  # well past the push delay and the pusher's batching window
 
 
 class DynamoStock:
@@ -85,10 +87,15 @@ class DynamoStock:
                     level.on_hand, level.backorders, level.version, sortable(level.observed_at)
                 )
                 accepted += 1
+            now = int(time.time())
+            # Ask for a push when the SKU turns pending; while it waits, later mutations join that
+            # push. Asked long ago and still pending (a request lost, a redelivery): ask again.
+            overdue = record.pending and now - record.asked_at >= REASK_SECONDS
             if not accepted:
-                return Merge(sku, 0, len(incoming), record.quantity, record.pending)
+                return Merge(sku, 0, len(incoming), record.quantity, record.pending, ask=overdue)
             quantity = quantity_of(levels)
             pending = record.pending or sellable(quantity) != record.pushed
+            ask = pending and (not record.pending or overdue)
             newest = max(level.at for level in levels.values())
             ean = next((level.ean for level in incoming if level.ean), record.ean)
             changed = {
@@ -97,9 +104,10 @@ class DynamoStock:
                 "observed_at": newest,
                 "pending": pending,
                 "ean": ean,
+                "asked_at": now if ask else record.asked_at,
             }
             if self._write(record, changed):
-                return Merge(sku, accepted, len(incoming) - accepted, quantity, pending)
+                return Merge(sku, accepted, len(incoming) - accepted, quantity, pending, ask=ask)
         raise StateConflict(f"stock of {sku} kept changing under koppel; try again", sku=sku)
 
     def mark_pending(self, record: StockRecord) -> bool:
@@ -147,6 +155,7 @@ def _item(record: StockRecord) -> dict[str, Any]:
         "pushed_at": record.pushed_at or None,
         "channel_ref": record.channel_ref or None,
         "push_error": record.push_error or None,
+        "asked_at": record.asked_at or None,
     }
 
 
@@ -165,4 +174,5 @@ def _record(item: Mapping[str, Any]) -> StockRecord:
         pushed_at=str(item.get("pushed_at", "")),
         channel_ref=str(item.get("channel_ref", "")),
         push_error=str(item.get("push_error", "")),
+        asked_at=int(item.get("asked_at", 0)),
     )
