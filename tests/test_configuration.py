@@ -43,6 +43,11 @@ def test_a_bad_account_is_refused_naming_the_field(data, field):
         ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "stock": {"buffer": -1}}, "stock.buffer"),
         ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "stock": {"basis": "magic"}}, "stock.basis"),
         ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "mode": "maybe"}, "mode"),
+        ({"link_id": "l1", "backoffice": "a1", "channel": "b1", "feed": {"format": "xml"}}, "feed"),
+        (
+            {"link_id": "l1", "backoffice": "a1", "channel": "b1", "feed": {"product_url": "https://x/p"}},
+            "feed.product_url",
+        ),
         (
             {"link_id": "l1", "backoffice": "a1", "channel": "b1", "tracking": {"wait_for_tracking_hours": 500}},
             "tracking.wait_for_tracking_hours",

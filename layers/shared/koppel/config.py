@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from koppel.errors import ConfigurationError
 
@@ -185,6 +185,13 @@ class FeedSettings(Strict):
         default="", pattern=r"^(https?://.*\{sku\}.*)?$", description="XML feed: landing page, with {sku} in it"
     )
     brand: str = Field(default="", max_length=70, description="XML feed: brand for every product")
+
+    @model_validator(mode="after")
+    def _xml_needs_landing_pages(self) -> FeedSettings:
+        # Merchant refuses an item without a landing page: an XML feed without one would be empty.
+        if self.format == "xml" and not self.product_url:
+            raise ValueError("an xml feed needs product_url, the landing page with {sku} in it")
+        return self
 
 
 class ProductSettings(Strict):
