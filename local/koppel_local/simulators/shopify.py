@@ -758,12 +758,23 @@ class ShopifySimulator:
         return next((record for record in records if record["id"] == gid), None)
 
 
-# --- root fields ---------------------------------------------------------------------------------
-def resolve_orders(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
-    found = sim.search(sim.orders, args.get("query"), ORDER_SEARCH)
+def searched(
+    sim: ShopifySimulator,
+    records: list[dict[str, Any]],
+    args: dict[str, Any],
+    fields: dict[str, Callable[[dict[str, Any]], list[str]]],
+    node: Callable[[ShopifySimulator, dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A connection of the records matching the search `query`, last first when `reverse`."""
+    found = sim.search(records, args.get("query"), fields)
     if args.get("reverse"):
         found.reverse()
-    return connection([order_node(sim, order) for order in found], args)
+    return connection([node(sim, record) for record in found], args)
+
+
+# --- root fields ---------------------------------------------------------------------------------
+def resolve_orders(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
+    return searched(sim, sim.orders, args, ORDER_SEARCH, order_node)
 
 
 def resolve_order(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
@@ -788,17 +799,11 @@ def resolve_job(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] |
 
 
 def resolve_customers(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
-    found = sim.search(sim.customers, args.get("query"), CUSTOMER_SEARCH)
-    if args.get("reverse"):
-        found.reverse()
-    return connection([customer_node(sim, c) for c in found], args)
+    return searched(sim, sim.customers, args, CUSTOMER_SEARCH, customer_node)
 
 
 def resolve_variants(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
-    found = sim.search(sim.variants, args.get("query"), VARIANT_SEARCH)
-    if args.get("reverse"):
-        found.reverse()
-    return connection([variant_node(sim, v) for v in found], args)
+    return searched(sim, sim.variants, args, VARIANT_SEARCH, variant_node)
 
 
 def resolve_inventory_item(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
@@ -807,10 +812,7 @@ def resolve_inventory_item(sim: ShopifySimulator, args: dict[str, Any]) -> dict[
 
 
 def resolve_inventory_items(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any]:
-    found = sim.search(sim.variants, args.get("query"), INVENTORY_ITEM_SEARCH)
-    if args.get("reverse"):
-        found.reverse()
-    return connection([inventory_item_node(sim, v) for v in found], args)
+    return searched(sim, sim.variants, args, INVENTORY_ITEM_SEARCH, inventory_item_node)
 
 
 def resolve_location(sim: ShopifySimulator, args: dict[str, Any]) -> dict[str, Any] | None:
