@@ -273,3 +273,62 @@ def test_a_pusher_near_its_timeout_starts_no_new_batch_and_leaves_the_rest_pendi
     )
     assert sorted(report.retry) == ["A", "B"] and partner.deliveries == []
     assert all(record.pending for record in wiring.stock_store().get_many(LINK, ["A", "B"]))
+
+
+def woo_delivery(body: dict, received_at: str) -> dict:
+    return envelope([]) | {
+        "account_id": "woo-shop",
+        "system": "woocommerce",
+        "topic": "product.updated",
+        "dedupe_key": f"woo-shop:{uuid.uuid4()}",
+        "received_at": received_at,
+        "body": json.dumps(body),
+    }
+
+
+def test_woocommerce_stock_taken_by_orders_is_ordered_by_delivery_not_by_the_last_edit(stack, partner, context):
+    # GIVEN WooCommerce, which leaves date_modified_gmt at the last edit when an order takes stock
+    stack.add_account("woo-shop", "woocommerce", {"webhook_secret": "w"}, settings={"base_url": "https://woo.example"})
+    wiring.config_store().put_link(
+        Link(link_id="woo-to-ws", backoffice="woo-shop", channel="winkelstraat", flows={"orders": False})
+    )
+    product = {"sku": "WOO-MUG", "manage_stock": True, "date_modified_gmt": "2026-11-01T09:00:00"}
+    # WHEN two orders take a mug each, delivered a minute apart with the same date_modified_gmt
+    for quantity, received in ((11, "2026-11-21T13:00:00Z"), (10, "2026-11-21T13:01:00Z")):
+        queue_worker.lambda_handler(sqs_event(woo_delivery(product | {"stock_quantity": quantity}, received)), context)
+    push(stack, context)
+    # THEN the channel has the stock after the second order
+    assert partner.stock == {"WOO-MUG": 10}
+
+
+def test_two_signed_levels_of_the_same_second_are_told_apart_by_arrival(stack, partner, context):
+    first = envelope([{"sku": "MUG", "on_hand": 5}]) | {"sent_at": "2026-11-21T13:00:00Z"}
+    second = envelope([{"sku": "MUG", "on_hand": 4}]) | {
+        "sent_at": "2026-11-21T13:00:00Z",
+        "received_at": "2026-11-21T13:00:00.400Z",
+    }
+    queue_worker.lambda_handler(sqs_event(first | {"received_at": "2026-11-21T13:00:00.100Z"}), context)
+    queue_worker.lambda_handler(sqs_event(second), context)
+    push(stack, context)
+    assert partner.stock == {"MUG": 4}
+
+
+def test_a_level_ordered_by_time_after_sequences_is_refused_visibly(stack, partner, context):
+    deliver(mutation("TEA", "2026-11-21T13:00:00Z", 8, sequence=41), context=context)
+    event = sqs_event(
+        envelope([mutation("TEA", "2026-11-21T13:30:00Z", 20)]), envelope([mutation("MUG", "2026-11-21T13:30:00Z", 2)])
+    )
+    result = queue_worker.lambda_handler(event, context)
+    # THEN that delivery fails (SQS retries it, then dead-letters it, alarmed), and its stock is unchanged
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert wiring.stock_store().get(LINK, "TEA").quantity == 8
+    assert wiring.stock_store().get(LINK, "MUG").quantity == 2
+
+
+def test_a_time_without_offset_is_refused_not_guessed(stack, partner, context):
+    event = sqs_event(
+        envelope([mutation("TEA", "2026-11-21T13:00:00", 8)]), envelope([mutation("MUG", "2026-11-21T13:00:00Z", 2)])
+    )
+    result = queue_worker.lambda_handler(event, context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert wiring.stock_store().get(LINK, "TEA") is None

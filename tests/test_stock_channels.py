@@ -270,3 +270,15 @@ def test_the_feed_url_redirects_to_a_fresh_short_lived_url_and_refuses_a_wrong_t
     time.sleep(1.1)  # presigned URLs carry their signing second
     assert feed_url.lambda_handler(fetch("shop-to-ws", token), context)["headers"]["Location"] != first
     assert feed_url.lambda_handler(fetch("shop-to-ws", "f" * 64), context)["statusCode"] == 401
+
+
+def test_an_item_no_longer_stocked_at_a_location_sells_nothing_from_it(stack, shopify_backoffice, context):
+    shop_sim, partner = shopify_backoffice
+    item = int(shop_sim.variant("TEA-ROOIBOS")["inventory_item_id"].rsplit("/", 1)[-1])
+    location = int(shop_sim.locations[0]["id"].rsplit("/", 1)[-1])
+    stocked = {"inventory_item_id": item, "location_id": location, "available": 6, "updated_at": "2026-11-21T14:00Z"}
+    queue_worker.lambda_handler(sqs_event(shopify_delivery(stocked)), context)
+    gone = stocked | {"available": None, "updated_at": "2026-11-21T14:05Z"}
+    queue_worker.lambda_handler(sqs_event(shopify_delivery(gone)), context)
+    push(stack, context)
+    assert partner.stock == {"TEA-ROOIBOS": 0}

@@ -160,21 +160,21 @@ def stock_mutations(
     - Shopify `inventory_levels/update`: one location's available quantity of an inventory item;
     - WooCommerce `product.*`: a stock-managed product's `stock_quantity`.
     A level without its own time counts from the moment the sender signed or triggered the delivery,
-    never from when koppel received it: a late replay must not look newer than it is.
+    never from when koppel received it: a late replay must not look newer than it is. (WooCommerce
+    signs no time and rebuilds the body at each delivery, so its deliveries count from their arrival.)
     """
-    sent_at = envelope.sent_at
     try:
         if envelope.system == "shopify":
-            return _shopify_level(payload, sent_at, inventory_items)
+            return _shopify_level(payload, envelope, inventory_items)
         if envelope.system == "woocommerce":
-            return _woocommerce_level(payload, sent_at)
-        return [_koppel_level(entry, sent_at) for entry in payload.get("levels", [payload])]
+            return _woocommerce_level(payload, envelope)
+        return [_koppel_level(entry, envelope) for entry in payload.get("levels", [payload])]
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         raise BadRequest(f"stock payload: {type(exc).__name__}: {exc}") from exc
 
 
-def _koppel_level(entry: dict[str, Any], sent_at: datetime | None) -> IncomingLevel:
-    observed_at = _aware(entry.get("observed_at")) or sent_at
+def _koppel_level(entry: dict[str, Any], envelope: Envelope) -> IncomingLevel:
+    observed_at = _moment(entry.get("observed_at"), naive_is_utc=False) or envelope.sent_at
     if observed_at is None:
         raise ValueError("a level needs observed_at when the delivery carries no signed time")
     on_hand = entry["on_hand"] if "on_hand" in entry else entry["quantity"]
@@ -186,42 +186,57 @@ def _koppel_level(entry: dict[str, Any], sent_at: datetime | None) -> IncomingLe
         backorders=int(entry.get("backorders", entry.get("reserved", 0))),
         observed_at=observed_at,
     )
-    return IncomingLevel.of(stock, None if sequence is None else int(sequence), ean=str(entry.get("ean", "")))
+    # Two levels of one second (signed times are whole seconds) are told apart by arrival.
+    return IncomingLevel.of(
+        stock,
+        None if sequence is None else int(sequence),
+        ean=str(entry.get("ean", "")),
+        tiebreak=envelope.received_at,
+    )
 
 
 def _shopify_level(
-    payload: dict[str, Any], sent_at: datetime | None, inventory_items: Callable[[], InventoryItems]
+    payload: dict[str, Any], envelope: Envelope, inventory_items: Callable[[], InventoryItems]
 ) -> list[IncomingLevel]:
-    if payload.get("available") is None:
-        return []  # the item stopped being tracked at that location: nothing to sell from it
     sku = inventory_items().sku_for_inventory_item(str(payload["inventory_item_id"]))
     if not sku:
         return []
-    observed_at = _aware(payload.get("updated_at")) or sent_at
+    observed_at = _moment(payload.get("updated_at"), naive_is_utc=False) or envelope.sent_at
     if observed_at is None:
         raise ValueError("inventory level without updated_at")
-    # Shopify's "available" is already free stock (on hand less committed and reserved).
+    # Shopify's "available" is already free stock (on hand less committed and reserved). None: the
+    # item is no longer stocked at that location, so nothing can be sold from it any more.
+    available = payload.get("available")
     stock = WarehouseStock(
-        sku=sku, warehouse=str(payload["location_id"]), on_hand=int(payload["available"]), observed_at=observed_at
+        sku=sku,
+        warehouse=str(payload["location_id"]),
+        on_hand=0 if available is None else int(available),
+        observed_at=observed_at,
     )
-    return [IncomingLevel.of(stock)]
+    # updated_at is whole seconds; Shopify's triggered-at (milliseconds) orders two of one second.
+    return [IncomingLevel.of(stock, tiebreak=envelope.sent_at or envelope.received_at)]
 
 
-def _woocommerce_level(payload: dict[str, Any], sent_at: datetime | None) -> list[IncomingLevel]:
+def _woocommerce_level(payload: dict[str, Any], envelope: Envelope) -> list[IncomingLevel]:
     if not payload.get("manage_stock") or not payload.get("sku") or payload.get("stock_quantity") is None:
         return []
-    observed_at = _aware(payload.get("date_modified_gmt")) or sent_at
-    if observed_at is None:
-        raise ValueError("product without date_modified_gmt")
+    # WooCommerce builds the body when it delivers, and leaves date_modified as it was when an order
+    # takes stock: the delivery's own time orders its stock, never the product's last edit.
+    modified = _moment(payload.get("date_modified_gmt"), naive_is_utc=True)
+    observed_at = max(filter(None, (modified, envelope.received_at)))
     stock = WarehouseStock(sku=str(payload["sku"]), on_hand=int(payload["stock_quantity"]), observed_at=observed_at)
     return [IncomingLevel.of(stock)]
 
 
-def _aware(value: object) -> datetime | None:
+def _moment(value: object, *, naive_is_utc: bool) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        if not naive_is_utc:
+            raise ValueError(f"time {value} has no UTC offset; send it as 2026-11-21T13:00:00Z or with +01:00")
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def stock_handler(

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from koppel.config import Link, StockSettings
 from koppel.connectors.base import StockSource, StockTarget, StockUpdate
+from koppel.errors import BadRequest
 from koppel.models import WarehouseStock, sortable
 
 NOT_ON_CHANNEL = (
@@ -69,13 +70,21 @@ class IncomingLevel:
     ean: str = ""
 
     @classmethod
-    def of(cls, stock: WarehouseStock, sequence: int | None = None, ean: str = "") -> IncomingLevel:
+    def of(
+        cls,
+        stock: WarehouseStock,
+        sequence: int | None = None,
+        *,
+        ean: str = "",
+        tiebreak: datetime | None = None,
+        read: bool = False,
+    ) -> IncomingLevel:
         return cls(
             sku=stock.sku,
             warehouse=stock.warehouse,
             on_hand=stock.on_hand,
             backorders=stock.backorders,
-            version=version_of(sequence, stock.observed_at),
+            version=version_of(sequence, stock.observed_at, tiebreak=tiebreak, read=read),
             observed_at=stock.observed_at,
             ean=ean,
         )
@@ -91,17 +100,40 @@ class Merge:
     ask: bool = False  # a push has to be asked for (the SKU just turned pending, or its request is overdue)
 
 
-def version_of(sequence: int | None, observed_at: datetime) -> str:
-    """Comparable as text: the sender's sequence when it sends one, else the observed moment.
+class MixedOrdering(BadRequest):
+    """A warehouse ordered by the sender's sequence got a level ordered by time, or the other way round."""
 
-    A sender uses one or the other; sequences sort before times, so a mix is never silently mis-ordered
-    in favour of the older kind.
+
+def version_of(
+    sequence: int | None, observed_at: datetime, *, tiebreak: datetime | None = None, read: bool = False
+) -> str:
+    """What orders a warehouse's levels, comparable as text.
+
+    - `s<sequence>`: the sender's own counter, when it sends one;
+    - `t<observed>#<tiebreak>`: the moment observed, then (for two of the same moment) the moment
+      the delivery was triggered or arrived;
+    - `t<observed>~`: a read of the backoffice koppel made itself. It is the state as of that moment,
+      so at an equal moment it wins over a webhook ('~' sorts after '#').
     """
     if sequence is not None:
         if sequence < 0:
             raise ValueError("a stock sequence is a non-negative integer")
         return f"s{sequence:020d}"
-    return f"t{sortable(observed_at)}"
+    moment = f"t{sortable(observed_at)}"
+    if read:
+        return moment + "~"
+    return moment + (f"#{sortable(tiebreak)}" if tiebreak is not None else "")
+
+
+def is_newer(incoming: str, held: str | None) -> bool:
+    if held is None:
+        return True
+    if incoming[:1] != held[:1]:
+        kind = "sequence" if held.startswith("s") else "observed_at"
+        raise MixedOrdering(
+            f"this SKU's stock is ordered by {kind}; send every level of a warehouse with the same kind of ordering"
+        )
+    return incoming > held
 
 
 class StockStore(Protocol):
@@ -270,8 +302,8 @@ def reconcile(
         cursor: str | None = None
         while True:
             page = source.stock_page(cursor)
-            # The backoffice's answer is as of now; a webhook observed later still wins.
-            levels = [IncomingLevel.of(level) for level in page.levels]
+            # The backoffice's answer as of its own time; a webhook observed later still wins.
+            levels = [IncomingLevel.of(level, read=True) for level in page.levels]
             result.read += len(levels)
             result.corrected += sum(merge.accepted > 0 for merge in accept_levels(link, levels, store))
             cursor = page.cursor

@@ -24,7 +24,7 @@ from typing import Any
 
 from koppel.errors import StateConflict
 from koppel.flows.feed import FeedRow
-from koppel.flows.stock import IncomingLevel, Level, Merge, StockRecord
+from koppel.flows.stock import IncomingLevel, Level, Merge, StockRecord, is_newer
 from koppel.store.dynamodb import DynamoTable, sortable, to_item
 
 STOCK_PREFIX = "STOCK#"
@@ -81,7 +81,7 @@ class DynamoStock:
             accepted = 0
             for level in incoming:
                 held = levels.get(level.warehouse)
-                if held is not None and held.version >= level.version:
+                if not is_newer(level.version, held.version if held is not None else None):
                     continue
                 levels[level.warehouse] = Level(
                     level.on_hand, level.backorders, level.version, sortable(level.observed_at)
