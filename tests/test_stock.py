@@ -155,15 +155,24 @@ def test_a_failing_channel_is_retried_by_the_queue_and_nothing_is_lost(stack, pa
     assert partner.stock == {"MUG": 6}
 
 
-def test_a_refusal_stays_visible_on_the_sku_and_is_not_retried(stack, partner, context):
+def test_a_partner_answering_the_whole_request_with_an_error_is_retried_not_taken_as_refusals(stack, partner, context):
     account = wiring.config_store().get_account("winkelstraat")
     url = account.settings["stock_url"].replace("/stock", "/nowhere")  # the partner answers 404
     wiring.config_store().put_account(account.model_copy(update={"settings": {"stock_url": url}}))
     deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
-    assert push(stack, context) == {"batchItemFailures": []}
+    assert push(stack, context)["batchItemFailures"]  # retried by SQS, dead-lettered after 5 tries
     record = wiring.stock_store().get(LINK, "MUG")
-    assert (record.pending, record.push_error) == (False, "the partner refused the stock update (404)")
-    assert "refused: MUG: the partner refused the stock update (404)" in wiring.activity_log().recent(LINK)[-1].message
+    assert (record.pending, record.push_error) == (True, "")
+    assert "to retry: MUG" in wiring.activity_log().recent(LINK)[-1].message
+
+
+def test_an_unreadable_push_request_fails_alone(stack, partner, context):
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
+    [queued] = stack.queued("StockPushQueue")
+    event = sqs_event("not a push request", queued["Body"])
+    result = stock_pusher.lambda_handler(event, context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert partner.stock == {"MUG": 6}
 
 
 def test_reconciliation_pushes_only_what_the_channel_does_not_have(stack, partner, context):
@@ -173,14 +182,18 @@ def test_reconciliation_pushes_only_what_the_channel_does_not_have(stack, partne
     deliver(mutation("C", "2026-11-21T13:00:00Z", 6), context=context)
     stack.queued("StockPushQueue")  # the request is taken and lost
     assert partner.stock == {"A": 4, "B": 5}
-    # WHEN the 20-minute reconciliation runs
+    # WHEN the 20-minute reconciliation runs (and the pusher takes what it asks for)
     stock_reconciler.lambda_handler(schedule_event(), context)
+    push(stack, context)
     # THEN only C goes out
     assert partner.stock == {"A": 4, "B": 5, "C": 6}
     assert [delivery["levels"] for delivery in partner.deliveries][-1] == [{"sku": "C", "quantity": 6}]
-    assert "1 SKU(s) differed" in wiring.activity_log().recent(LINK)[-1].message
+    assert "1 SKU(s) differed from what the channel last accepted, asked to be pushed: C" in [
+        entry.message for entry in wiring.activity_log().recent(LINK)
+    ]
     # AND a second run finds nothing to do
     stock_reconciler.lambda_handler(schedule_event(), context)
+    assert stack.queued("StockPushQueue") == []
     assert len(partner.deliveries) == 2
 
 
@@ -235,8 +248,9 @@ def test_the_stock_functions_need_only_their_own_policies(stack, partner, contex
     stack.queued("StockPushQueue")
     aws_calls.clear()
     stock_reconciler.lambda_handler(schedule_event(), context)
-    assert partner.stock == {"A": 1, "B": 5}
     assert_allowed("StockReconcilerFunction", aws_calls)
+    push(stack, context)
+    assert partner.stock == {"A": 1, "B": 5}
 
 
 def test_the_sample_push_event_pushes_what_the_sample_mutation_left(stack, partner, context):

@@ -219,16 +219,35 @@ def test_reconciliation_reads_the_shopify_backoffice_and_pushes_what_differs(sta
     shop_sim, partner = shopify_backoffice
     # GIVEN koppel never heard a webhook from the shop: the first run sends every SKU
     stock_reconciler.lambda_handler(schedule_event(), context)
+    push(stack, context)
     assert partner.stock == {"MUG-BLUE-350": 7, "TEA-ROOIBOS": 3, "TEAPOT-CAST": 2}
     # WHEN a webhook is missed for one SKU (a manual correction in the shop) and the next run comes
     shop_sim.set_inventory("TEA-ROOIBOS", 8)
     stock_reconciler.lambda_handler(schedule_event(), context)
+    push(stack, context)
     # THEN only that SKU goes out
     assert partner.stock["TEA-ROOIBOS"] == 8
     assert partner.deliveries[-1]["levels"] == [{"sku": "TEA-ROOIBOS", "quantity": 8}]
-    # AND a run with nothing changed sends nothing
+    # AND a run with nothing changed asks for nothing
     stock_reconciler.lambda_handler(schedule_event(), context)
+    assert stack.queued("StockPushQueue") == []
     assert len(partner.deliveries) == 2
+
+
+def test_a_backoffice_larger_than_one_run_is_read_across_runs(stack, shopify_backoffice, context, monkeypatch):
+    shop_sim, partner = shopify_backoffice
+    for number in range(40):  # with the three above: more than one page of 30 items
+        shop_sim.add_variant(f"EXTRA-{number:02d}", title=f"Extra {number}", price="1.00", inventory=number)
+    import stock_reconciler as handler
+
+    monkeypatch.setattr(handler, "SAFETY_SECONDS", 10**6)  # out of time after the first page
+    handler.lambda_handler(schedule_event(), context)
+    assert wiring.stock_store().read_cursor("shop-to-ws") is not None
+    monkeypatch.setattr(handler, "SAFETY_SECONDS", 0)
+    handler.lambda_handler(schedule_event(), context)
+    assert wiring.stock_store().read_cursor("shop-to-ws") is None
+    push(stack, context)
+    assert len(partner.stock) == 43 and partner.stock["EXTRA-39"] == 39
 
 
 def test_the_google_merchant_feed_of_a_shopify_backoffice_through_its_url(stack, shopify_backoffice, context):

@@ -13,6 +13,7 @@ from collections import defaultdict
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from koppel import wiring
 from koppel.config import Flow
@@ -28,11 +29,16 @@ def push_batch(event: SQSEvent, context: LambdaContext) -> dict:
     # Powertools' batch processor handles one record at a time; grouping SKUs of many records into
     # one channel call is the point here, so partial failures are reported in Lambda's own shape.
     asked: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    failed: set[str] = set()
     for record in event.records:
-        request = PushRequest.model_validate_json(record.body)
+        try:
+            request = PushRequest.model_validate_json(record.body)
+        except ValidationError:
+            logger.warning("push request unreadable", message_id=record.message_id)
+            failed.add(record.message_id)  # alone: retried, then dead-lettered, alarmed
+            continue
         for sku in request.skus:
             asked[request.link_id][sku].append(record.message_id)
-    failed: set[str] = set()
     margin = min(SAFETY_MARGIN_MS, context.get_remaining_time_in_millis() // 4)
     for link_id, skus in asked.items():
         by_message = [message for messages in skus.values() for message in messages]

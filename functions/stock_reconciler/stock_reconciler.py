@@ -1,8 +1,9 @@
 """Every 20 minutes: the safety net behind real-time stock pushes.
 
 For each link with stock on, reads the backoffice's stock where koppel can (Shopify), merges what
-is newer than koppel's, and pushes every SKU whose sellable quantity differs from what the channel
-last accepted: a missed webhook or a failed push is corrected within one run.
+is newer than koppel's, and asks the stock pusher for every SKU whose sellable quantity differs from
+what the channel last accepted: a missed webhook or a failed push is corrected within one run.
+Pushing stays the pusher's alone, so a reconciliation never races a push of the same SKU.
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ def reconcile_link(link: Link, deadline: float) -> str:
     result = reconcile(
         link,
         store=wiring.stock_store(),
-        target=wiring.stock_target(link),
+        pushes=wiring.push_requests(),
         source=wiring.stock_source(link),
         out_of_time=lambda: time.monotonic() > deadline,
     )
-    if result.push.moved:
-        wiring.push_requests().request(link.link_id, result.push.moved)
     return result.summary()
 
 

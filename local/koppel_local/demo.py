@@ -336,7 +336,9 @@ def stock(demo: Demo, cloud: LocalCloud, api: str, bol: Any, shop: Any) -> None:
     cloud.drain_queues()
     cloud.client("sqs").purge_queue(QueueUrl=cloud.physical("StockPushQueue"))
     demo.say("the POS counts 3 teapots, and the push request for them is lost before the pusher sees it")
-    cloud.fire("StockReconcilerFunction")
+    cloud.fire("StockReconcilerFunction")  # asks the pusher for what the channel does not have
+    time.sleep(2.5)
+    cloud.drain_queues()
     demo.check(
         bol.offer_stock("2200000031") == 2,
         f"the reconciliation pushes it: bol.com sells {bol.offer_stock('2200000031')} teapots (one held back)",

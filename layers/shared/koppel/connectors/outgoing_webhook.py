@@ -60,8 +60,10 @@ class OutgoingStockWebhook:
         except TransientConnectorError as exc:
             return [StockPushResult(update.sku, False, exc.message, retryable=True) for update in updates]
         except HttpStatusError as exc:
-            why = f"the partner refused the stock update ({exc.status_code})"
-            return [StockPushResult(update.sku, False, why) for update in updates]
+            # An answer about the whole request names no SKU: retried, then dead-lettered and alarmed,
+            # never taken as the partner refusing each of these SKUs.
+            why = f"the partner answered {exc.status_code} to the stock update"
+            return [StockPushResult(update.sku, False, why, retryable=True) for update in updates]
         return [StockPushResult(update.sku, True) for update in updates]
 
 

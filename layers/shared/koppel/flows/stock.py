@@ -7,7 +7,7 @@
    on one SKU becomes one channel call with the latest value, and sends them in the channel's
    batch size. A record that moved while its push was under way stays pending and goes again.
 3. Reconciliation (`reconcile`) merges what the backoffice reports, where koppel can read it, and
-   pushes every SKU whose sellable quantity differs from what the channel last accepted.
+   asks the pusher for every SKU whose sellable quantity differs from what the channel last accepted.
 
 A link's rules: `stock.basis` (technical = on hand, free = on hand - backorders), `stock.warehouses`
 (which to sum; empty = all) and `stock.buffer` (held back from the channel).
@@ -151,6 +151,8 @@ class StockStore(Protocol):
     def mark_pending(self, record: StockRecord) -> bool: ...
     def mark_pushed(self, record: StockRecord, pushed: int, channel_ref: str) -> bool: ...
     def mark_refused(self, record: StockRecord, error: str, channel_ref: str = "") -> bool: ...
+    def read_cursor(self, link_id: str) -> str | None: ...
+    def set_read_cursor(self, link_id: str, cursor: str | None) -> None: ...
 
 
 class PushRequests(Protocol):
@@ -242,7 +244,7 @@ def push_pending(
         if not ref:
             report.refused[record.sku] = NOT_ON_CHANNEL
             if not link.dry_run:
-                _settle(store.mark_refused(record, NOT_ON_CHANNEL), record, report)
+                _settle(store.mark_refused(record, NOT_ON_CHANNEL), record, report, store)
             continue
         quantity = sellable(link.stock, record.quantity)
         ready.append((record, StockUpdate(sku=record.sku, quantity=quantity, channel_ref=ref)))
@@ -259,19 +261,29 @@ def push_pending(
         for (record, update), result in zip(chunk, results, strict=True):
             if result.accepted:
                 report.pushed[update.sku] = update.quantity
-                _settle(store.mark_pushed(record, update.quantity, update.channel_ref), record, report)
+                _settle(store.mark_pushed(record, update.quantity, update.channel_ref), record, report, store)
             elif result.retryable:
                 report.retry.append(update.sku)
             else:
                 report.refused[update.sku] = result.error
-                _settle(store.mark_refused(record, result.error, update.channel_ref), record, report)
+                # The channel's id is forgotten: an offer or product made again there is found anew.
+                _settle(store.mark_refused(record, result.error), record, report, store)
     return report
 
 
-def _settle(written: bool, record: StockRecord, report: PushReport) -> None:
-    # A newer level arrived after the read: it is still pending, and must go out as well.
-    if not written:
-        report.moved.append(record.sku)
+def _settle(written: bool, record: StockRecord, report: PushReport, store: StockStore) -> None:
+    """The record moved while its push was out: it must go out again with what it holds now.
+
+    Another pusher may have marked it pushed meanwhile with a value that this push has just
+    overtaken on the channel, so it is marked pending again before it is asked for.
+    """
+    if written:
+        return
+    for _ in range(5):
+        [latest] = store.get_many(record.link_id, [record.sku]) or [record]
+        if latest.pending or store.mark_pending(latest):
+            break
+    report.moved.append(record.sku)
 
 
 # --- 3. reconciliation --------------------------------------------------------------------------------
@@ -280,26 +292,30 @@ class Reconciliation:
     read: int = 0  # levels read from the backoffice
     corrected: int = 0  # of those, newer than what koppel held
     differences: list[str] = field(default_factory=list)
-    push: PushReport = field(default_factory=PushReport)
 
     def summary(self) -> str:
         read = f"{self.read} level(s) read from the backoffice, {self.corrected} newer than koppel's; "
         differed = f"{len(self.differences)} SKU(s) differed from what the channel last accepted"
-        return f"{read if self.read else ''}{differed}; {self.push.summary()}"
+        shown = ", ".join(self.differences[:20]) + (" …" if len(self.differences) > 20 else "")
+        return f"{read if self.read else ''}{differed}" + (f", asked to be pushed: {shown}" if shown else "")
 
 
 def reconcile(
     link: Link,
     *,
     store: StockStore,
-    target: StockTarget,
+    pushes: PushRequests,
     source: StockSource | None,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> Reconciliation:
-    """Catch what a missed webhook or a failed push left behind; push only the differences."""
+    """Catch what a missed webhook or a failed push left behind; ask the pusher for the differences.
+
+    The backoffice is read a page at a time from where the last run stopped, so a catalogue larger
+    than one run is read across several.
+    """
     result = Reconciliation()
     if source is not None:
-        cursor: str | None = None
+        cursor = store.read_cursor(link.link_id)
         while True:
             page = source.stock_page(cursor)
             # The backoffice's answer as of its own time; a webhook observed later still wins.
@@ -307,6 +323,7 @@ def reconcile(
             result.read += len(levels)
             result.corrected += sum(merge.accepted > 0 for merge in accept_levels(link, levels, store))
             cursor = page.cursor
+            store.set_read_cursor(link.link_id, cursor)
             if cursor is None or out_of_time():
                 break
     for record in store.all(link.link_id):
@@ -317,6 +334,6 @@ def reconcile(
         result.differences.append(record.sku)
         if not record.pending:
             store.mark_pending(record)
-    if result.differences:
-        result.push = push_pending(link, result.differences, store=store, target=target)
+    if result.differences and not link.dry_run:
+        pushes.request(link.link_id, result.differences)
     return result

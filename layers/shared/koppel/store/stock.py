@@ -29,6 +29,7 @@ from koppel.store.dynamodb import DynamoTable, sortable, to_item
 
 STOCK_PREFIX = "STOCK#"
 MERGE_ATTEMPTS = 10
+READ_CURSOR_SK = "CURSOR#stock-read"  # where the reconciliation's read of the backoffice stopped
 REASK_SECONDS = 60  # well past the push delay and the pusher's batching window
 
 
@@ -111,8 +112,18 @@ class DynamoStock:
         raise StateConflict(f"stock of {sku} kept changing under koppel; try again", sku=sku)
 
     def mark_pending(self, record: StockRecord) -> bool:
-        """Reconciliation: the channel must hear of this SKU again (False: it changed meanwhile)."""
-        return self._write(record, {"pending": True})
+        """The channel must hear of this SKU again (False: it changed meanwhile)."""
+        return self._write(record, {"pending": True, "asked_at": int(time.time())})
+
+    def read_cursor(self, link_id: str) -> str | None:
+        item = self.table.get(f"LINK#{link_id}", READ_CURSOR_SK)
+        return str(item["value"]) if item else None
+
+    def set_read_cursor(self, link_id: str, cursor: str | None) -> None:
+        if cursor is None:
+            self.table.delete(f"LINK#{link_id}", READ_CURSOR_SK)
+        else:
+            self.table.put({"pk": f"LINK#{link_id}", "sk": READ_CURSOR_SK, "value": cursor})
 
     def mark_pushed(self, record: StockRecord, pushed: int, channel_ref: str) -> bool:
         """The channel accepted `pushed`; False when the stock moved meanwhile and must go out again."""
