@@ -199,3 +199,30 @@ def test_a_second_webshop_as_channel_gets_prices_and_a_replaced_image(stack, cat
         assert outlet.violations == []
     finally:
         server.shutdown()
+
+
+def test_a_changed_price_list_starts_the_pass_over(stack, catalogue, context):
+    shop, bol = catalogue
+    for number in range(60):
+        shop.add_variant(f"SKU-{number:03d}", barcode=ean(100 + number), title=f"P {number}", price="10.00")
+        bol.add_offer(f"offer-{number:03d}", ean(100 + number), reference=f"SKU-{number:03d}", price="1.00")
+    assert "continues next run" in run(context)  # one page of 50 done, a productVariants cursor stored
+    price_list = shop.add_price_list("bol.com", {"SKU-059": "12.00"})
+    put_link(price_list=price_list["id"])
+    # WHEN the next run reads the price list, THEN it starts at its beginning (no foreign cursor)
+    assert "catalogue done" in run(context)
+    assert bol.offer_price("offer-059") == Decimal("12.00")
+
+
+def test_a_refused_product_is_not_sent_again_until_it_changes(stack, catalogue, context):
+    shop, bol = catalogue
+    shop.add_variant("MUG", barcode=ean(1), title="Mug", price="12.95")
+    bol.add_offer("offer-mug", ean(1), reference="MUG", price="1.00")
+    bol.refuse_price("offer-mug", "Price change not allowed for this offer")
+    assert "refused: MUG: Price change not allowed for this offer" in run(context)
+    sent = len(bol.price_updates)
+    run(context)
+    assert len(bol.price_updates) == sent
+    shop.variant("MUG")["price"] = Decimal("11.95")
+    run(context)
+    assert bol.offer_price("offer-mug") == Decimal("11.95")

@@ -98,19 +98,23 @@ def sync_products(
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> SyncReport:
     report = SyncReport()
-    cursor = records.cursor(link.link_id)
+    # A cursor belongs to the listing it came from: a changed price list starts the pass over.
+    mode = f"{link.products.price_list}|"
+    stored = records.cursor(link.link_id) or ""
+    cursor = stored[len(mode) :] if stored.startswith(mode) and len(stored) > len(mode) else None
     while True:
         page = source.product_page(cursor, price_list=link.products.price_list)
         report.read += len(page.products)
         _sync_page(link, page.products, target=target, records=records, report=report)
         cursor = page.cursor
+        if not link.dry_run:
+            # Saved after every page: a run cut short, or a page that fails, keeps what went before.
+            records.set_cursor(link.link_id, None if cursor is None else mode + cursor)
         if cursor is None:
             report.finished_pass = True
             break
         if out_of_time():
             break
-    if not link.dry_run:
-        records.set_cursor(link.link_id, cursor)
     return report
 
 
@@ -129,7 +133,8 @@ def _sync_page(
     changed = []
     for product in candidates:
         record = held.get(product.sku)
-        if record is not None and record.status == "synced" and record.digest == digest(product):
+        if record is not None and record.status in ("synced", "refused") and record.digest == digest(product):
+            # Refused and unchanged since: reported when it was refused, not sent again every run.
             report.unchanged += 1
         else:
             changed.append(product)
@@ -164,7 +169,8 @@ def _sync_page(
                 report.retry.append(product.sku)  # not recorded as synced: the next pass sends it again
             else:
                 report.refused[product.sku] = result.error
+                # The channel's id is forgotten, so a product made again there is found anew.
                 records.put(
                     link.link_id,
-                    ProductRecord(product.sku, "", previous.image_url, update.channel_ref, "refused", result.error),
+                    ProductRecord(product.sku, digest(product), previous.image_url, "", "refused", result.error),
                 )
