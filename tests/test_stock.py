@@ -187,7 +187,9 @@ def test_reconciliation_pushes_only_what_the_channel_does_not_have(stack, partne
     push(stack, context)
     # THEN only C goes out
     assert partner.stock == {"A": 4, "B": 5, "C": 6}
-    assert [delivery["levels"] for delivery in partner.deliveries][-1] == [{"sku": "C", "quantity": 6}]
+    assert partner.deliveries[-1]["levels"] == [
+        {"sku": "C", "quantity": 6, "observed_at": "2026-11-21T13:00:00.000000Z"}  # so a partner can drop older ones
+    ]
     assert "1 SKU(s) differed from what the channel last accepted, asked to be pushed: C" in [
         entry.message for entry in wiring.activity_log().recent(LINK)
     ]

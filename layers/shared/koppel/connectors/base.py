@@ -138,6 +138,7 @@ class StockUpdate:
     sku: str  # the backoffice SKU
     quantity: int  # >= 0; a connector clamps to what its channel accepts (bol: 999)
     channel_ref: str  # the channel's own id for it (bol offer id, Shopify inventory item gid)
+    observed_at: str = ""  # when the backoffice observed the newest level behind it (UTC), for channels that take it
 
 
 @dataclass(frozen=True)

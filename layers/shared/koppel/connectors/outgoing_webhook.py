@@ -1,11 +1,12 @@
 """Stock to a partner that takes it by webhook (Copernicus for Winkelstraat.nl, a merchant's own
 middleware): koppel POSTs the levels, signed the way koppel asks senders to sign what they send it.
 
-Request: `POST {settings.stock_url}` with JSON `{"levels": [{"sku", "quantity"}, ...]}` and headers
+Request: `POST {settings.stock_url}` with JSON `{"levels": [{"sku", "quantity", "observed_at"}, ...]}`
+(`observed_at`: when the backoffice observed it, UTC, so a partner can ignore an older one) and headers
 `X-Koppel-Timestamp`, `X-Koppel-Event-Id`, `X-Koppel-Topic: stock.changed`,
 `X-Koppel-Signature: v1=<hex HMAC-SHA256(signing_secret, "<ts>\\n<event id>\\n<topic>\\n" + body)>`.
-Any 2xx accepts the whole batch; a retry of the same batch carries the same event id, so the partner
-can de-duplicate.
+Any 2xx accepts the whole batch. The event id is derived from the body, so the same levels sent again
+carry the same id and the partner can de-duplicate.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from koppel.errors import ConfigurationError, TransientConnectorError
 from koppel.webhooks import koppel_digest
 
 TOPIC = "stock.changed"
+EVENT_NAMESPACE = uuid.UUID("6f1c7a52-8d0e-4b9a-9a55-2c4e1f0b7d33")  # koppel's own, for stock event ids
 # A few quick tries within the call; after that the stock push queue retries the request with its own
 # backoff (visibility timeout) and dead-letters it, so one slow partner never holds up other links.
 PUSH_POLICY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, max_wait=10.0)
@@ -43,11 +45,14 @@ class OutgoingStockWebhook:
         return {sku: sku for sku, _ in skus}
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[StockPushResult]:
-        body = json.dumps(
-            {"levels": [{"sku": update.channel_ref, "quantity": max(0, update.quantity)} for update in updates]},
-            separators=(",", ":"),
-        ).encode()
-        timestamp, event_id = str(int(time.time())), str(uuid.uuid4())
+        levels = [
+            {"sku": update.channel_ref, "quantity": max(0, update.quantity)}
+            | ({"observed_at": update.observed_at} if update.observed_at else {})
+            for update in updates
+        ]
+        body = json.dumps({"levels": levels}, separators=(",", ":")).encode()
+        # The same levels sent again (a retried push) carry the same event id: the partner can drop it.
+        timestamp, event_id = str(int(time.time())), str(uuid.uuid5(EVENT_NAMESPACE, body.decode()))
         headers = {
             "Content-Type": "application/json",
             "X-Koppel-Timestamp": timestamp,

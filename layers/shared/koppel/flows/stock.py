@@ -247,7 +247,8 @@ def push_pending(
                 _settle(store.mark_refused(record, NOT_ON_CHANNEL), record, report, store)
             continue
         quantity = sellable(link.stock, record.quantity)
-        ready.append((record, StockUpdate(sku=record.sku, quantity=quantity, channel_ref=ref)))
+        update = StockUpdate(sku=record.sku, quantity=quantity, channel_ref=ref, observed_at=record.observed_at)
+        ready.append((record, update))
     if link.dry_run:
         report.would_push = {update.sku: update.quantity for _, update in ready}
         return report
