@@ -139,28 +139,45 @@ def test_technical_stock_ignores_backorders(stack, partner, context):
     assert partner.stock == {"MUG": 10}
 
 
-def test_a_failing_channel_is_retried_by_the_queue_and_nothing_is_lost(stack, partner, context):
-    # GIVEN a partner that answers 503 more times than koppel retries within one call
-    partner.fail_next = [503] * 5
+def test_a_failing_channel_is_retried_with_backoff_then_dead_lettered_and_nothing_is_lost(
+    stack, partner, context, monkeypatch
+):
+    monkeypatch.setattr(stock_pusher, "BACKOFF_SECONDS", 0)  # 15 s, 30 s, 60 s, 120 s in the cloud
+    # GIVEN a partner that keeps answering 503
+    partner.fail_next = [503] * 100
     deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
-    messages = stack.queued("StockPushQueue")
-    event = sqs_event(*[message["Body"] for message in messages])
-    # WHEN the pusher runs, THEN it reports the record failed, so SQS retries (and dead-letters after 5)
-    result = stock_pusher.lambda_handler(event, context)
-    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    assert wiring.stock_store().get(LINK, "MUG").pending is True
-    # AND once the partner is back, the redelivered record pushes the stock
+    # WHEN the pusher runs, THEN the SKU is asked for again, four times, each a later attempt
+    for attempt in (1, 2, 3, 4):
+        messages = stack.queued("StockPushQueue")
+        assert push_with(messages, context) == {"batchItemFailures": []}
+        [again] = stack.queued("StockPushQueue") or [None]
+        assert json.loads(again["Body"])["attempt"] == attempt
+        stack.client("sqs").send_message(QueueUrl=stack.ref("StockPushQueue"), MessageBody=again["Body"])
+    # AND after that the request itself fails: SQS delivers it once more, then dead-letters it (alarmed)
+    event = sqs_event(*[message["Body"] for message in stack.queued("StockPushQueue")])
+    assert stock_pusher.lambda_handler(event, context)["batchItemFailures"]
+    assert wiring.stock_store().get(LINK, "MUG").pending is True  # nothing marked as sent
+    # AND once the partner is back, the redelivered request pushes the stock
     partner.fail_next = []
     assert stock_pusher.lambda_handler(event, context) == {"batchItemFailures": []}
     assert partner.stock == {"MUG": 6}
 
 
-def test_a_partner_answering_the_whole_request_with_an_error_is_retried_not_taken_as_refusals(stack, partner, context):
+def push_with(messages: list[dict], context) -> dict:
+    return stock_pusher.lambda_handler(sqs_event(*[message["Body"] for message in messages]), context)
+
+
+def test_a_partner_answering_the_whole_request_with_an_error_is_retried_not_taken_as_refusals(
+    stack, partner, context, monkeypatch
+):
+    monkeypatch.setattr(stock_pusher, "BACKOFF_SECONDS", 0)
     account = wiring.config_store().get_account("winkelstraat")
     url = account.settings["stock_url"].replace("/stock", "/nowhere")  # the partner answers 404
     wiring.config_store().put_account(account.model_copy(update={"settings": {"stock_url": url}}))
     deliver(mutation("MUG", "2026-11-21T13:00:00Z", 6), context=context)
-    assert push(stack, context)["batchItemFailures"]  # retried by SQS, dead-lettered after 5 tries
+    push(stack, context)
+    [again] = stack.queued("StockPushQueue")  # asked again, after a delay
+    assert json.loads(again["Body"])["attempt"] == 1
     record = wiring.stock_store().get(LINK, "MUG")
     assert (record.pending, record.push_error) == (True, "")
     assert "to retry: MUG" in wiring.activity_log().recent(LINK)[-1].message

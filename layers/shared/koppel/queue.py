@@ -55,6 +55,7 @@ class SqsEventQueue:
         return str(answer["MessageId"])
 
 
+SQS_MAX_DELAY_SECONDS = 900
 PUSH_MESSAGE_SKUS = 2000  # keeps a push request well under SQS's 256 KiB default for long SKUs
 
 
@@ -65,6 +66,7 @@ class PushRequest(BaseModel):
 
     link_id: str
     skus: tuple[str, ...]
+    attempt: int = 0  # how many times these SKUs have failed to go out already
 
 
 class SqsPushRequests:
@@ -75,9 +77,11 @@ class SqsPushRequests:
         self.queue_url = queue_url
         self.delay_seconds = delay_seconds
 
-    def request(self, link_id: str, skus: Sequence[str]) -> None:
+    def request(self, link_id: str, skus: Sequence[str], *, attempt: int = 0, delay: int | None = None) -> None:
         for start in range(0, len(skus), PUSH_MESSAGE_SKUS):
-            message = PushRequest(link_id=link_id, skus=tuple(skus[start : start + PUSH_MESSAGE_SKUS]))
+            message = PushRequest(link_id=link_id, skus=tuple(skus[start : start + PUSH_MESSAGE_SKUS]), attempt=attempt)
             self.client.send_message(
-                QueueUrl=self.queue_url, MessageBody=message.model_dump_json(), DelaySeconds=self.delay_seconds
+                QueueUrl=self.queue_url,
+                MessageBody=message.model_dump_json(),
+                DelaySeconds=self.delay_seconds if delay is None else min(delay, SQS_MAX_DELAY_SECONDS),
             )
