@@ -200,12 +200,19 @@ def shopify_delivery(payload: dict) -> dict:
     }
 
 
+def inventory_level(shop_sim: ShopifySimulator, sku: str, available: int | None, at: str) -> dict:
+    """Shopify's inventory_levels/update body: numeric item and location ids, no SKU."""
+    return {
+        "inventory_item_id": int(shop_sim.variant(sku)["inventory_item_id"].rsplit("/", 1)[-1]),
+        "location_id": int(shop_sim.locations[0]["id"].rsplit("/", 1)[-1]),
+        "available": available,
+        "updated_at": at,
+    }
+
+
 def test_a_shopify_inventory_webhook_names_an_item_and_koppel_pushes_its_sku(stack, shopify_backoffice, context):
     shop_sim, partner = shopify_backoffice
-    # GIVEN Shopify's webhook shape: numeric item and location ids, no SKU
-    item = int(shop_sim.variant("TEA-ROOIBOS")["inventory_item_id"].rsplit("/", 1)[-1])
-    location = int(shop_sim.locations[0]["id"].rsplit("/", 1)[-1])
-    payload = {"inventory_item_id": item, "location_id": location, "available": 11, "updated_at": "2026-11-21T14:00Z"}
+    payload = inventory_level(shop_sim, "TEA-ROOIBOS", 11, "2026-11-21T14:00Z")
     # WHEN it arrives, and then an older one for the same item
     queue_worker.lambda_handler(sqs_event(shopify_delivery(payload)), context)
     older = payload | {"available": 1, "updated_at": "2026-11-21T13:59:00Z"}
@@ -293,11 +300,9 @@ def test_the_feed_url_redirects_to_a_fresh_short_lived_url_and_refuses_a_wrong_t
 
 def test_an_item_no_longer_stocked_at_a_location_sells_nothing_from_it(stack, shopify_backoffice, context):
     shop_sim, partner = shopify_backoffice
-    item = int(shop_sim.variant("TEA-ROOIBOS")["inventory_item_id"].rsplit("/", 1)[-1])
-    location = int(shop_sim.locations[0]["id"].rsplit("/", 1)[-1])
-    stocked = {"inventory_item_id": item, "location_id": location, "available": 6, "updated_at": "2026-11-21T14:00Z"}
+    stocked = inventory_level(shop_sim, "TEA-ROOIBOS", 6, "2026-11-21T14:00Z")
     queue_worker.lambda_handler(sqs_event(shopify_delivery(stocked)), context)
-    gone = stocked | {"available": None, "updated_at": "2026-11-21T14:05Z"}
+    gone = inventory_level(shop_sim, "TEA-ROOIBOS", None, "2026-11-21T14:05Z")
     queue_worker.lambda_handler(sqs_event(shopify_delivery(gone)), context)
     push(stack, context)
     assert partner.stock == {"TEA-ROOIBOS": 0}

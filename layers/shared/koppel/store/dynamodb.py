@@ -95,6 +95,24 @@ class DynamoTable:
             yield from (from_item(item) for item in page["Items"])
 
 
+class TextCursor:
+    """Where a paged read of a link stopped: LINK#{link_id} / CURSOR#{name}; None once it is done."""
+
+    def __init__(self, table: DynamoTable, name: str) -> None:
+        self.table = table
+        self.sk = f"CURSOR#{name}"
+
+    def get(self, link_id: str) -> str | None:
+        item = self.table.get(f"LINK#{link_id}", self.sk)
+        return str(item["value"]) if item else None
+
+    def set(self, link_id: str, cursor: str | None) -> None:
+        if cursor is None:
+            self.table.delete(f"LINK#{link_id}", self.sk)
+        else:
+            self.table.put({"pk": f"LINK#{link_id}", "sk": self.sk, "value": cursor})
+
+
 class DynamoConfigStore:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table

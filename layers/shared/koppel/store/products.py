@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from koppel.flows.products import ProductRecord
-from koppel.store.dynamodb import DynamoTable
+from koppel.store.dynamodb import DynamoTable, TextCursor
 
 PREFIX = "PRODUCT#"
-CURSOR_SK = "CURSOR#products"
 
 
 class DynamoProductRecords:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
+        self._cursor = TextCursor(table, "products")
 
     def get_many(self, link_id: str, skus: Iterable[str]) -> dict[str, ProductRecord]:
         items = self.table.get_many(f"LINK#{link_id}", (PREFIX + sku for sku in skus))
@@ -42,11 +42,7 @@ class DynamoProductRecords:
         self.table.put({key: value for key, value in values.items() if value != ""})
 
     def cursor(self, link_id: str) -> str | None:
-        item = self.table.get(f"LINK#{link_id}", CURSOR_SK)
-        return str(item["value"]) if item else None
+        return self._cursor.get(link_id)
 
     def set_cursor(self, link_id: str, cursor: str | None) -> None:
-        if cursor is None:
-            self.table.delete(f"LINK#{link_id}", CURSOR_SK)
-        else:
-            self.table.put({"pk": f"LINK#{link_id}", "sk": CURSOR_SK, "value": cursor})
+        self._cursor.set(link_id, cursor)

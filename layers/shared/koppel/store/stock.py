@@ -25,17 +25,17 @@ from typing import Any
 from koppel.errors import StateConflict
 from koppel.flows.feed import FeedRow
 from koppel.flows.stock import IncomingLevel, Level, Merge, StockRecord, is_newer
-from koppel.store.dynamodb import DynamoTable, sortable, to_item
+from koppel.store.dynamodb import DynamoTable, TextCursor, sortable, to_item
 
 STOCK_PREFIX = "STOCK#"
 MERGE_ATTEMPTS = 10
-READ_CURSOR_SK = "CURSOR#stock-read"  # where the reconciliation's read of the backoffice stopped
 REASK_SECONDS = 60  # well past the push delay and the pusher's batching window
 
 
 class DynamoStock:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
+        self._read_cursor = TextCursor(table, "stock-read")  # where reconciliation's read of the backoffice stopped
 
     # --- reading -----------------------------------------------------------------------------
     def get(self, link_id: str, sku: str) -> StockRecord | None:
@@ -116,14 +116,10 @@ class DynamoStock:
         return self._write(record, {"pending": True, "asked_at": int(time.time())})
 
     def read_cursor(self, link_id: str) -> str | None:
-        item = self.table.get(f"LINK#{link_id}", READ_CURSOR_SK)
-        return str(item["value"]) if item else None
+        return self._read_cursor.get(link_id)
 
     def set_read_cursor(self, link_id: str, cursor: str | None) -> None:
-        if cursor is None:
-            self.table.delete(f"LINK#{link_id}", READ_CURSOR_SK)
-        else:
-            self.table.put({"pk": f"LINK#{link_id}", "sk": READ_CURSOR_SK, "value": cursor})
+        self._read_cursor.set(link_id, cursor)
 
     def mark_pushed(self, record: StockRecord, pushed: int, channel_ref: str) -> bool:
         """The channel accepted `pushed`; False when the stock moved meanwhile and must go out again."""
