@@ -24,6 +24,7 @@ import pytest
 import queue_worker
 import stock_pusher
 import stock_reconciler
+from helpers import assert_allowed
 from scenarios import envelope, feed_request, schedule_event, sqs_event
 from werkzeug.serving import make_server
 
@@ -257,8 +258,12 @@ def test_a_backoffice_larger_than_one_run_is_read_across_runs(stack, shopify_bac
     assert len(partner.stock) == 43 and partner.stock["EXTRA-39"] == 39
 
 
-def test_the_google_merchant_feed_of_a_shopify_backoffice_through_its_url(stack, shopify_backoffice, context):
+def test_the_google_merchant_feed_of_a_shopify_backoffice_through_its_url(
+    stack, shopify_backoffice, context, aws_calls
+):
+    aws_calls.clear()
     feed_generator.lambda_handler(schedule_event(), context)
+    assert_allowed("FeedGeneratorFunction", aws_calls)  # reading Shopify's products takes its secret
     token = feed_token(wiring.feed_signing_key(), "shop-to-ws")
     answer = feed_url.lambda_handler(fetch("shop-to-ws", token), context)
     assert answer["statusCode"] == 302
