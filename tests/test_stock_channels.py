@@ -311,3 +311,18 @@ def test_an_item_no_longer_stocked_at_a_location_sells_nothing_from_it(stack, sh
     queue_worker.lambda_handler(sqs_event(shopify_delivery(gone)), context)
     push(stack, context)
     assert partner.stock == {"TEA-ROOIBOS": 0}
+
+
+@pytest.mark.parametrize(("basis", "sold"), [("free", 6), ("technical", 8)])
+def test_a_shopify_inventory_webhook_honours_the_links_stock_basis(stack, shopify_backoffice, context, basis, sold):
+    shop_sim, partner = shopify_backoffice
+    # GIVEN 8 teas on hand, 2 of them held by open orders: 6 available
+    shop_sim.set_inventory("TEA-ROOIBOS", 6, committed=2)
+    link = wiring.config_store().get_link("shop-to-ws")
+    wiring.config_store().put_link(link.model_copy(update={"stock": link.stock.model_copy(update={"basis": basis})}))
+    # WHEN Shopify says 6 are available
+    payload = inventory_level(shop_sim, "TEA-ROOIBOS", 6, "2026-11-21T14:00Z")
+    queue_worker.lambda_handler(sqs_event(shopify_delivery(payload)), context)
+    push(stack, context)
+    # THEN free stock sells the 6, technical stock the 8 on hand
+    assert partner.stock == {"TEA-ROOIBOS": sold}

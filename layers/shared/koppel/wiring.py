@@ -258,7 +258,7 @@ def inventory_items(link: Link) -> InventoryItems:
     from koppel.connectors import registry
 
     source = _connector("stock-source", link.backoffice, registry.stock_source)
-    if source is None or not hasattr(source, "sku_for_inventory_item"):
+    if source is None or not hasattr(source, "inventory_item_at"):
         raise UnsupportedSystem(f"koppel cannot look up inventory items of {link.backoffice}", field="backoffice")
     return source  # type: ignore[return-value]
 

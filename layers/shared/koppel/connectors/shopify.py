@@ -321,6 +321,20 @@ query KoppelInventoryItemSku($id: ID!) {
     estimated_cost=1,
 )
 
+# An inventory webhook says what is available at a location; on hand comes with the SKU, in one call.
+INVENTORY_ITEM_AT = Operation(
+    name="KoppelInventoryItemAt",
+    document="""
+query KoppelInventoryItemAt($id: ID!, $locationId: ID!) {
+  inventoryItem(id: $id) {
+    sku
+    inventoryLevel(locationId: $locationId) { quantities(names: ["available", "on_hand"]) { name quantity } }
+  }
+}""",
+    mutation=False,
+    estimated_cost=3,
+)
+
 LEVEL_FIELDS = """
         nodes { updatedAt location { id } quantities(names: ["available", "on_hand"]) { name quantity } }
         pageInfo { hasNextPage endCursor }"""
@@ -856,6 +870,14 @@ class ShopifyConnector:
         """The SKU of an inventory item (numeric id, as in `inventory_levels/update`, or gid); "" if none."""
         item = self._execute(INVENTORY_ITEM_SKU, {"id": inventory_item_gid(str(inventory_item_id))})["inventoryItem"]
         return str((item or {}).get("sku") or "").strip()
+
+    def inventory_item_at(self, inventory_item_id: str | int, location_id: str | int) -> tuple[str, int | None]:
+        """An inventory item's SKU ("" if none) and its on-hand units at a location (None if not stocked there)."""
+        variables = {"id": inventory_item_gid(str(inventory_item_id)), "locationId": location_gid(str(location_id))}
+        item = self._execute(INVENTORY_ITEM_AT, variables)["inventoryItem"] or {}
+        level = item.get("inventoryLevel") or {}
+        counts = {entry["name"]: int(entry["quantity"]) for entry in level.get("quantities") or []}
+        return str(item.get("sku") or "").strip(), counts.get("on_hand")
 
     def _location(self) -> str:
         """The location koppel sets stock at: the account's `location_id`, else the shop's default."""

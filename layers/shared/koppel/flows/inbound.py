@@ -145,9 +145,11 @@ def _deliver(
 
 # --- stock ---------------------------------------------------------------------------------------
 class InventoryItems(Protocol):
-    """Shopify's inventory webhooks name an inventory item, not a SKU."""
+    """Shopify's inventory webhooks name an inventory item, not a SKU, and say only what is available."""
 
-    def sku_for_inventory_item(self, inventory_item_id: str) -> str: ...
+    def inventory_item_at(self, inventory_item_id: str, location_id: str) -> tuple[str, int | None]:
+        """The item's SKU and its on-hand units at the location (None: not stocked there)."""
+        ...
 
 
 def stock_mutations(
@@ -198,19 +200,23 @@ def _koppel_level(entry: dict[str, Any], envelope: Envelope) -> IncomingLevel:
 def _shopify_level(
     payload: dict[str, Any], envelope: Envelope, inventory_items: Callable[[], InventoryItems]
 ) -> list[IncomingLevel]:
-    sku = inventory_items().sku_for_inventory_item(str(payload["inventory_item_id"]))
+    sku, on_hand = inventory_items().inventory_item_at(str(payload["inventory_item_id"]), str(payload["location_id"]))
     if not sku:
         return []
     observed_at = _moment(payload.get("updated_at"), naive_is_utc=False) or envelope.sent_at
     if observed_at is None:
         raise ValueError("inventory level without updated_at")
-    # Shopify's "available" is already free stock (on hand less committed and reserved). None: the
-    # item is no longer stocked at that location, so nothing can be sold from it any more.
+    # Shopify's "available" is free stock (on hand less committed and reserved); the rest of on hand
+    # is what open orders hold, so both bases work. None: the item is no longer stocked at that
+    # location, so nothing can be sold from it any more.
     available = payload.get("available")
+    free = 0 if available is None else int(available)
+    held = free if on_hand is None or available is None else max(on_hand, free)
     stock = WarehouseStock(
         sku=sku,
         warehouse=str(payload["location_id"]),
-        on_hand=0 if available is None else int(available),
+        on_hand=held,
+        backorders=held - free,
         observed_at=observed_at,
     )
     # updated_at is whole seconds; Shopify's triggered-at (milliseconds) orders two of one second.
