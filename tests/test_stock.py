@@ -365,3 +365,21 @@ def test_a_time_without_offset_is_refused_not_guessed(stack, partner, context):
     result = queue_worker.lambda_handler(event, context)
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert wiring.stock_store().get(LINK, "TEA") is None
+
+
+def test_the_cli_shows_each_skus_stock_state(stack, partner, context, tmp_path, monkeypatch, capsys):
+    from koppel import cli
+
+    link(orders=False, tracking=False, stock_settings={"buffer": 1})
+    deliver(mutation("MUG", "2026-11-21T13:00:00Z", 7, warehouse="ams", backorders=1), context=context)
+    push(stack, context)
+    deliver(mutation("TEA", "2026-11-21T13:00:00Z", 3), context=context)
+    outputs = {"KoppelTableName": stack.ref("KoppelTable")}
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
+    monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
+    capsys.readouterr()
+    assert cli.main(["--local", "stock", LINK]) == 0
+    mug, tea = capsys.readouterr().out.splitlines()
+    assert mug.split()[:6] == ["MUG", "sell", "5", "channel", "has", "5"] and "ams:7/1" in mug
+    assert tea.split()[:7] == ["TEA", "sell", "2", "channel", "has", "None", "pending"]
