@@ -326,3 +326,25 @@ def test_a_shopify_inventory_webhook_honours_the_links_stock_basis(stack, shopif
     push(stack, context)
     # THEN free stock sells the 6, technical stock the 8 on hand
     assert partner.stock == {"TEA-ROOIBOS": sold}
+
+
+def test_a_signed_shopify_inventory_webhook_goes_through_receiver_worker_and_pusher(stack, shopify_backoffice, context):
+    import webhook_receiver
+    from helpers import api_event, shopify_headers
+
+    shop_sim, partner = shopify_backoffice
+    body = json.dumps(inventory_level(shop_sim, "MUG-BLUE-350", 4, "2026-11-21T14:00:00-05:00")).encode()
+    # WHEN Shopify posts it, signed with the app's secret
+    headers = shopify_headers(body, topic="inventory_levels/update", secret="w")
+    answer = webhook_receiver.lambda_handler(api_event("shop-main", body, headers), context)
+    assert answer["statusCode"] == 200
+    # AND the worker and the pusher take what the queues hold, as their SQS triggers would
+    queued = stack.queued("EventQueue")
+    assert queue_worker.lambda_handler(sqs_event(*[m["Body"] for m in queued]), context) == {"batchItemFailures": []}
+    push(stack, context)
+    # THEN the partner sells the mugs
+    assert partner.stock == {"MUG-BLUE-350": 4}
+    # AND a forged copy is refused and reaches nobody
+    forged = body.replace(b'"available": 4', b'"available": 400')
+    assert webhook_receiver.lambda_handler(api_event("shop-main", forged, headers), context)["statusCode"] == 401
+    assert stack.queued("EventQueue") == []
