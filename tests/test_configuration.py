@@ -181,3 +181,20 @@ def test_a_put_changes_only_what_it_names_and_a_secret_keeps_its_other_keys(loca
     # AND --replace starts from scratch
     assert run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "--replace") == 0
     assert wiring.config_store().get_link("bol-to-shop").dry_run is False
+
+
+def test_links_are_read_at_most_every_few_seconds_and_own_changes_are_seen_at_once(stack):
+    from koppel.store.dynamodb import DynamoConfigStore
+
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "s"})
+    stack.add_account("winkelstraat", "winkelstraat", {"signing_secret": "x"})
+    now = [0.0]
+    worker = DynamoConfigStore(wiring.table(), links_ttl=5, clock=lambda: now[0])
+    cli_side = DynamoConfigStore(wiring.table())
+    worker.put_link(Link(link_id="first", backoffice="korona-pos", channel="winkelstraat"))
+    assert [link.link_id for link in worker.list_links()] == ["first"]  # its own change: at once
+    cli_side.put_link(Link(link_id="second", backoffice="korona-pos", channel="winkelstraat"))
+    now[0] = 4.9
+    assert [link.link_id for link in worker.list_links()] == ["first"]  # another's: not yet
+    now[0] = 5.0
+    assert [link.link_id for link in worker.list_links()] == ["first", "second"]  # within 5 s

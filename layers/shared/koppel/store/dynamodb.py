@@ -114,8 +114,15 @@ class TextCursor:
 
 
 class DynamoConfigStore:
-    def __init__(self, table: DynamoTable) -> None:
+    """Accounts and links. The list of links is read at most every `links_ttl` seconds per container
+    (every delivery asks for it); a change made through this store is seen at once, one made
+    elsewhere (the CLI) within that time."""
+
+    def __init__(self, table: DynamoTable, links_ttl: float = 5.0, clock: Any = time.monotonic) -> None:
         self.table = table
+        self.links_ttl = links_ttl
+        self.clock = clock
+        self._links: tuple[float, list[Link]] | None = None
 
     def _get(self, model: type[M], kind: str, key: str, missing: type[KoppelError]) -> M:
         item = self.table.get(CONFIG_PK, f"{kind}#{key}")
@@ -140,12 +147,18 @@ class DynamoConfigStore:
 
     def put_link(self, link: Link) -> None:
         self.table.put({"pk": CONFIG_PK, "sk": f"LINK#{link.link_id}", "body": link.model_dump_json()})
+        self._links = None
 
     def list_links(self) -> list[Link]:
-        return [parse(Link, json.loads(item["body"])) for item in self.table.query(CONFIG_PK, "LINK#")]
+        now = self.clock()
+        if self._links is None or now - self._links[0] >= self.links_ttl:
+            links = [parse(Link, json.loads(item["body"])) for item in self.table.query(CONFIG_PK, "LINK#")]
+            self._links = (now, links)
+        return list(self._links[1])
 
     def delete_link(self, link_id: str) -> None:
         self.table.delete(CONFIG_PK, f"LINK#{link_id}")
+        self._links = None
 
 
 class CachedAccounts:
