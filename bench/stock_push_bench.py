@@ -21,8 +21,8 @@ Every channel is checked SKU by SKU against that final value; any mismatch exits
 The brief's scale is 50,000 mutations over 5,000 SKUs. In moto every mutation costs a consistent
 read and a conditional write per link, and moto's Query walks every item of the table rather
 than one partition. The link look-up is therefore read at most every 5 s; before that it was read
-per delivery and the run grew with the square of the burst. Even so, the full run takes over
-40 minutes on the 2-core build machine. So the default is the same
+per delivery and the run grew with the square of the burst. Even so, the full run had not finished
+its first schedule after 54 minutes on the 2-core build machine. So the default is the same
 ratio, 10 mutations per SKU, scaled down; BENCH_MUTATIONS=50000 BENCH_SKUS=5000 runs the full one.
 
 Set BENCH_MUTATIONS (default 2,000), BENCH_SKUS (200), BENCH_PUSH_EVERY (10 worker
@@ -452,7 +452,7 @@ def main() -> None:
     if MUTATIONS < 50_000:
         print(
             "  scaled from the target 50,000 mutations over 5,000 SKUs (same 10 per SKU): each mutation costs "
-            "moto calls per link; BENCH_MUTATIONS=50000 BENCH_SKUS=5000 runs the full burst (> 40 min)"
+            "moto calls per link; BENCH_MUTATIONS=50000 BENCH_SKUS=5000 runs the full burst (> 1 h)"
         )
     print(f"  bench took {time.perf_counter() - began:.0f} s")
     failed = [r for r in results if r.mismatches or any(r.left_pending.values())]
