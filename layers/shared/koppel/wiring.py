@@ -132,11 +132,14 @@ def http_client() -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0), headers={"User-Agent": "koppel/0.1"})
 
 
+def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]:
+    account = config_store().get_account(account_id)
+    return account, credentials().credentials(account)
+
+
 def _accounts(link: Link) -> tuple[Account, dict[str, Any], Account, dict[str, Any]]:
     """The link's channel and backoffice accounts, each with its credentials."""
-    store = config_store()
-    channel, backoffice = store.get_account(link.channel), store.get_account(link.backoffice)
-    return channel, credentials().credentials(channel), backoffice, credentials().credentials(backoffice)
+    return (*_account_with_credentials(link.channel), *_account_with_credentials(link.backoffice))
 
 
 def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> OrderImport:
@@ -182,11 +185,6 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
         now=datetime.now(UTC),
         out_of_time=out_of_time,
     )
-
-
-def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]:
-    account = config_store().get_account(account_id)
-    return account, credentials().credentials(account)
 
 
 # Connectors kept per container for a few minutes: a warm pusher reuses bol's token (bol blocks
@@ -255,9 +253,7 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
 
 def inventory_items(link: Link) -> InventoryItems:
     """The backoffice's SKU for an inventory item (Shopify's inventory webhooks name no SKU)."""
-    from koppel.connectors import registry
-
-    source = _connector("stock-source", link.backoffice, registry.stock_source)
+    source = stock_source(link)
     if source is None or not hasattr(source, "inventory_item_at"):
         raise UnsupportedSystem(f"koppel cannot look up inventory items of {link.backoffice}", field="backoffice")
     return source  # type: ignore[return-value]

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from koppel.config import Link, StockSettings
+from koppel.config import Flow, Link, StockSettings
 from koppel.connectors.base import StockSource, StockTarget, StockUpdate
-from koppel.errors import BadRequest
+from koppel.errors import BadRequest, KoppelError
 from koppel.models import WarehouseStock, sortable
+from koppel.store.base import ActivityLog
 
 NOT_ON_CHANNEL = (
     "the channel has no product or offer with this SKU or EAN; add it there, koppel pushes on the next change"
@@ -158,7 +159,7 @@ class StockStore(Protocol):
 class PushRequests(Protocol):
     """Asks the pusher to push these SKUs of a link shortly (a short delay lets a burst coalesce)."""
 
-    def request(self, link_id: str, skus: Sequence[str]) -> None: ...
+    def request(self, link_id: str, skus: Sequence[str], *, attempt: int = 0, delay: int | None = None) -> None: ...
 
 
 # --- the link's rules -------------------------------------------------------------------------------
@@ -285,6 +286,76 @@ def _settle(written: bool, record: StockRecord, report: PushReport, store: Stock
         if latest.pending or store.mark_pending(latest):
             break
     report.moved.append(record.sku)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One push request as the queue delivered it."""
+
+    message_id: str
+    link_id: str
+    skus: tuple[str, ...]
+    attempt: int = 0
+
+
+BACKOFF_ATTEMPTS = 4
+
+
+def push_asked(
+    asked: Sequence[Asked],
+    *,
+    links: Callable[[str], Link],
+    store: StockStore,
+    target_for: Callable[[Link], StockTarget],
+    pushes: PushRequests,
+    activity: ActivityLog,
+    out_of_time: Callable[[], bool] = lambda: False,
+    backoff_seconds: int = 15,
+) -> tuple[set[str], dict[str, PushReport]]:
+    """Push what a batch of requests asks for, grouped per link: SKUs several requests name cost one call.
+
+    SKUs that fail to go out are asked for again after a growing delay (15 s, 30 s, 60 s, 120 s); after
+    that their requests are returned as failed, for the queue to deliver once more and then dead-letter.
+    Returns the failed request ids and each link's report.
+    """
+    by_link: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    attempts = {request.message_id: request.attempt for request in asked}
+    for request in asked:
+        for sku in request.skus:
+            by_link[request.link_id][sku].append(request.message_id)
+    failed: set[str] = set()
+    reports: dict[str, PushReport] = {}
+
+    def later(link_id: str, retry: Sequence[str], skus: Mapping[str, list[str]]) -> None:
+        if not retry:
+            return
+        attempt = max(attempts[message] for sku in retry for message in skus[sku])
+        if attempt >= BACKOFF_ATTEMPTS:
+            failed.update(message for sku in retry for message in skus[sku])
+        else:
+            pushes.request(link_id, list(retry), attempt=attempt + 1, delay=backoff_seconds * 2**attempt)
+
+    for link_id, skus in by_link.items():
+        try:
+            link = links(link_id)
+            if not link.flows.enabled(Flow.STOCK):
+                activity.record(link_id, "stock.skipped", "stock is switched off for this link")
+                continue
+            report = push_pending(link, skus, store=store, target=target_for(link), out_of_time=out_of_time)
+        except KoppelError as exc:
+            activity.record(link_id, "stock.push_failed", exc.message, error=type(exc).__name__)
+            if exc.retryable:
+                later(link_id, list(skus), skus)
+            else:
+                failed.update(message for messages in skus.values() for message in messages)
+            continue
+        reports[link_id] = report
+        if report.moved:
+            pushes.request(link_id, report.moved)
+        later(link_id, report.retry, skus)
+        if report.pushed or report.refused or report.retry or report.would_push:
+            activity.record(link_id, "stock.pushed", report.summary(), dry_run=link.dry_run)
+    return failed, reports
 
 
 # --- 3. reconciliation --------------------------------------------------------------------------------
