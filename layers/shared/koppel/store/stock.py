@@ -127,14 +127,11 @@ class DynamoStock:
         changed = {"pending": False, "pushed": pushed, "pushed_at": now, "channel_ref": channel_ref, "push_error": None}
         return self._write(record, changed)
 
-    def mark_refused(self, record: StockRecord, error: str, channel_ref: str = "") -> bool:
-        """The channel cannot take this SKU: kept visible with the reason, not retried until it changes."""
-        return self._write(record, {"pending": False, "push_error": error, "channel_ref": channel_ref})
+    def mark_refused(self, record: StockRecord, error: str) -> bool:
+        """The channel cannot take this SKU: kept visible with the reason, not retried until it changes.
 
-    def remember_ref(self, record: StockRecord, channel_ref: str) -> StockRecord:
-        if self._write(record, {"channel_ref": channel_ref}):
-            return StockRecord(**{**record.__dict__, "channel_ref": channel_ref, "rev": record.rev + 1})
-        return self.get(record.link_id, record.sku) or record
+        The channel's id is forgotten, so an offer or product made again there is found anew."""
+        return self._write(record, {"pending": False, "push_error": error, "channel_ref": None})
 
     def _write(self, record: StockRecord, changed: Mapping[str, Any]) -> bool:
         values = {**_item(record), **changed, "rev": record.rev + 1}
