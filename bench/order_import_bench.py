@@ -23,7 +23,8 @@ import httpx
 
 from koppel import wiring
 from koppel.config import Account, Link
-from koppel.connectors import bol, shopify
+from koppel.connectors.bol import connector as bol
+from koppel.connectors.shopify import connector as shopify
 from koppel.flows.orders import OrderImport
 from koppel_local.provision import embedded_aws, function_environment
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem

@@ -23,13 +23,15 @@ from werkzeug.serving import make_server
 
 from koppel import wiring
 from koppel.config import Link
-from koppel.connectors import bol, shopify
+from koppel.connectors.bol import connector as bol
 from koppel.connectors.http import Clock
+from koppel.connectors.shopify import connector as shopify
 from koppel.flows.orders import OrderImport
-from koppel.flows.stock import IncomingLevel, accept_levels
+from koppel.flows.stock import accept_levels
 from koppel.flows.tracking import TrackingRun
 from koppel.models import WarehouseStock
-from koppel.store.orders import DynamoOrderLinks, DynamoTrackedOrders
+from koppel.ports.stock import IncomingLevel
+from koppel.store.orders import DynamoOrderLinks
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
 from koppel_local.simulators.shopify import ShopifySimulator, load_schema
 
@@ -78,7 +80,7 @@ class World:
             backoffice=self.shopify_connector(),
             channel=channel,
             source=channel,
-            orders=DynamoTrackedOrders(wiring.table(), clock=lambda: self.now[0]),
+            orders=DynamoOrderLinks(wiring.table(), clock=lambda: self.now[0]),
             now=datetime.fromtimestamp(self.now[0], UTC),
         )
         return TrackingRun(**(fields | overrides))

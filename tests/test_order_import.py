@@ -11,7 +11,7 @@ from scenarios import MUG, TEA, TEAPOT
 
 from koppel import wiring
 from koppel.config import LinkMode
-from koppel.flows.orders import OrderState, SkuMapping
+from koppel.ports.orders import OrderState, SkuMapping
 from koppel.store.orders import DynamoOrderLinks
 from koppel_local.runtime import LambdaContext
 from koppel_local.simulators.bol import SimItem

@@ -10,7 +10,7 @@ from scenarios import MUG, TEA, World
 
 from koppel import wiring
 from koppel.config import LinkMode
-from koppel.flows.orders import OrderState
+from koppel.ports.orders import OrderState
 from koppel_local.simulators.bol import SimItem
 
 POSTNL_CODE = "3SKPNL123456789"  # a PostNL 3S barcode: 3S, a 4-letter customer code, 9 digits

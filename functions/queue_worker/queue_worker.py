@@ -12,8 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
-from koppel.config import Flow
-from koppel.flows.inbound import process, stock_handler
+from koppel.flows.inbound import process
 from koppel.observability import logger, metrics, tracer
 from koppel.queue import Envelope
 
@@ -25,14 +24,13 @@ WORKER_DEDUPE_SECONDS = 4 * 24 * 3600
 
 def handle_record(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     envelope = Envelope.model_validate_json(record.body)
-    handlers = {Flow.STOCK: stock_handler(wiring.stock_store(), wiring.push_requests(), wiring.inventory_items)}
 
     def act() -> dict:
         acted = process(
             envelope,
             config=wiring.config_store(),
             activity=wiring.activity_log(),
-            handlers=handlers,
+            handlers=wiring.inbound_handlers(),
             parked=wiring.parked_deliveries(),
         )
         return {"links": acted}

@@ -6,14 +6,14 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from koppel.webhooks import koppel_digest, shopify_digest
+from koppel.webhooks import body_digest, koppel_digest
 
 
 def shopify_headers(body: bytes, secret: str, *, topic: str, shop_domain: str, event_id: str | None = None) -> dict:
     return {
         "Content-Type": "application/json",
         "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": shopify_digest(secret, body),
+        "X-Shopify-Hmac-Sha256": body_digest(secret, body),
         "X-Shopify-Shop-Domain": shop_domain,
         "X-Shopify-API-Version": "2025-04",
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from koppel.config import BolSettings
-from koppel.connectors.bol import BolConnector
+from koppel.connectors.bol.connector import BolConnector
+from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator
 

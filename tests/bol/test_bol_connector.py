@@ -10,9 +10,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from koppel.config import Account, BolSettings
+from koppel.config import Account
 from koppel.connectors.base import OrderSource, ShipmentTarget
-from koppel.connectors.bol import BolConnector, from_account
+from koppel.connectors.bol.connector import BolConnector, from_account
+from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
 from koppel.errors import (
     AuthenticationFailed,

@@ -13,9 +13,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from koppel.config import BolSettings
 from koppel.connectors.base import ProductPushResult, ProductTarget, ProductUpdate
-from koppel.connectors.bol import PRICE_NOT_CONFIRMED, BolConnector
+from koppel.connectors.bol.connector import PRICE_NOT_CONFIRMED, BolConnector
+from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
 from koppel.errors import AuthenticationFailed
 from koppel.models import Money, Product

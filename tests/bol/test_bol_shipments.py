@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from koppel.config import BolSettings
 from koppel.connectors.base import ChannelProcess, Parcel, ShipmentChannel
-from koppel.connectors.bol import BolConnector, ProcessResult
+from koppel.connectors.bol.connector import BolConnector, ProcessResult
+from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
 from koppel.errors import PermanentConnectorError
 from koppel.models import OrderStatus, Shipment

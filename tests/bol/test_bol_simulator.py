@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from koppel.config import BolSettings
+from koppel.connectors.bol.settings import BolSettings
 from koppel_local.reference import MISSING_REASON, reference_file
 from koppel_local.simulators.bol import (
     DEMO_CLIENT_ID,

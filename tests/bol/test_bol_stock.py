@@ -7,9 +7,9 @@ import json
 import httpx
 import pytest
 
-from koppel.config import BolSettings
 from koppel.connectors.base import StockPushResult, StockTarget, StockUpdate
-from koppel.connectors.bol import NOT_CONFIRMED, BolConnector, parse_offer_export
+from koppel.connectors.bol.connector import NOT_CONFIRMED, BolConnector, parse_offer_export
+from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
 from koppel.errors import TransientConnectorError
 from koppel_local.simulators.bol import (

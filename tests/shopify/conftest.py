@@ -12,9 +12,9 @@ import httpx
 import pytest
 from graphql import GraphQLSchema
 
-from koppel.config import ShopifySettings
 from koppel.connectors.http import Clock
-from koppel.connectors.shopify import ShopifyConnector
+from koppel.connectors.shopify.connector import ShopifyConnector
+from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.models import Address, Customer, Money, Order, OrderLine
 from koppel_local.simulators.shopify import ShopifySimulator, load_schema
 

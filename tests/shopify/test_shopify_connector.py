@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from koppel.config import Account, BolSettings, ShopifySettings
+from koppel.config import Account
 from koppel.connectors.base import OrderSink, Variant
-from koppel.connectors.bol import BolConnector
-from koppel.connectors.shopify import ShopifyConnector, ShopifyUserError, from_account
+from koppel.connectors.bol.connector import BolConnector
+from koppel.connectors.bol.settings import BolSettings
+from koppel.connectors.shopify.connector import ShopifyConnector, ShopifyUserError, from_account
+from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.errors import AuthenticationFailed, ConfigurationError, NeedsAttention, TransientConnectorError
 from koppel.models import Money, Order, OrderLine
 from koppel_local.reference import MISSING_REASON, reference_file

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from koppel.config import ShopifySettings
 from koppel.connectors.base import ProductPushResult, ProductTarget, ProductUpdate
-from koppel.connectors.shopify import ShopifyConnector
+from koppel.connectors.shopify.connector import ShopifyConnector
+from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.errors import AuthenticationFailed
 from koppel.models import Money, Product
 from koppel_local.reference import MISSING_REASON, reference_file

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from koppel.connectors.base import Parcel, ProgressSource
-from koppel.connectors.shopify import ShopifyConnector, ShopifyOrderNotFound, ShopifyUserError
+from koppel.connectors.shopify.connector import ShopifyConnector, ShopifyOrderNotFound, ShopifyUserError
 from koppel.errors import TransientConnectorError
 from koppel.models import Money, Order, OrderLine
 from koppel_local.reference import MISSING_REASON, reference_file

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from koppel.config import ShopifySettings
 from koppel.connectors.base import (
     ProductSource,
     StockPushResult,
@@ -19,7 +18,8 @@ from koppel.connectors.base import (
     StockTarget,
     StockUpdate,
 )
-from koppel.connectors.shopify import ShopifyConnector
+from koppel.connectors.shopify.connector import ShopifyConnector
+from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.errors import ConfigurationError
 from koppel.models import Money, Order, Product
 from koppel_local.reference import MISSING_REASON, reference_file

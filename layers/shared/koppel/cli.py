@@ -19,7 +19,7 @@ from koppel.config import Flow, LinkMode
 from koppel.errors import ConfigurationError, KoppelError, UnknownAccount, UnknownLink
 from koppel.flows import configure
 from koppel.flows.feed import feed_token
-from koppel.flows.orders import OrderState, SkuMapping
+from koppel.ports.orders import OrderState, SkuMapping
 
 OUTPUT_ENV = {
     "KoppelTableName": "KOPPEL_TABLE",

@@ -20,96 +20,46 @@ SLUG = r"^[a-z0-9][a-z0-9-]{1,62}$"
 SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"  # noqa: S105 - a pattern, not a secret
 
 
-class SystemType(StrEnum):
-    SHOPIFY = "shopify"
-    WOOCOMMERCE = "woocommerce"
-    BOL = "bol"
-    AMAZON = "amazon"
-    WINKELSTRAAT = "winkelstraat"
-    MAGENTO = "magento"
-    PRESTASHOP = "prestashop"
-    OPENCART = "opencart"
-    SHOPRENTER = "shoprenter"
-    KORONA = "korona"
-    SNELSTART = "snelstart"
-    STOREKEEPER = "storekeeper"
-    INNVOICE = "innvoice"
-    GENERIC = "generic"
-
-
-class WebhookScheme(StrEnum):
-    SHOPIFY = "shopify"
-    WOOCOMMERCE = "woocommerce"
-    KOPPEL = "koppel"
-    NONE = "none"
-
-
-# How each system signs what it sends us. Systems that sign nothing themselves are fronted by the
-# documented koppel scheme (HMAC-SHA256 over timestamp + body), set up in their webhook tooling.
-WEBHOOK_SCHEMES: dict[SystemType, WebhookScheme] = {
-    SystemType.SHOPIFY: WebhookScheme.SHOPIFY,
-    SystemType.WOOCOMMERCE: WebhookScheme.WOOCOMMERCE,
-    SystemType.BOL: WebhookScheme.NONE,
-    SystemType.AMAZON: WebhookScheme.NONE,
-}
-
-BACKOFFICE_SYSTEMS = frozenset(SystemType) - {SystemType.BOL, SystemType.AMAZON, SystemType.WINKELSTRAAT}
-CHANNEL_SYSTEMS = frozenset(SystemType) - {
-    SystemType.KORONA,
-    SystemType.SNELSTART,
-    SystemType.STOREKEEPER,
-    SystemType.INNVOICE,
-}
-
-
 class Strict(BaseModel):
     # Schemas are built on first use, not at import: cold starts stay short.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
-# --- per-system account settings ----------------------------------------------------------------
-class ShopifySettings(Strict):
-    shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.(com|io)$")
-    api_version: str = Field(default="2025-04", pattern=r"^\d{4}-\d{2}$")
-    location_id: str = ""
-    base_url: str = Field(default="", description="Override for simulators; default https://{shop_domain}")
-
-
-class BolSettings(Strict):
-    base_url: str = "https://api.bol.com"
-    token_url: str = "https://login.bol.com/token"  # noqa: S105 - an address
-    fulfilment_method: Literal["FBR", "FBB", "ALL"] = "FBR"
-
-
-class WooCommerceSettings(Strict):
-    base_url: str = Field(pattern=r"^https?://")
-
-
 class GenericSettings(Strict):
+    """The settings of a system that declares no model of its own: whatever the merchant sets."""
+
     base_url: str = ""
     model_config = ConfigDict(extra="allow", defer_build=True)
 
 
-SETTINGS_MODELS: dict[SystemType, type[Strict]] = {
-    SystemType.SHOPIFY: ShopifySettings,
-    SystemType.BOL: BolSettings,
-    SystemType.WOOCOMMERCE: WooCommerceSettings,
-}
+def _settings_model(system: str) -> type[BaseModel]:
+    from koppel.connectors import registry
+
+    return registry.spec(system).settings or GenericSettings
 
 
 class Account(Strict):
     account_id: str = Field(pattern=SLUG)
-    system: SystemType
+    system: str = Field(description="The system's declared name (`koppel systems` lists them)")
     name: str = Field(default="", max_length=200)
     secret_ref: str = Field(pattern=SECRET_REF, description="Secrets Manager name or ARN of the credentials")
     settings: dict[str, Any] = Field(default_factory=dict)
     sandbox: bool = Field(default=False, description="Use the system's sandbox/demo environment")
 
+    @field_validator("system")
+    @classmethod
+    def _declared_system(cls, system: str) -> str:
+        from koppel.connectors import registry
+
+        if system not in registry.systems():
+            raise ValueError(f"unknown system; koppel knows {', '.join(registry.systems())}")
+        return system
+
     @field_validator("settings")
     @classmethod
     def _settings_fit_system(cls, settings: dict[str, Any], info: Any) -> dict[str, Any]:
         system = info.data.get("system")
-        model = SETTINGS_MODELS.get(system, GenericSettings) if system else GenericSettings
+        model = _settings_model(system) if system else GenericSettings
         try:
             return model.model_validate(settings).model_dump()
         except ValidationError as exc:
@@ -117,12 +67,8 @@ class Account(Strict):
             where = ".".join(str(part) for part in first["loc"])
             raise ValueError(f"{where}: {first['msg']}") from exc
 
-    @property
-    def webhook_scheme(self) -> WebhookScheme:
-        return WEBHOOK_SCHEMES.get(self.system, WebhookScheme.KOPPEL)
-
-    def typed_settings(self) -> Strict:
-        return SETTINGS_MODELS.get(self.system, GenericSettings).model_validate(self.settings)
+    def typed_settings(self) -> BaseModel:
+        return _settings_model(self.system).model_validate(self.settings)
 
 
 # --- links --------------------------------------------------------------------------------------
@@ -146,7 +92,7 @@ class Flows(Strict):
     returns: bool = True
 
     def enabled(self, flow: Flow) -> bool:
-        return bool(getattr(self, flow.value))
+        return bool(self.model_dump()[flow.value])
 
 
 class LinkMode(StrEnum):
@@ -228,10 +174,13 @@ class Link(Strict):
 
 
 def check_roles(link: Link, backoffice: Account, channel: Account) -> None:
-    """A link's accounts must exist and be able to play their part."""
-    if backoffice.system not in BACKOFFICE_SYSTEMS:
+    """A link's accounts must exist and be able to play their part (as their systems declare)."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Role
+
+    if not registry.spec(backoffice.system).plays(Role.BACKOFFICE):
         raise ConfigurationError(f"{backoffice.system} cannot act as a backoffice", field="backoffice")
-    if channel.system not in CHANNEL_SYSTEMS:
+    if not registry.spec(channel.system).plays(Role.CHANNEL):
         raise ConfigurationError(f"{channel.system} cannot act as a sales channel", field="channel")
 
 

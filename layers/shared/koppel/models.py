@@ -68,6 +68,9 @@ class OrderLine(Model):
     discount: Money | None = Field(
         default=None, description="Off the whole line (all its units), VAT included, as the channel reports it"
     )
+    cancel_requested: bool = Field(
+        default=False, description="The buyer asked the channel to cancel this line and it is not settled yet"
+    )
 
     @model_validator(mode="after")
     def _discount_within_line(self) -> OrderLine:
@@ -85,6 +88,30 @@ class OrderLine(Model):
         """What the buyer paid for the line: all units, less the discount, VAT included."""
         discount = self.discount.amount if self.discount is not None else Decimal(0)
         return Money(amount=self.unit_price.amount * self.quantity - discount, currency=self.unit_price.currency)
+
+
+class CancelReason(StrEnum):
+    """Why an order (or some of its lines) is cancelled, in koppel's words; each connector maps them."""
+
+    BUYER_REQUEST = "buyer_request"  # the buyer asked for it
+    OUT_OF_STOCK = "out_of_stock"
+    FRAUD = "fraud"
+    PAYMENT_DECLINED = "payment_declined"
+    OTHER = "other"
+
+
+class ProcessState(StrEnum):
+    """Where a change the channel handles asynchronously stands (a shipment, a cancellation)."""
+
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    TIMEOUT = "TIMEOUT"
+
+    @property
+    def accepted(self) -> bool:
+        """Done or under way on the channel's side: nothing to send again."""
+        return self in (ProcessState.SUCCESS, ProcessState.PENDING)
 
 
 class OrderStatus(StrEnum):
@@ -105,6 +132,11 @@ class Order(Model):
     shipping_cost: Money | None = None
     currency: CurrencyCode = "EUR"
     note: str = ""
+
+    @property
+    def cancel_requested_lines(self) -> tuple[str, ...]:
+        """Line ids the buyer asked the channel to cancel, still open."""
+        return tuple(line.line_id for line in self.lines if line.cancel_requested)
 
     @property
     def total(self) -> Money:

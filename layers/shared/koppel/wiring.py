@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from koppel import aws
-from koppel.errors import UnsupportedSystem
 from koppel.queue import SqsEventQueue, SqsPushRequests
 from koppel.settings import environment
 from koppel.store.dynamodb import (
@@ -29,67 +28,82 @@ if TYPE_CHECKING:
     import httpx
 
     from koppel.config import Account, Flow, Link
-    from koppel.connectors.base import StockSource, StockTarget
+    from koppel.connectors.base import InventoryItems, StockSource, StockTarget
+    from koppel.connectors.declaration import Capability
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
-    from koppel.flows.inbound import InventoryItems
+    from koppel.flows.inbound import InboundHandler
     from koppel.flows.orders import OrderImport
     from koppel.flows.tracking import TrackingRun
     from koppel.models import Product
-    from koppel.store.orders import DynamoCursors, DynamoSkuMappings, DynamoTrackedOrders
+    from koppel.ports.stock import IncomingLevel
+    from koppel.queue import Envelope
+    from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
     from koppel.store.products import DynamoProductRecords
     from koppel.store.s3 import S3FeedWriter
 
+T = TypeVar("T")
 
-@cache
+# Everything this module builds, so `reset()` forgets all of it (nothing survives by being left off a list).
+_built: list[Any] = []
+
+
+def built(make: Callable[[], T]) -> Callable[[], T]:
+    """Build once per container, on first use; forgotten by `reset()`."""
+    once = cache(make)
+    _built.append(once)
+    return once
+
+
+@built
 def table() -> DynamoTable:
     return DynamoTable(environment().koppel_table, aws.client("dynamodb"))
 
 
-@cache
+@built
 def config_store() -> DynamoConfigStore:
     return DynamoConfigStore(table())
 
 
-@cache
+@built
 def cached_accounts() -> CachedAccounts:
     return CachedAccounts(config_store())
 
 
-@cache
+@built
 def activity_log() -> DynamoActivityLog:
     return DynamoActivityLog(table(), ttl_days=environment().activity_ttl_days)
 
 
-@cache
+@built
 def stock_store() -> DynamoStock:
     return DynamoStock(table())
 
 
-@cache
+@built
 def push_requests() -> SqsPushRequests:
     env = environment()
     return SqsPushRequests(aws.client("sqs"), env.stock_push_queue_url, env.stock_push_delay_seconds)
 
 
-@cache
+@built
 def parked_deliveries() -> DynamoParkedDeliveries:
     return DynamoParkedDeliveries(table())
 
 
-@cache
+@built
 def credentials() -> SecretsManagerCredentials:
     from koppel.credentials import SecretsManagerCredentials
 
     return SecretsManagerCredentials(aws.client("secretsmanager"), environment().secret_cache_seconds)
 
 
-@cache
+@built
 def event_queue() -> SqsEventQueue:
     return SqsEventQueue(aws.client("sqs"), environment().event_queue_url)
 
 
-@cache
+@built
 def feed_writer() -> S3FeedWriter:
     from koppel.store.s3 import S3FeedWriter
 
@@ -103,28 +117,28 @@ def feed_signing_key() -> str:
     )
 
 
-@cache
-def order_links() -> DynamoTrackedOrders:
-    from koppel.store.orders import DynamoTrackedOrders
+@built
+def order_links() -> DynamoOrderLinks:
+    from koppel.store.orders import DynamoOrderLinks
 
-    return DynamoTrackedOrders(table())
+    return DynamoOrderLinks(table())
 
 
-@cache
+@built
 def sku_mappings() -> DynamoSkuMappings:
     from koppel.store.orders import DynamoSkuMappings
 
     return DynamoSkuMappings(table())
 
 
-@cache
+@built
 def cursors() -> DynamoCursors:
     from koppel.store.orders import DynamoCursors
 
     return DynamoCursors(table())
 
 
-@cache
+@built
 def http_client() -> httpx.Client:
     """One pooled client per container for every connector; connectors add their own auth and headers."""
     import httpx
@@ -142,20 +156,39 @@ def _accounts(link: Link) -> tuple[Account, dict[str, Any], Account, dict[str, A
     return (*_account_with_credentials(link.channel), *_account_with_credentials(link.backoffice))
 
 
+def _optional(capability: Capability, account: Account, secret: dict[str, Any]) -> Any:
+    """The account's connector for a capability its system declares, else None (never a guess)."""
+    from koppel.connectors import registry
+
+    if not registry.serves(account.system, capability):
+        return None
+    return registry.build(capability, account, secret, http_client())
+
+
+def _also(capability: Capability, account: Account, connector: Any) -> Any:
+    """`connector` (already built for the account) where its system declares `capability`, else None."""
+    from koppel.connectors import registry
+
+    return connector if registry.serves(account.system, capability) else None
+
+
 def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> OrderImport:
     from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
     from koppel.flows.orders import OrderImport
 
     channel, channel_credentials, backoffice, backoffice_credentials = _accounts(link)
+    source = registry.build(Capability.ORDER_SOURCE, channel, channel_credentials, http_client())
     return OrderImport(
         link=link,
-        source=registry.order_source(channel, channel_credentials, http_client()),
-        sink=registry.order_sink(backoffice, backoffice_credentials, http_client()),
+        source=source,
+        sink=registry.build(Capability.ORDER_SINK, backoffice, backoffice_credentials, http_client()),
         orders=order_links(),
         mappings=sku_mappings(),
         cursors=cursors(),
         run_id=run_id,
-        channel=channel.system.value,
+        channel=channel.system,
+        cancellations=_also(Capability.CHANNEL_CANCELLATIONS, channel, source),
         out_of_time=out_of_time,
     )
 
@@ -164,23 +197,20 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     from datetime import UTC, datetime
 
     from koppel.connectors import registry
-    from koppel.connectors.base import OrderSource
+    from koppel.connectors.declaration import Capability
     from koppel.flows.tracking import TrackingRun
 
     channel, channel_credentials, backoffice, backoffice_credentials = _accounts(link)
-    progress = registry.progress_source(backoffice, backoffice_credentials, http_client())
-    shipments = registry.shipment_channel(channel, channel_credentials, http_client())
-    # One connector for both roles where it can: one token, one session with the channel.
-    source = (
-        shipments
-        if isinstance(shipments, OrderSource)
-        else registry.order_source(channel, channel_credentials, http_client())
+    # One connector for every role the channel plays here: one token, one session with it.
+    shipments = registry.connector(
+        channel, channel_credentials, http_client(), Capability.SHIPMENT_CHANNEL, Capability.ORDER_SOURCE
     )
     return TrackingRun(
         link=link,
-        backoffice=progress,
+        backoffice=registry.build(Capability.PROGRESS_SOURCE, backoffice, backoffice_credentials, http_client()),
         channel=shipments,
-        source=source,
+        source=shipments,
+        cancellations=_also(Capability.CHANNEL_CANCELLATIONS, channel, shipments),
         orders=order_links(),
         now=datetime.now(UTC),
         out_of_time=out_of_time,
@@ -190,46 +220,58 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
 # Connectors kept per container for a few minutes: a warm pusher reuses bol's token (bol blocks
 # clients that fetch tokens too often) and its offer export, a warm worker its Shopify session.
 CONNECTOR_TTL_SECONDS = 300.0
-_connectors: dict[tuple[str, str], tuple[float, Any]] = {}
 
 
-def _connector(role: str, account_id: str, build: Callable[[Account, dict[str, Any], httpx.Client], Any]) -> Any:
+@built
+def _connectors() -> dict[str, tuple[float, str, Any]]:
+    return {}
+
+
+def _connector(capability: Capability, account_id: str) -> Any:
+    """The account's connector where its system declares `capability`, kept warm; else None."""
     import time
 
+    from koppel.connectors import registry
+
     now = time.monotonic()
-    key = (role, account_id)
-    held = _connectors.get(key)
-    if held is not None and now - held[0] < CONNECTOR_TTL_SECONDS:
-        return held[1]
-    connector = build(*_account_with_credentials(account_id), http_client())
-    _connectors[key] = (now, connector)
-    return connector
+    held = _connectors().get(account_id)
+    if held is None or now - held[0] >= CONNECTOR_TTL_SECONDS:
+        account, secret = _account_with_credentials(account_id)
+        connector = registry.connector(account, secret, http_client()) if registry.spec(account.system).serves else None
+        held = (now, account.system, connector)
+        _connectors()[account_id] = held
+    return held[2] if registry.serves(held[1], capability) else None
 
 
 def stock_target(link: Link) -> StockTarget:
     from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
 
-    return _connector("stock", link.channel, registry.stock_target)
+    target = _connector(Capability.STOCK_TARGET, link.channel)
+    if target is None:  # raises, naming the system and what it lacks
+        registry.build(Capability.STOCK_TARGET, *_account_with_credentials(link.channel), http_client())
+    return target  # type: ignore[no-any-return]
 
 
 def stock_source(link: Link) -> StockSource | None:
-    from koppel.connectors import registry
+    """None for backoffices that only push their stock to koppel (webhooks) and cannot be read back."""
+    from koppel.connectors.declaration import Capability
 
-    return _connector("stock-source", link.backoffice, registry.stock_source)
+    return _connector(Capability.STOCK_SOURCE, link.backoffice)  # type: ignore[no-any-return]
 
 
 def feed_products(link: Link) -> Iterable[Product]:
     """The backoffice's products where koppel can read them, else the SKUs whose stock koppel holds."""
-    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
     from koppel.flows.feed import products_with_stock, stock_only
 
-    account, secret = _account_with_credentials(link.backoffice)
-    if account.system not in registry.PRODUCT_SOURCES:
+    source = _optional(Capability.PRODUCT_SOURCE, *_account_with_credentials(link.backoffice))
+    if source is None:
         return stock_only(link, stock_store())
-    return products_with_stock(link, registry.product_source(account, secret, http_client()), stock_store())
+    return products_with_stock(link, source, stock_store())
 
 
-@cache
+@built
 def product_records() -> DynamoProductRecords:
     from koppel.store.products import DynamoProductRecords
 
@@ -238,13 +280,16 @@ def product_records() -> DynamoProductRecords:
 
 def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
     from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
     from koppel.flows.products import sync_products
 
     backoffice, backoffice_secret = _account_with_credentials(link.backoffice)
+    channel, channel_secret = _account_with_credentials(link.channel)
     report = sync_products(
         link,
-        source=registry.product_source(backoffice, backoffice_secret, http_client()),
-        target=_connector("product", link.channel, registry.product_target),
+        source=registry.build(Capability.PRODUCT_SOURCE, backoffice, backoffice_secret, http_client()),
+        target=_connector(Capability.PRODUCT_TARGET, link.channel)
+        or registry.build(Capability.PRODUCT_TARGET, channel, channel_secret, http_client()),
         records=product_records(),
         out_of_time=out_of_time,
     )
@@ -252,11 +297,35 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
 
 
 def inventory_items(link: Link) -> InventoryItems:
-    """The backoffice's SKU for an inventory item (Shopify's inventory webhooks name no SKU)."""
-    source = stock_source(link)
-    if source is None or not hasattr(source, "inventory_item_at"):
-        raise UnsupportedSystem(f"koppel cannot look up inventory items of {link.backoffice}", field="backoffice")
-    return source  # type: ignore[return-value]
+    """The backoffice's SKU for an inventory item, for stock webhooks that name no SKU."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+
+    items = _connector(Capability.INVENTORY_ITEMS, link.backoffice)
+    if items is None:  # raises, naming the system and what it lacks
+        registry.build(Capability.INVENTORY_ITEMS, *_account_with_credentials(link.backoffice), http_client())
+    return items  # type: ignore[no-any-return]
+
+
+def read_levels(link: Link, envelope: Envelope, payload: dict[str, Any]) -> list[IncomingLevel]:
+    """The stock a delivery reports, read by the parser its sender's system declares."""
+    from koppel.connectors import registry
+    from koppel.errors import BadRequest
+
+    webhooks = registry.spec(envelope.system).webhooks
+    if webhooks is None or not webhooks.stock_levels:
+        raise BadRequest(f"{envelope.system} deliveries carry no stock koppel can read")
+    parse = registry.load(webhooks.stock_levels)
+    return list(parse(envelope, payload, lambda: inventory_items(link)))
+
+
+@built
+def inbound_handlers() -> dict[Flow, InboundHandler]:
+    """What the queue worker hands each flow's deliveries to; built once per container."""
+    from koppel.config import Flow
+    from koppel.flows.inbound import stock_handler
+
+    return {Flow.STOCK: stock_handler(stock_store(), push_requests(), read_levels)}
 
 
 def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]) -> dict[str, Any]:
@@ -286,23 +355,8 @@ def deduplicator(lambda_context: Any, expires_after_seconds: int) -> Idempotency
 
 
 def reset() -> None:
-    """Forget every cached adapter and client (tests: a fresh embedded AWS per test)."""
-    for built in (
-        table,
-        config_store,
-        activity_log,
-        stock_store,
-        push_requests,
-        product_records,
-        credentials,
-        event_queue,
-        feed_writer,
-        order_links,
-        sku_mappings,
-        cursors,
-        http_client,
-    ):
-        built.cache_clear()
-    _connectors.clear()
+    """Forget every adapter, client and connector built (tests: a fresh embedded AWS per test)."""
+    for once in _built:
+        once.cache_clear()
     aws.reset()
     environment.cache_clear()

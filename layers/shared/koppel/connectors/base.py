@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from koppel.models import Order, Product, Shipment, WarehouseStock
+from koppel.models import CancelReason, Order, ProcessState, Product, WarehouseStock
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ class OrderSource(Protocol):
 
     def list_open_orders(self, page: int) -> OrderPage: ...
 
-    def get_order(self, channel_order_id: str) -> Order: ...
+    def get_order(self, channel_order_id: str) -> Order:
+        """The order as the channel has it now; a line the buyer asked to cancel has `cancel_requested`."""
+        ...
 
 
 @runtime_checkable
@@ -60,11 +62,6 @@ class OrderSink(Protocol):
     def find_variant(self, sku: str, ean: str = "") -> Variant | None:
         """The backoffice product variant with this SKU (or barcode = EAN)."""
         ...
-
-
-@runtime_checkable
-class ShipmentTarget(Protocol):
-    def confirm_shipment(self, order: Order, shipment: Shipment) -> None: ...
 
 
 # --- shipments and cancellations ------------------------------------------------------------------
@@ -89,7 +86,8 @@ class Progress:
 
     completed: bool
     cancelled: bool = False
-    cancel_reason: str = ""
+    cancel_reason: CancelReason | None = None  # when cancelled: why, in koppel's words
+    cancel_note: str = ""  # the backoffice's own words for it, for the activity log
     parcels: tuple[Parcel, ...] = ()
 
 
@@ -98,7 +96,7 @@ class ChannelProcess:
     """An asynchronous change on the channel (bol's process status)."""
 
     process_id: str
-    status: str  # PENDING, SUCCESS, FAILURE, TIMEOUT
+    status: ProcessState
     error: str = ""
 
 
@@ -108,26 +106,33 @@ class ProgressSource(Protocol):
 
     def order_progress(self, backoffice_order_id: str) -> Progress: ...
 
-    def cancel_order(self, backoffice_order_id: str, reason: str) -> None: ...
+    def cancel_order(self, backoffice_order_id: str, reason: CancelReason) -> None: ...
 
 
 @runtime_checkable
 class ShipmentChannel(Protocol):
-    """A channel that takes shipments and cancellations for its orders."""
+    """A channel that takes the shipments of its orders."""
 
-    def ship(self, order: Order, parcel: Parcel, transporter_code: str) -> ChannelProcess: ...
+    def ship(self, order: Order, parcel: Parcel, carrier: str | None) -> ChannelProcess:
+        """Send one parcel. `carrier` is koppel's carrier name (`koppel.carriers`), None when unknown;
+        the connector maps it to the channel's own code, given the order's delivery country."""
+        ...
 
     def follow(self, process: ChannelProcess) -> ChannelProcess:
         """Poll until the process is no longer PENDING or the connector's budget is spent."""
         ...
 
-    def cancel(self, order: Order, line_ids: tuple[str, ...], reason_code: str) -> ChannelProcess:
+
+@runtime_checkable
+class ChannelCancellations(Protocol):
+    """A channel that reports its buyers' cancellation requests (`OrderLine.cancel_requested` on the
+    orders it returns) and takes cancellations of lines."""
+
+    def cancel(self, order: Order, line_ids: tuple[str, ...], reason: CancelReason) -> ChannelProcess:
         """Cancel these lines (none named: every line still open) on the channel."""
         ...
 
-    def cancellation_requests(self, order: Order) -> tuple[str, ...]:
-        """Line ids the buyer asked to cancel."""
-        ...
+    def follow(self, process: ChannelProcess) -> ChannelProcess: ...
 
 
 # --- stock and products ---------------------------------------------------------------------------
@@ -175,6 +180,15 @@ class StockSource(Protocol):
     """A backoffice koppel can read stock from (reconciliation, the first feed)."""
 
     def stock_page(self, cursor: str | None) -> StockPage: ...
+
+
+@runtime_checkable
+class InventoryItems(Protocol):
+    """A backoffice whose stock webhooks name an inventory item at a location rather than a SKU."""
+
+    def inventory_item_at(self, inventory_item_id: str, location_id: str) -> tuple[str, int | None]:
+        """The item's SKU and its on-hand units at the location (None: not stocked there)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -1,83 +1,141 @@
-"""Which connector serves which system, imported only when a link needs it (cold starts stay small)."""
+"""Every system's declaration, read from its package; connectors built for a capability on demand.
+
+The declarations are read once per container (they are small); a connector module is imported only
+when a link needs it, so cold starts stay small.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from koppel.connectors import PACKAGES
+from koppel.connectors.declaration import Capability, Role, SystemSpec
+from koppel.errors import ConfigurationError, KoppelError, UnsupportedSystem
 
-from koppel.config import Account, SystemType
-from koppel.connectors.base import (
-    OrderSink,
-    OrderSource,
-    ProductSource,
-    ProductTarget,
-    ProgressSource,
-    ShipmentChannel,
-    StockSource,
-    StockTarget,
-)
-from koppel.errors import UnsupportedSystem
+if TYPE_CHECKING:
+    import httpx
 
-ORDER_SOURCES: dict[SystemType, str] = {SystemType.BOL: "koppel.connectors.bol"}
-ORDER_SINKS: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
-PROGRESS_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
-SHIPMENT_CHANNELS: dict[SystemType, str] = {SystemType.BOL: "koppel.connectors.bol"}
-STOCK_TARGETS: dict[SystemType, str] = {
-    SystemType.BOL: "koppel.connectors.bol",
-    SystemType.SHOPIFY: "koppel.connectors.shopify",
-    # Partners that take stock by webhook (Copernicus for Winkelstraat.nl, custom middleware).
-    SystemType.WINKELSTRAAT: "koppel.connectors.outgoing_webhook",
-    SystemType.GENERIC: "koppel.connectors.outgoing_webhook",
+    from koppel.config import Account
+
+# Declarations added at run time (tests of the registry itself); kept apart from the packages'.
+_extra: dict[str, SystemSpec] = {}
+
+
+class DeclarationError(KoppelError):
+    """A system's declaration does not match its connector: a defect in koppel, not in the merchant's set-up."""
+
+
+@cache
+def _declared() -> dict[str, SystemSpec]:
+    found: dict[str, SystemSpec] = {}
+    for package in PACKAGES:
+        spec = import_module(f"koppel.connectors.{package}").SYSTEM
+        if not isinstance(spec, SystemSpec) or spec.name in found:
+            raise DeclarationError(f"koppel.connectors.{package} must declare one SYSTEM with a name of its own")
+        found[spec.name] = spec
+    return found
+
+
+def systems() -> dict[str, SystemSpec]:
+    """Every declared system by name, in name order."""
+    return dict(sorted((_declared() | _extra).items()))
+
+
+def spec(name: str) -> SystemSpec:
+    found = systems().get(name)
+    if found is None:
+        raise ConfigurationError(f"unknown system {name!r}; koppel knows {', '.join(systems())}", field="system")
+    return found
+
+
+def names(role: Role | None = None) -> tuple[str, ...]:
+    return tuple(name for name, declared in systems().items() if role is None or declared.plays(role))
+
+
+def serves(system: str, capability: Capability) -> bool:
+    return spec(system).can(capability)
+
+
+@contextmanager
+def registered(declaration: SystemSpec) -> Iterator[SystemSpec]:
+    """Declare a system for the duration of a block (tests of what registering a system brings)."""
+    _extra[declaration.name] = declaration
+    try:
+        yield declaration
+    finally:
+        _extra.pop(declaration.name, None)
+
+
+def load(path: str) -> Any:
+    """`module:attribute` → the attribute, imported now."""
+    module, _, attribute = path.partition(":")
+    return vars(import_module(module))[attribute]
+
+
+def protocol(capability: Capability) -> type:
+    """The `koppel.connectors.base` protocol a capability stands for."""
+    from koppel.connectors import base
+
+    return {
+        Capability.ORDER_SOURCE: base.OrderSource,
+        Capability.ORDER_SINK: base.OrderSink,
+        Capability.PROGRESS_SOURCE: base.ProgressSource,
+        Capability.SHIPMENT_CHANNEL: base.ShipmentChannel,
+        Capability.CHANNEL_CANCELLATIONS: base.ChannelCancellations,
+        Capability.STOCK_TARGET: base.StockTarget,
+        Capability.STOCK_SOURCE: base.StockSource,
+        Capability.INVENTORY_ITEMS: base.InventoryItems,
+        Capability.PRODUCT_SOURCE: base.ProductSource,
+        Capability.PRODUCT_TARGET: base.ProductTarget,
+    }[capability]
+
+
+LABELS: dict[Capability, str] = {
+    Capability.ORDER_SOURCE: "order-source",
+    Capability.ORDER_SINK: "order-sink",
+    Capability.PROGRESS_SOURCE: "fulfilment",
+    Capability.SHIPMENT_CHANNEL: "shipment",
+    Capability.CHANNEL_CANCELLATIONS: "cancellation",
+    Capability.STOCK_TARGET: "stock",
+    Capability.STOCK_SOURCE: "stock-source",
+    Capability.INVENTORY_ITEMS: "inventory-item",
+    Capability.PRODUCT_SOURCE: "product-source",
+    Capability.PRODUCT_TARGET: "product",
 }
-STOCK_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
-PRODUCT_SOURCES: dict[SystemType, str] = {SystemType.SHOPIFY: "koppel.connectors.shopify"}
-PRODUCT_TARGETS: dict[SystemType, str] = {
-    SystemType.BOL: "koppel.connectors.bol",
-    SystemType.SHOPIFY: "koppel.connectors.shopify",
-}
 
 
-def _build(
-    table: dict[SystemType, str], role: str, account: Account, credentials: dict[str, Any], client: httpx.Client
-) -> Any:
-    module = table.get(account.system)
-    if module is None:
-        raise UnsupportedSystem(f"koppel has no {role} connector for {account.system} yet", field="system")
-    return import_module(module).from_account(account, credentials, client)
+def connector(account: Account, credentials: dict[str, Any], client: httpx.Client, *needs: Capability) -> Any:
+    """The account's connector, one object for every capability its system declares.
+
+    UnsupportedSystem when the system does not declare one of `needs`; DeclarationError when the
+    connector does not implement a protocol its system declares.
+    """
+    declared = spec(account.system)
+    for capability in needs:
+        if not declared.can(capability):
+            raise UnsupportedSystem(
+                f"koppel has no {LABELS[capability]} connector for {account.system} yet", field="system"
+            )
+    if not declared.connector:
+        raise UnsupportedSystem(f"koppel has no connector for {account.system} yet", field="system")
+    built = load(declared.connector)(account, credentials, client)
+    for capability in declared.serves:
+        wanted = protocol(capability)
+        if not isinstance(built, wanted):
+            raise DeclarationError(
+                f"{account.system} declares {capability.value}, but its connector is no {wanted.__name__}"
+            )
+    return built
 
 
-def order_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> OrderSource:
-    return _build(ORDER_SOURCES, "order-source", account, credentials, client)
+def build(capability: Capability, account: Account, credentials: dict[str, Any], client: httpx.Client) -> Any:
+    """The account's connector for one capability; UnsupportedSystem when its system does not serve it."""
+    return connector(account, credentials, client, capability)
 
 
-def order_sink(account: Account, credentials: dict[str, Any], client: httpx.Client) -> OrderSink:
-    return _build(ORDER_SINKS, "order-sink", account, credentials, client)
-
-
-def progress_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ProgressSource:
-    return _build(PROGRESS_SOURCES, "fulfilment", account, credentials, client)
-
-
-def shipment_channel(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ShipmentChannel:
-    return _build(SHIPMENT_CHANNELS, "shipment", account, credentials, client)
-
-
-def stock_target(account: Account, credentials: dict[str, Any], client: httpx.Client) -> StockTarget:
-    return _build(STOCK_TARGETS, "stock", account, credentials, client)
-
-
-def stock_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> StockSource | None:
-    """None for backoffices that only push their stock to koppel (webhooks) and cannot be read back."""
-    if account.system not in STOCK_SOURCES:
-        return None
-    return _build(STOCK_SOURCES, "stock-source", account, credentials, client)
-
-
-def product_source(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ProductSource:
-    return _build(PRODUCT_SOURCES, "product-source", account, credentials, client)
-
-
-def product_target(account: Account, credentials: dict[str, Any], client: httpx.Client) -> ProductTarget:
-    return _build(PRODUCT_TARGETS, "product", account, credentials, client)
+def reset() -> None:
+    _declared.cache_clear()

@@ -6,7 +6,7 @@ from typing import Any
 
 from koppel.config import Account, Flow, Link, LinkMode, check_roles, parse
 from koppel.errors import ConfigurationError, UnknownAccount
-from koppel.store.base import ConfigStore
+from koppel.ports.config import ConfigStore
 
 
 def save_account(store: ConfigStore, data: dict[str, Any]) -> Account:

@@ -11,38 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Iterable, Iterator
 
 from koppel.config import Link
 from koppel.connectors.base import ProductSource
 from koppel.errors import NotFound, Unauthorized
 from koppel.feeds.render import FeedStats, csv_rows, google_xml, gzipped
 from koppel.models import Product
+from koppel.ports.feed import FeedWriter, StockQuantities
 
 PAGE_SIZE = 100  # stock records looked up per batch while products stream past
-
-
-@dataclass(frozen=True)
-class FeedRow:
-    sku: str
-    quantity: int
-    observed_at: datetime
-
-
-class StockQuantities(Protocol):
-    """The link's stock as koppel holds it (basis and warehouses applied, before the buffer)."""
-
-    def feed_rows(self, link_id: str) -> Iterable[FeedRow]: ...
-    def quantities(self, link_id: str, skus: Sequence[str]) -> dict[str, int]: ...
-
-
-class FeedWriter(Protocol):
-    def upload(self, key: str, chunks: Iterable[bytes], content_type: str) -> int: ...
-    def exists(self, key: str) -> bool: ...
-    def presign(self, key: str, expires_in: int) -> str: ...
 
 
 CONTENT_TYPES = {

@@ -18,11 +18,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Protocol
 
 from koppel.config import Link
-from koppel.connectors.base import BackofficeOrder, OrderSink, OrderSource, ShipmentChannel
+from koppel.connectors.base import BackofficeOrder, ChannelCancellations, OrderSink, OrderSource
 from koppel.errors import (
     ConnectorError,
     NeedsAttention,
@@ -31,72 +29,9 @@ from koppel.errors import (
     StateConflict,
     TransientConnectorError,
 )
-from koppel.models import Order, OrderLine, OrderStatus
+from koppel.models import CancelReason, Order, OrderLine, OrderStatus
 from koppel.observability import logger
-
-
-class OrderState(StrEnum):
-    CLAIMED = "claimed"
-    CREATED = "created"
-    SHIPPED = "shipped"
-    CLOSED = "closed"
-    NEEDS_ATTENTION = "needs_attention"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class OrderRecord:
-    link_id: str
-    channel_order_id: str
-    state: OrderState
-    backoffice_order_id: str = ""
-    backoffice_name: str = ""
-    reason: str = ""
-    updated_at: str = ""
-    attempts: int = 0
-
-
-@dataclass(frozen=True)
-class Claim:
-    run_id: str
-    # An earlier attempt sent the create to the backoffice and its outcome was never recorded
-    # (a crash, a lost answer, an error after sending): the order may exist there already.
-    may_exist: bool
-
-
-class OrderLinks(Protocol):
-    def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None: ...
-    def claim(self, link_id: str, channel_order_id: str, run_id: str, lease_seconds: int) -> Claim | None: ...
-    def mark_created(self, link_id: str, channel_order_id: str, run_id: str, order: BackofficeOrder) -> None: ...
-    def mark_needs_attention(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...
-    def mark_create_sent(self, link_id: str, channel_order_id: str, run_id: str) -> None:
-        """Remembered for good, before the create goes out: every later claim looks the order up first."""
-        ...
-
-    def mark_cancelled(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...
-    def note(self, link_id: str, channel_order_id: str, reason: str) -> None:
-        """A visible reason on an order that stays where it is."""
-        ...
-
-    def release(self, link_id: str, channel_order_id: str, run_id: str) -> None: ...
-    def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]: ...
-
-
-@dataclass(frozen=True)
-class SkuMapping:
-    channel_sku: str
-    variant_id: str
-    source: str  # "manual" (set by a person, wins) or "auto" (matched by SKU/EAN)
-
-
-class SkuMappings(Protocol):
-    def get(self, link_id: str, channel_sku: str) -> SkuMapping | None: ...
-    def put(self, link_id: str, mapping: SkuMapping) -> None: ...
-
-
-class Cursors(Protocol):
-    def get(self, link_id: str, name: str) -> int | None: ...
-    def put(self, link_id: str, name: str, value: int | None) -> None: ...
+from koppel.ports.orders import Cursors, OrderLinks, OrderState, SkuMapping, SkuMappings
 
 
 @dataclass
@@ -152,7 +87,10 @@ class OrderImport:
     mappings: SkuMappings
     cursors: Cursors
     run_id: str
-    channel: str = "bol"  # the channel system, as orders carry it (`Order.channel`) for look-ups
+    channel: str  # the channel's system, as its orders carry it (`Order.channel`), for look-ups
+    # The channel's cancellations, when it has them: lines the buyer asked to cancel before import
+    # are cancelled there rather than imported.
+    cancellations: ChannelCancellations | None = None
     out_of_time: Callable[[], bool] = lambda: False
     report: ImportReport = field(default_factory=ImportReport)
 
@@ -254,13 +192,12 @@ class OrderImport:
 
     def _honour_cancellation_requests(self, order: Order) -> Order:
         """Lines the buyer asked to cancel before import are cancelled on the channel, not imported."""
-        if not isinstance(self.source, ShipmentChannel):
+        requested = set(order.cancel_requested_lines)
+        if self.cancellations is None or not requested:
             return order
-        requested = set(self.source.cancellation_requests(order))
-        if not requested:
-            return order
-        process = self.source.follow(self.source.cancel(order, tuple(sorted(requested)), "REQUESTED_BY_CUSTOMER"))
-        if process.status not in ("SUCCESS", "PENDING"):
+        channel = self.cancellations
+        process = channel.follow(channel.cancel(order, tuple(sorted(requested)), CancelReason.BUYER_REQUEST))
+        if not process.status.accepted:
             raise PermanentConnectorError(f"the buyer asked to cancel, but the channel refused: {process.error}")
         remaining = tuple(line for line in order.lines if line.line_id not in requested)
         if not remaining:

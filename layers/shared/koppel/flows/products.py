@@ -16,33 +16,16 @@ A replaced image is sent as a new image.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from koppel.config import Link
 from koppel.connectors.base import ProductSource, ProductTarget, ProductUpdate
 from koppel.models import Product
+from koppel.ports.products import ProductRecord, ProductRecords
 
 BACKOFFICE_ONLY = "on the backoffice only: the channel has no product with this SKU or EAN, and koppel creates none"
 NO_PRICE = "no price (in the link's price list)"
-
-
-@dataclass(frozen=True)
-class ProductRecord:
-    sku: str
-    digest: str = ""  # of what the channel last accepted
-    image_url: str = ""  # the image the channel last got
-    channel_ref: str = ""
-    status: str = ""  # synced, backoffice_only, refused
-    error: str = ""
-
-
-class ProductRecords(Protocol):
-    def get_many(self, link_id: str, skus: Iterable[str]) -> dict[str, ProductRecord]: ...
-    def put(self, link_id: str, record: ProductRecord) -> None: ...
-    def cursor(self, link_id: str) -> str | None: ...
-    def set_cursor(self, link_id: str, cursor: str | None) -> None: ...
 
 
 @dataclass

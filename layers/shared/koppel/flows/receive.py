@@ -11,8 +11,8 @@ from koppel.credentials import CredentialReader
 from koppel.dedupe import Deduplicator
 from koppel.errors import BadRequest, ConfigurationError, PayloadTooLarge, ServiceUnavailable
 from koppel.observability import logger
+from koppel.ports.config import AccountReader
 from koppel.queue import Envelope, EventQueue
-from koppel.store.base import AccountReader
 from koppel.webhooks import Ping, VerifyContext, verify
 
 

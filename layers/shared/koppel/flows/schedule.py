@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from koppel.config import Flow, Link
 from koppel.errors import KoppelError, UnsupportedSystem
 from koppel.observability import logger
-from koppel.store.base import ActivityLog, ConfigStore
+from koppel.ports.config import ActivityLog, ConfigStore
 
 
 class ScheduledRunFailed(KoppelError):

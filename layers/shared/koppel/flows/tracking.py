@@ -20,50 +20,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from koppel.carriers import bol_transporter, detect
+from koppel.carriers import detect
 from koppel.config import Link
-from koppel.connectors.base import ChannelProcess, OrderSource, Parcel, ProgressSource, ShipmentChannel
+from koppel.connectors.base import (
+    ChannelCancellations,
+    ChannelProcess,
+    OrderSource,
+    Parcel,
+    Progress,
+    ProgressSource,
+    ShipmentChannel,
+)
 from koppel.errors import ConnectorError, RateLimited, TransientConnectorError
-from koppel.flows.orders import OrderRecord, OrderState
-from koppel.models import Order
+from koppel.models import CancelReason, Order, ProcessState
 from koppel.observability import logger
-
-BUYER_CANCELLED = "REQUESTED_BY_CUSTOMER"
-MERCHANT_REASONS = {"inventory": "OUT_OF_STOCK", "customer": "REQUESTED_BY_CUSTOMER"}
-
-
-@dataclass(frozen=True)
-class ParcelState:
-    key: str
-    status: str  # SENDING, PENDING, SUCCESS, FAILURE
-    process_id: str = ""
-    reason: str = ""
-
-
-class TrackedOrders(Protocol):
-    """The order links, seen from the tracking side."""
-
-    def in_state(self, link_id: str, state: OrderState) -> list[OrderRecord]: ...
-    def parcels(self, link_id: str, channel_order_id: str) -> dict[str, ParcelState]: ...
-    def start_parcel(self, link_id: str, channel_order_id: str, key: str) -> bool:
-        """Mark a parcel SENDING unless it is already known; False when another run has it."""
-        ...
-
-    def settle_parcel(self, link_id: str, channel_order_id: str, state: ParcelState) -> None: ...
-    def forget_parcel(self, link_id: str, channel_order_id: str, key: str) -> None: ...
-    def completed_seen(self, link_id: str, channel_order_id: str, at: datetime) -> datetime:
-        """Remember the first time the order was seen completed without a code; returns that time."""
-        ...
-
-    def finish(self, link_id: str, channel_order_id: str, state: OrderState, reason: str = "") -> bool:
-        """created → shipped / cancelled, once; False when another run finished it first."""
-        ...
-
-    def note(self, link_id: str, channel_order_id: str, reason: str) -> None:
-        """A visible reason on an order that stays where it is."""
-        ...
+from koppel.ports.orders import OrderLinks, OrderRecord, OrderState, ParcelState
 
 
 @dataclass
@@ -101,9 +73,9 @@ class TrackingRun:
     backoffice: ProgressSource
     channel: ShipmentChannel
     source: OrderSource
-    orders: TrackedOrders
+    orders: OrderLinks
     now: datetime
-    country: str = "NL"
+    cancellations: ChannelCancellations | None = None  # None: the channel takes no cancellations
     out_of_time: Callable[[], bool] = lambda: False
     report: TrackingReport = field(default_factory=TrackingReport)
 
@@ -130,9 +102,9 @@ class TrackingRun:
         order = self.source.get_order(order_id)
         known = self.orders.parcels(self.link.link_id, order_id)
         if progress.cancelled:
-            self._cancel_on_channel(order, progress.cancel_reason)
+            self._cancel_on_channel(order, progress)
             return
-        requested = self.channel.cancellation_requests(order)
+        requested = order.cancel_requested_lines if self.cancellations is not None else ()
         if requested:
             if progress.parcels or known:
                 reason = "the buyer asked to cancel, but it has shipped already; handle it as a return"
@@ -143,7 +115,8 @@ class TrackingRun:
                 return
         for state in known.values():
             if state.status in ("SENDING", "PENDING") and state.process_id:
-                self._settle(order, state.key, self.channel.follow(ChannelProcess(state.process_id, state.status)))
+                process = ChannelProcess(state.process_id, ProcessState.PENDING)  # sent, not yet settled
+                self._settle(order, state.key, self.channel.follow(process))
         parcels = [p for parcel in progress.parcels for p in split_by_code(parcel)]
         if not any(parcel.tracking_codes for parcel in parcels) and progress.completed and not known:
             parcels = self._without_code(order)
@@ -159,13 +132,15 @@ class TrackingRun:
             return  # another run is sending it
         code = parcel.tracking_codes[0] if parcel.tracking_codes else ""
         found = detect(code, hint=parcel.company) if code else None
-        transporter = bol_transporter(found.carrier if found else None, self.country)
+        carrier = found.carrier if found else None
         if self.link.dry_run:
             self.orders.forget_parcel(link_id, order_id, parcel.key)
-            self.report.shipped.append(f"{order_id}:test mode, would ship with {transporter} {code}".strip())
+            self.report.shipped.append(
+                f"{order_id}:test mode, would ship with {carrier or 'no carrier'} {code}".strip()
+            )
             return
         try:
-            process = self.channel.follow(self.channel.ship(order, parcel, transporter))
+            process = self.channel.follow(self.channel.ship(order, parcel, carrier))
         except TransientConnectorError:
             self.orders.forget_parcel(link_id, order_id, parcel.key)  # not sent: the next run tries again
             raise
@@ -174,21 +149,20 @@ class TrackingRun:
             "parcel sent to channel",
             link_id=link_id,
             order_id=order_id,
-            transporter=transporter,
             status=process.status,
-            carrier=found.carrier if found else "",
+            carrier=carrier or "",
         )
 
     def _settle(self, order: Order, key: str, process: ChannelProcess) -> None:
         link_id, order_id = self.link.link_id, order.channel_order_id
         label = f"{order_id}:{key}"
-        if process.status == "SUCCESS":
+        if process.status is ProcessState.SUCCESS:
             self.orders.settle_parcel(link_id, order_id, ParcelState(key, "SUCCESS", process.process_id))
             self.report.shipped.append(label)
-        elif process.status == "PENDING":
+        elif process.status is ProcessState.PENDING:
             self.orders.settle_parcel(link_id, order_id, ParcelState(key, "PENDING", process.process_id))
             self.report.pending.append(label)
-        elif process.status == "TIMEOUT":
+        elif process.status is ProcessState.TIMEOUT:
             # The channel gave up on its side; sending again can help.
             self.orders.forget_parcel(link_id, order_id, key)
             self.report.retry_later[order_id] = "the channel timed out processing the shipment"
@@ -214,19 +188,24 @@ class TrackingRun:
             self.report.closed.append(order.channel_order_id)
 
     # --- cancellations ------------------------------------------------------------------------
-    def _cancel_on_channel(self, order: Order, backoffice_reason: str) -> None:
-        reason = MERCHANT_REASONS.get(backoffice_reason.lower(), "OTHER")
+    def _cancel_on_channel(self, order: Order, progress: Progress) -> None:
+        reason = progress.cancel_reason or CancelReason.OTHER
+        if self.cancellations is None:
+            why = "cancelled in the backoffice, but the channel takes no cancellations from koppel; cancel it there"
+            self.orders.note(self.link.link_id, order.channel_order_id, why)
+            self.report.reported[order.channel_order_id] = why
+            return
         if self.link.dry_run:
             self.report.cancelled.append(f"{order.channel_order_id}:test mode, would cancel with {reason}")
             return
         # No lines named: every item still open is cancelled; shipped ones cannot be.
-        process = self.channel.follow(self.channel.cancel(order, (), reason))
-        if process.status in ("SUCCESS", "PENDING"):
+        process = self.cancellations.follow(self.cancellations.cancel(order, (), reason))
+        if process.status.accepted:
             if self.orders.finish(
                 self.link.link_id,
                 order.channel_order_id,
                 OrderState.CANCELLED,
-                f"cancelled in the backoffice ({backoffice_reason or 'no reason'})",
+                f"cancelled in the backoffice ({progress.cancel_note or reason})",
             ):
                 self.report.cancelled.append(order.channel_order_id)
         else:
@@ -235,11 +214,11 @@ class TrackingRun:
             self.report.refused[order.channel_order_id] = reason_text
 
     def _cancel_for_buyer(self, record: OrderRecord, order: Order, lines: tuple[str, ...]) -> None:
-        if self.link.dry_run:
+        if self.link.dry_run or self.cancellations is None:
             self.report.cancelled.append(f"{order.channel_order_id}:test mode, buyer cancellation")
             return
-        self.backoffice.cancel_order(record.backoffice_order_id, "customer")
-        process = self.channel.follow(self.channel.cancel(order, lines, BUYER_CANCELLED))
+        self.backoffice.cancel_order(record.backoffice_order_id, CancelReason.BUYER_REQUEST)
+        process = self.cancellations.follow(self.cancellations.cancel(order, lines, CancelReason.BUYER_REQUEST))
         if self.orders.finish(
             self.link.link_id,
             order.channel_order_id,

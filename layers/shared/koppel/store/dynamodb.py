@@ -21,8 +21,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from koppel.config import Account, Link, parse
 from koppel.errors import KoppelError, UnknownAccount, UnknownLink
 from koppel.models import sortable
+from koppel.ports.config import Activity
 from koppel.queue import Envelope
-from koppel.store.base import Activity
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -15,8 +15,7 @@ from typing import Any
 
 from koppel.connectors.base import BackofficeOrder
 from koppel.errors import StateConflict
-from koppel.flows.orders import Claim, OrderRecord, OrderState, SkuMapping
-from koppel.flows.tracking import ParcelState
+from koppel.ports.orders import Claim, OrderRecord, OrderState, ParcelState, SkuMapping
 from koppel.store.dynamodb import DynamoTable, from_item, to_item
 
 
@@ -173,69 +172,9 @@ class DynamoOrderLinks:
             items.extend(from_item(item) for item in page["Items"])
         return [self._record(item) for item in items]
 
-
-class DynamoSkuMappings:
-    def __init__(self, table: DynamoTable) -> None:
-        self.table = table
-
-    def get(self, link_id: str, channel_sku: str) -> SkuMapping | None:
-        item = self.table.get(_pk(link_id), f"SKU#{channel_sku}", consistent=False)
-        return SkuMapping(channel_sku, item["variant_id"], item["source"]) if item else None
-
-    def put(self, link_id: str, mapping: SkuMapping) -> None:
-        values = {
-            "pk": _pk(link_id),
-            "sk": f"SKU#{mapping.channel_sku}",
-            "variant_id": mapping.variant_id,
-            "source": mapping.source,
-            "updated_at": datetime.now(UTC).isoformat(),
-        }
-        if mapping.source == "manual":
-            self.table.put(values)
-            return
-        # An automatic match never overwrites a person's explicit mapping.
-        try:
-            self.table.put(
-                values,
-                ConditionExpression="attribute_not_exists(pk) OR #source <> :manual",
-                ExpressionAttributeNames={"#source": "source"},
-                ExpressionAttributeValues=to_item({":manual": "manual"}),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return
-
-    def delete(self, link_id: str, channel_sku: str) -> None:
-        self.table.delete(_pk(link_id), f"SKU#{channel_sku}")
-
-    def all(self, link_id: str) -> list[SkuMapping]:
-        return [
-            SkuMapping(item["sk"][len("SKU#") :], item["variant_id"], item["source"])
-            for item in self.table.query(_pk(link_id), "SKU#")
-        ]
-
-
-class DynamoCursors:
-    def __init__(self, table: DynamoTable) -> None:
-        self.table = table
-
-    def get(self, link_id: str, name: str) -> int | None:
-        item = self.table.get(_pk(link_id), f"CURSOR#{name}")
-        return int(item["value"]) if item else None
-
-    def put(self, link_id: str, name: str, value: int | None) -> None:
-        if value is None:
-            self.table.delete(_pk(link_id), f"CURSOR#{name}")
-        else:
-            self.table.put({"pk": _pk(link_id), "sk": f"CURSOR#{name}", "value": value})
-
-
-class DynamoTrackedOrders(DynamoOrderLinks):
-    """The tracking side of order links: parcels sent to the channel, cancellations, closing.
-
-    Each parcel is its own attribute (`parcel_<digest>`) on the order item, so marking one "sending"
-    is a single conditional write that only one run can win.
-    """
-
+    # --- the tracking side: parcels sent to the channel, cancellations, closing.
+    # Each parcel is its own attribute (`parcel_<digest>`) on the order item, so marking one "sending"
+    # is a single conditional write that only one run can win.
     @staticmethod
     def _parcel_attr(key: str) -> str:
         return "parcel_" + hashlib.sha256(key.encode()).hexdigest()[:20]
@@ -320,3 +259,58 @@ class DynamoTrackedOrders(DynamoOrderLinks):
         except StateConflict:
             return False
         return True
+
+
+class DynamoSkuMappings:
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def get(self, link_id: str, channel_sku: str) -> SkuMapping | None:
+        item = self.table.get(_pk(link_id), f"SKU#{channel_sku}", consistent=False)
+        return SkuMapping(channel_sku, item["variant_id"], item["source"]) if item else None
+
+    def put(self, link_id: str, mapping: SkuMapping) -> None:
+        values = {
+            "pk": _pk(link_id),
+            "sk": f"SKU#{mapping.channel_sku}",
+            "variant_id": mapping.variant_id,
+            "source": mapping.source,
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
+        if mapping.source == "manual":
+            self.table.put(values)
+            return
+        # An automatic match never overwrites a person's explicit mapping.
+        try:
+            self.table.put(
+                values,
+                ConditionExpression="attribute_not_exists(pk) OR #source <> :manual",
+                ExpressionAttributeNames={"#source": "source"},
+                ExpressionAttributeValues=to_item({":manual": "manual"}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def delete(self, link_id: str, channel_sku: str) -> None:
+        self.table.delete(_pk(link_id), f"SKU#{channel_sku}")
+
+    def all(self, link_id: str) -> list[SkuMapping]:
+        return [
+            SkuMapping(item["sk"][len("SKU#") :], item["variant_id"], item["source"])
+            for item in self.table.query(_pk(link_id), "SKU#")
+        ]
+
+
+class DynamoCursors:
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def get(self, link_id: str, name: str) -> int | None:
+        item = self.table.get(_pk(link_id), f"CURSOR#{name}")
+        return int(item["value"]) if item else None
+
+    def put(self, link_id: str, name: str, value: int | None) -> None:
+        if value is None:
+            self.table.delete(_pk(link_id), f"CURSOR#{name}")
+        else:
+            self.table.put({"pk": _pk(link_id), "sk": f"CURSOR#{name}", "value": value})

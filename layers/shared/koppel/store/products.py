@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from koppel.flows.products import ProductRecord
+from koppel.ports.products import ProductRecord
 from koppel.store.dynamodb import DynamoTable, TextCursor
 
 PREFIX = "PRODUCT#"

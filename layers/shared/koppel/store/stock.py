@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from koppel.errors import StateConflict
-from koppel.flows.feed import FeedRow
-from koppel.flows.stock import IncomingLevel, Level, Merge, StockRecord, is_newer
+from koppel.ports.feed import FeedRow
+from koppel.ports.stock import IncomingLevel, Level, Merge, StockRecord, is_newer
 from koppel.store.dynamodb import DynamoTable, TextCursor, sortable, to_item
 
 STOCK_PREFIX = "STOCK#"

@@ -38,7 +38,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import ValidationError
 
-from koppel.config import Account, BolSettings
+from koppel.config import Account
+from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.base import (
     ChannelProcess,
     OrderPage,

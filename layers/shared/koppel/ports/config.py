@@ -1,4 +1,4 @@
-"""What the flows need from storage. Logic depends on these protocols, never on boto3."""
+"""Configuration, the activity log and parked deliveries, as the flows see them (never boto3)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from koppel.config import Account, Link
+from koppel.queue import Envelope
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,9 @@ class ConfigStore(AccountReader, Protocol):
 class ActivityLog(Protocol):
     def record(self, subject: str, kind: str, message: str, **details: Any) -> None: ...
     def recent(self, subject: str, limit: int = 50) -> list[Activity]: ...
+
+
+class ParkedDeliveries(Protocol):
+    """Deliveries koppel accepted but cannot act on yet, kept whole until a person or a release can."""
+
+    def park(self, link_id: str, envelope: Envelope, reason: str) -> None: ...

@@ -34,7 +34,8 @@ from typing import Any, TypeAlias
 
 import httpx
 
-from koppel.config import Account, ShopifySettings
+from koppel.config import Account
+from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.connectors.base import (
     BackofficeOrder,
     Parcel,

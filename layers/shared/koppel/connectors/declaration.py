@@ -1,0 +1,82 @@
+"""How a system declares itself to koppel, once, in its own package (`koppel/connectors/<system>/__init__.py`).
+
+The declaration is all that the registry, account validation, `koppel account put`'s help, the
+webhook receiver's signature check, the flows' wiring and `koppel systems` know of a system. It is
+cheap to import: the connector itself is named by its dotted path and imported only when a link
+needs it, so a cold start pays for the systems it uses and no others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class Role(StrEnum):
+    BACKOFFICE = "backoffice"
+    CHANNEL = "channel"
+
+
+class Capability(StrEnum):
+    """One protocol of `koppel.connectors.base` a system's connector serves (the same name, in snake case)."""
+
+    ORDER_SOURCE = "order_source"  # a channel koppel polls for open orders
+    ORDER_SINK = "order_sink"  # a backoffice that takes orders
+    PROGRESS_SOURCE = "progress_source"  # a backoffice that reports fulfilment and cancellation
+    SHIPMENT_CHANNEL = "shipment_channel"  # a channel that takes shipments
+    CHANNEL_CANCELLATIONS = "channel_cancellations"  # a channel with buyer cancellation requests and cancels
+    STOCK_TARGET = "stock_target"  # a channel that takes stock levels
+    STOCK_SOURCE = "stock_source"  # a backoffice koppel can read stock from
+    INVENTORY_ITEMS = "inventory_items"  # inventory item → SKU look-up for stock webhooks
+    PRODUCT_SOURCE = "product_source"  # a backoffice koppel can read products from
+    PRODUCT_TARGET = "product_target"  # a channel koppel keeps product data current on
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """How a system's webhooks reach koppel.
+
+    `verifier` and `stock_levels` are dotted paths (`module:function`), imported on first use:
+    - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping (see `koppel.webhooks`);
+    - stock_levels(envelope, payload, inventory_items) -> list[IncomingLevel], for deliveries that
+      report stock (see `koppel.ports.stock.StockLevelsParser`).
+    """
+
+    scheme: str  # shown to the merchant: how deliveries are signed
+    verifier: str
+    stock_levels: str = ""  # "" : this system's deliveries carry no stock koppel reads
+
+
+# Systems that sign nothing themselves are fronted by koppel's own documented scheme.
+KOPPEL_WEBHOOKS = Webhooks(
+    scheme="koppel",
+    verifier="koppel.webhooks:verify_koppel",
+    stock_levels="koppel.connectors.generic.webhooks:stock_levels",
+)
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    name: str  # the account's `system`, e.g. "shopify"
+    title: str  # for people, e.g. "Shopify"
+    roles: frozenset[Role]
+    settings: type[BaseModel] | None = None  # None: free-form settings (anything the merchant sets)
+    credentials: tuple[str, ...] = ()  # keys the account's secret must hold
+    optional_credentials: tuple[str, ...] = ()
+    webhooks: Webhooks | None = KOPPEL_WEBHOOKS  # None: the system sends koppel no webhooks
+    connector: str = ""  # dotted path of `from_account(account, credentials, client)`; "" : none yet
+    serves: frozenset[Capability] = field(default_factory=frozenset)
+    takes_feed: bool = False  # a channel that fetches koppel's nightly feed by URL
+    notes: str = ""  # one line for `koppel systems`, e.g. what is not built yet
+
+    def __post_init__(self) -> None:
+        if self.serves and not self.connector:
+            raise ValueError(f"{self.name} declares capabilities but names no connector")
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.serves
+
+    def plays(self, role: Role) -> bool:
+        return role in self.roles

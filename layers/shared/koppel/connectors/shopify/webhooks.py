@@ -1,0 +1,76 @@
+"""Shopify's webhooks: their signature, and the stock an `inventory_levels/update` reports.
+
+`X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(app secret, raw body)). The signature covers the body
+only, so the de-duplication key is the topic plus a digest of the body (Shopify's retries carry the
+original body; a replay under a new event id is the same body). `X-Shopify-Triggered-At` is
+required; older than the stale window is refused (Shopify's retries keep the original time and end
+after 4 hours).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from koppel.config import Account
+from koppel.connectors.base import InventoryItems
+from koppel.errors import BadRequest, Unauthorized
+from koppel.models import WarehouseStock
+from koppel.ports.stock import IncomingLevel
+from koppel.queue import Envelope
+from koppel.webhooks import Delivery, VerifyContext, body_digest, header, matches, parse_moment, parse_time
+
+
+def verify(
+    account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, ctx: VerifyContext
+) -> Delivery:
+    received = header(headers, "X-Shopify-Hmac-Sha256")
+    if not received:
+        raise Unauthorized("missing X-Shopify-Hmac-Sha256")
+    if not matches([body_digest(secret, body) for secret in secrets], received):
+        raise Unauthorized("signature does not match")
+    topic = header(headers, "X-Shopify-Topic")
+    if not topic:
+        raise BadRequest("X-Shopify-Topic is required")
+    triggered_at = parse_time(header(headers, "X-Shopify-Triggered-At"))
+    if triggered_at is None:
+        raise Unauthorized("X-Shopify-Triggered-At is required to tell a fresh delivery from a replay")
+    if ctx.now - triggered_at > ctx.stale_after or triggered_at - ctx.now > ctx.tolerance:
+        raise Unauthorized("stale delivery: triggered outside the accepted window")
+    digest = hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
+    return Delivery(
+        account_id=account.account_id,
+        system=account.system,
+        topic=topic,
+        event_id=header(headers, "X-Shopify-Event-Id") or header(headers, "X-Shopify-Webhook-Id") or digest[:32],
+        dedupe_key=f"{account.account_id}:shopify:{digest}",
+        triggered_at=triggered_at,
+    )
+
+
+def stock_levels(
+    envelope: Envelope, payload: dict[str, Any], inventory_items: Callable[[], InventoryItems]
+) -> list[IncomingLevel]:
+    """`inventory_levels/update`: one location's available quantity of an inventory item, which names no SKU."""
+    sku, on_hand = inventory_items().inventory_item_at(str(payload["inventory_item_id"]), str(payload["location_id"]))
+    if not sku:
+        return []
+    observed_at = parse_moment(payload.get("updated_at"), naive_is_utc=False) or envelope.sent_at
+    if observed_at is None:
+        raise ValueError("inventory level without updated_at")
+    # Shopify's "available" is free stock (on hand less committed and reserved); the rest of on hand
+    # is what open orders hold, so both bases work. None: the item is no longer stocked at that
+    # location, so nothing can be sold from it any more.
+    available = payload.get("available")
+    free = 0 if available is None else int(available)
+    held = free if on_hand is None or available is None else max(on_hand, free)
+    stock = WarehouseStock(
+        sku=sku,
+        warehouse=str(payload["location_id"]),
+        on_hand=held,
+        backorders=held - free,
+        observed_at=observed_at,
+    )
+    # updated_at is whole seconds; Shopify's triggered-at (milliseconds) orders two of one second.
+    return [IncomingLevel.of(stock, tiebreak=envelope.sent_at or envelope.received_at)]

@@ -1,0 +1,11 @@
+"""SnelStart: declared so accounts can be set up; no connector yet."""
+
+from koppel.connectors.declaration import Role, SystemSpec
+
+SYSTEM = SystemSpec(
+    name="snelstart",
+    title="SnelStart",
+    roles=frozenset({Role.BACKOFFICE}),
+    optional_credentials=("webhook_secret", "previous_webhook_secret"),
+    notes="accounting; no connector yet",
+)

@@ -1,0 +1,11 @@
+"""StoreKeeper: declared so accounts can be set up; stock by koppel-signed webhook, no API connector yet."""
+
+from koppel.connectors.declaration import Role, SystemSpec
+
+SYSTEM = SystemSpec(
+    name="storekeeper",
+    title="StoreKeeper",
+    roles=frozenset({Role.BACKOFFICE}),
+    optional_credentials=("webhook_secret", "previous_webhook_secret"),
+    notes="backoffice; stock by koppel-signed webhook, no API connector yet",
+)
