@@ -80,15 +80,19 @@ class World:
             backoffice=self.shopify_connector(),
             channel=channel,
             source=channel,
+            cancellations=channel,
             orders=DynamoOrderLinks(wiring.table(), clock=lambda: self.now[0]),
             now=datetime.fromtimestamp(self.now[0], UTC),
         )
         return TrackingRun(**(fields | overrides))
 
     def flow(self, run_id: str, **overrides) -> OrderImport:
+        source = self.bol_connector()
         fields = dict(
             link=self.link(),
-            source=self.bol_connector(),
+            source=source,
+            channel="bol",
+            cancellations=source,
             sink=self.shopify_connector(),
             orders=DynamoOrderLinks(wiring.table(), clock=lambda: self.now[0]),
             mappings=wiring.sku_mappings(),

@@ -2,6 +2,7 @@
 
 koppel --stack koppel account list          # a deployed stack (reads its CloudFormation outputs)
 koppel --local link show bol-to-shopify     # the local runtime (`make local` / `make demo`)
+koppel systems                              # which system can do what (no stack needed)
 """
 
 from __future__ import annotations
@@ -107,15 +108,44 @@ def _put_data(args: argparse.Namespace, read: Any, unknown: type[KoppelError]) -
 
 
 # --- commands -----------------------------------------------------------------------------------
+def cmd_systems(args: argparse.Namespace) -> None:
+    from koppel.connectors import matrix
+
+    if args.json:
+        print(json.dumps(matrix.rows(), indent=2))
+    else:
+        print(matrix.text(), end="")
+
+
+def account_help() -> str:
+    """Per system, from its declaration: what it can be, the settings it takes, the secret's keys."""
+    from koppel.connectors import registry
+
+    lines = ["systems (settings.<field>=…; secret keys go in `koppel account secret ID key=value`):"]
+    for spec in registry.systems().values():
+        roles = "+".join(role.value for role in spec.roles)
+        lines.append(f"  {spec.name:<13} {spec.title} [{roles}]")
+        if spec.settings is not None:
+            fields = ", ".join(
+                name + ("" if field.is_required() else "?") for name, field in spec.settings.model_fields.items()
+            )
+            lines.append(f"  {'':<13} settings: {fields}")
+        keys = [*spec.credentials, *(f"{key}?" for key in spec.optional_credentials)]
+        if keys:
+            lines.append(f"  {'':<13} secret: {', '.join(keys)}")
+        if spec.webhooks is not None:
+            lines.append(f"  {'':<13} webhooks signed by: {spec.webhooks.scheme}")
+    lines.append("  (? = optional)")
+    return "\n".join(lines)
+
+
 def cmd_account(args: argparse.Namespace) -> None:
     store = wiring.config_store()
     if args.action == "put":
         account = configure.save_account(store, _put_data(args, store.get_account, UnknownAccount))
         print(f"account {account.account_id} saved ({account.system})")
     elif args.action == "list":
-        rows = [
-            [a.account_id, a.system.value, a.name, "sandbox" if a.sandbox else "live"] for a in store.list_accounts()
-        ]
+        rows = [[a.account_id, a.system, a.name, "sandbox" if a.sandbox else "live"] for a in store.list_accounts()]
         _print(rows, args.json)
     elif args.action == "show":
         _print(store.get_account(args.id).model_dump(mode="json"), True)
@@ -248,7 +278,12 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--json", action="store_true", help="machine-readable output")
     sub = root.add_subparsers(dest="command", required=True)
 
-    account = sub.add_parser("account", help="external systems: put/list/show/delete/secret")
+    account = sub.add_parser(
+        "account",
+        help="external systems: put/list/show/delete/secret",
+        epilog=account_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     account.add_argument("action", choices=["put", "list", "show", "delete", "secret"])
     account.add_argument("id", nargs="?")
     account.add_argument("values", nargs="*", help="key=value settings (dotted keys nest)")
@@ -284,11 +319,17 @@ def parser() -> argparse.ArgumentParser:
 
     feed = sub.add_parser("feed-url", help="the URL a marketplace fetches a link's feed from")
     feed.add_argument("link")
+
+    systems = sub.add_parser("systems", help="every system koppel knows and which flows it can take part in")
+    systems.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "systems":  # the declarations in this install; no stack needed
+        cmd_systems(args)
+        return 0
     if args.command in ("account", "link") and args.action not in ("list",) and not args.id and not args.file:
         parser().error(f"{args.command} {args.action} needs an id")
     if args.command in ("account", "link") and args.action == "put" and args.id:

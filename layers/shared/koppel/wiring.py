@@ -201,13 +201,14 @@ def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     from koppel.flows.tracking import TrackingRun
 
     channel, channel_credentials, backoffice, backoffice_credentials = _accounts(link)
+    progress = registry.build(Capability.PROGRESS_SOURCE, backoffice, backoffice_credentials, http_client())
     # One connector for every role the channel plays here: one token, one session with it.
     shipments = registry.connector(
         channel, channel_credentials, http_client(), Capability.SHIPMENT_CHANNEL, Capability.ORDER_SOURCE
     )
     return TrackingRun(
         link=link,
-        backoffice=registry.build(Capability.PROGRESS_SOURCE, backoffice, backoffice_credentials, http_client()),
+        backoffice=progress,
         channel=shipments,
         source=shipments,
         cancellations=_also(Capability.CHANNEL_CANCELLATIONS, channel, shipments),

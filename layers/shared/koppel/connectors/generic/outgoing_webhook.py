@@ -81,4 +81,4 @@ def from_account(
     secret = str(credentials.get("signing_secret", ""))
     if not secret:
         raise ConfigurationError("the account's secret needs signing_secret to sign stock updates", field="secret")
-    return OutgoingStockWebhook(HttpApi(client, system=account.system.value, policy=policy or PUSH_POLICY), url, secret)
+    return OutgoingStockWebhook(HttpApi(client, system=account.system, policy=policy or PUSH_POLICY), url, secret)

@@ -17,12 +17,14 @@ from koppel.errors import BadRequest, Unauthorized
 from koppel.models import WarehouseStock
 from koppel.ports.stock import IncomingLevel
 from koppel.queue import Envelope
-from koppel.webhooks import Delivery, Ping, body_digest, header, matches, parse_moment
+from koppel.webhooks import Delivery, Ping, VerifyContext, body_digest, header, matches, parse_moment
 
 WOO_PING = re.compile(rb"^webhook_id=\d+$")
 
 
-def verify(account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes) -> Delivery | Ping:
+def verify(
+    account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, _ctx: VerifyContext
+) -> Delivery | Ping:
     received = header(headers, "X-WC-Webhook-Signature")
     if not received and WOO_PING.match(body.strip()):
         return Ping(account_id=account.account_id)
