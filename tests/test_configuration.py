@@ -26,7 +26,17 @@ from koppel.flows import configure
             {"account_id": "shop", "system": "bol", "secret_ref": "koppel/x", "settings": {"fulfilment_method": "X"}},
             "settings",
         ),
-        ({"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x", "password": "p"}, "password"),
+        ({"account_id": "shop", "system": "shopify", "secret_ref": "koppel/x"}, "settings"),  # shop_domain missing
+        (
+            {
+                "account_id": "shop",
+                "system": "shopify",
+                "secret_ref": "koppel/x",
+                "settings": {"shop_domain": "x.myshopify.com"},
+                "password": "p",
+            },
+            "password",
+        ),
     ],
 )
 def test_a_bad_account_is_refused_naming_the_field(data, field):

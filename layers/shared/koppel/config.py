@@ -43,7 +43,7 @@ class Account(Strict):
     system: str = Field(description="The system's declared name (`koppel systems` lists them)")
     name: str = Field(default="", max_length=200)
     secret_ref: str = Field(pattern=SECRET_REF, description="Secrets Manager name or ARN of the credentials")
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict, validate_default=True)  # required settings are required
     sandbox: bool = Field(default=False, description="Use the system's sandbox/demo environment")
 
     @field_validator("system")

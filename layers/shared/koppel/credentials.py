@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+from botocore.exceptions import ClientError
 
 from koppel.config import Account
 from koppel.errors import ConfigurationError, ServiceUnavailable
@@ -43,7 +44,8 @@ class SecretsManagerCredentials:
         except GetParameterError as exc:
             # Powertools wraps the AWS error; only a missing or forbidden secret is a configuration
             # problem. Throttling and timeouts pass: the caller should try again.
-            code = getattr(exc.__context__, "response", {}).get("Error", {}).get("Code", "")
+            cause = exc.__context__
+            code = cause.response.get("Error", {}).get("Code", "") if isinstance(cause, ClientError) else ""
             if code in PERMANENT_CODES:
                 raise ConfigurationError(f"the account's secret cannot be read ({code})", field="secret_ref") from exc
             raise ServiceUnavailable("Secrets Manager did not answer; try again") from exc

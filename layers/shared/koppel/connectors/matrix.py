@@ -1,4 +1,4 @@
-"""Which system can do what: every declared system × every flow, generated from the declarations.
+"""Which system can do what: every declared system by every flow, generated from the declarations.
 
 `koppel systems` prints it and the README's table of supported systems is the same text (a test
 compares them), so what the documentation promises is what the code declares.

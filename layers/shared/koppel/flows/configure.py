@@ -18,8 +18,7 @@ def save_account(store: ConfigStore, data: dict[str, Any]) -> Account:
 def save_link(store: ConfigStore, data: dict[str, Any]) -> Link:
     link = parse(Link, data)
     accounts = {}
-    for role in ("backoffice", "channel"):
-        account_id = getattr(link, role)
+    for role, account_id in (("backoffice", link.backoffice), ("channel", link.channel)):
         try:
             accounts[role] = store.get_account(account_id)
         except UnknownAccount as exc:

@@ -49,7 +49,7 @@ class ImportReport:
 
     def count(self, counter: str) -> None:
         with self._lock:  # workers report concurrently
-            setattr(self, counter, getattr(self, counter) + 1)
+            vars(self)[counter] += 1
 
     def summary(self) -> str:
         parts = [
