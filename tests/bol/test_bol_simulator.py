@@ -21,6 +21,9 @@ from koppel_local.simulators.bol import (
     sample_ean,
 )
 
+# Every test here fails if it leaves a request off the published contract unexamined.
+from koppel_local.simulators.kit.pytest_plugin import strict_simulators  # noqa: F401
+
 needs_spec = pytest.mark.skipif(reference_file("bol", "retailer.json") is None, reason=MISSING_REASON)
 
 V10 = "application/vnd.retailer.v10+json"

@@ -298,7 +298,6 @@ def parse_document(path: Path) -> Mapping[str, Any]:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
 
-@cache
 def load_openapi(*parts: str, base_path: str | None = None) -> OpenApiContract:
     """The contract of a reference file (`load_openapi("bol", "retailer.json")`), parsed once per process.
 
@@ -308,4 +307,10 @@ def load_openapi(*parts: str, base_path: str | None = None) -> OpenApiContract:
     path = reference_file(*parts)
     if path is None:
         raise ReferenceMissing(*parts)
-    return OpenApiContract(parse_document(path), "/".join(parts), base_path=base_path)
+    return _parsed(path, "/".join(parts), base_path)
+
+
+@cache
+def _parsed(path: Path, source: str, base_path: str | None) -> OpenApiContract:
+    # Keyed by the file itself: a test may point KOPPEL_REFERENCE_DIR elsewhere.
+    return OpenApiContract(parse_document(path), source, base_path=base_path)

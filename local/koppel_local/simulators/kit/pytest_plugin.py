@@ -19,6 +19,10 @@ T = TypeVar("T")
 def strict_simulators() -> Iterator[None]:
     unclaimed_everywhere()  # what earlier tests left belongs to them
     yield
+    fail_on_unclaimed()
+
+
+def fail_on_unclaimed() -> None:
     found = unclaimed_everywhere()
     if found:
         listed = "\n".join(f"  {owner}: {violation}" for owner, violation in found)

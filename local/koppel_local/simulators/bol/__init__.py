@@ -1,0 +1,52 @@
+"""The bol.com Retailer API v10 simulator (see `app`), with what tests and the demo import from it."""
+
+from koppel_local.simulators.bol.app import ROUTES, BolSimulator
+from koppel_local.simulators.bol.people import sample_ean
+from koppel_local.simulators.bol.records import (
+    API_PREFIXES,
+    CSV_CONTENT_TYPE,
+    DEFAULT_RATE_LIMIT,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    MEDIA_TYPE,
+    OFFER_EXPORT_COLUMNS,
+    PAGE_SIZE,
+    PROBLEM_TYPE,
+    RESPONSE_CONTENT_TYPE,
+    TOKEN_TTL_SECONDS,
+    LoggedRequest,
+    RateLimit,
+    RecordedCancellation,
+    RecordedPriceUpdate,
+    RecordedShipment,
+    RecordedStockUpdate,
+    SimItem,
+    SpecViolation,
+    Violation,
+)
+
+__all__ = [
+    "API_PREFIXES",
+    "CSV_CONTENT_TYPE",
+    "DEFAULT_RATE_LIMIT",
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "MEDIA_TYPE",
+    "OFFER_EXPORT_COLUMNS",
+    "PAGE_SIZE",
+    "PROBLEM_TYPE",
+    "RESPONSE_CONTENT_TYPE",
+    "ROUTES",
+    "TOKEN_TTL_SECONDS",
+    "BolSimulator",
+    "LoggedRequest",
+    "RateLimit",
+    "RecordedCancellation",
+    "RecordedPriceUpdate",
+    "RecordedShipment",
+    "RecordedStockUpdate",
+    "SimItem",
+    "SpecViolation",
+    "Violation",
+    "sample_ean",
+]
