@@ -84,6 +84,7 @@ def main() -> None:
             orders=wiring.order_links(),
             mappings=wiring.sku_mappings(),
             cursors=wiring.cursors(),
+            channel="bol",
             run_id="bench",
         )
         start = time.perf_counter()

@@ -20,7 +20,7 @@ from koppel.store.dynamodb import (
     DynamoParkedDeliveries,
     DynamoTable,
 )
-from koppel.store.stock import DynamoStock
+from koppel.store.stock import DynamoStockStore
 
 # What only some handlers use is imported where it is built, so no handler pays for another's
 # imports at cold start (httpx and the connectors, Powertools idempotency and parameters).
@@ -76,8 +76,8 @@ def activity_log() -> DynamoActivityLog:
 
 
 @built
-def stock_store() -> DynamoStock:
-    return DynamoStock(table())
+def stock_store() -> DynamoStockStore:
+    return DynamoStockStore(table())
 
 
 @built

@@ -32,7 +32,7 @@ MERGE_ATTEMPTS = 10
 REASK_SECONDS = 60  # well past the push delay and the pusher's batching window
 
 
-class DynamoStock:
+class DynamoStockStore:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
         self._read_cursor = TextCursor(table, "stock-read")  # where reconciliation's read of the backoffice stopped
