@@ -12,6 +12,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from koppel_local.reference import MISSING_REASON, reference_file
+
+# Every test here fails if it leaves a request off the published contract unexamined.
+from koppel_local.simulators.kit.pytest_plugin import strict_simulators  # noqa: F401
 from koppel_local.simulators.shopify import ShopifySimulator
 
 if TYPE_CHECKING:  # the fixtures' types; pytest provides conftest itself, it is not a package

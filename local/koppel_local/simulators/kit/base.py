@@ -78,6 +78,10 @@ class WsgiSimulator:
         self.answer_violations_log: ViolationLog[Any] = ViolationLog(f"{self.system} (its own answers)")
 
     # --- hooks ----------------------------------------------------------------------------------
+    def latency_for(self, request: Request) -> float:
+        """Seconds to wait before answering (outside the lock, so parallel requests overlap)."""
+        return self.latency_seconds
+
     def contract_for(self, request: Request) -> tuple[Contract | None, str]:
         """The contract that covers the request, and its path as that contract spells it."""
         return None, request.path
@@ -119,8 +123,9 @@ class WsgiSimulator:
     # --- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        if self.latency_seconds > 0:
-            self._sleep(self.latency_seconds)
+        latency = self.latency_for(request)
+        if latency > 0:
+            self._sleep(latency)
         with self._lock:
             found, params = self.match(request)
             group = found.group if found else "unknown"
