@@ -14,7 +14,8 @@ from koppel.config import Account
 from koppel.connectors.base import OrderSink, Variant
 from koppel.connectors.bol.connector import BolConnector
 from koppel.connectors.bol.settings import BolSettings
-from koppel.connectors.shopify.connector import ShopifyConnector, ShopifyUserError, from_account
+from koppel.connectors.shopify.client import ShopifyUserError
+from koppel.connectors.shopify.connector import ShopifyConnector, from_account
 from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.errors import AuthenticationFailed, ConfigurationError, NeedsAttention, TransientConnectorError
 from koppel.models import Money, Order, OrderLine

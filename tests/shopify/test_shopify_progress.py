@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from koppel.connectors.base import Parcel, ProgressSource
-from koppel.connectors.shopify.connector import ShopifyConnector, ShopifyOrderNotFound, ShopifyUserError
+from koppel.connectors.shopify.client import ShopifyOrderNotFound, ShopifyUserError
+from koppel.connectors.shopify.connector import ShopifyConnector
 from koppel.errors import TransientConnectorError
-from koppel.models import Money, Order, OrderLine
+from koppel.models import CancelReason, Money, Order, OrderLine
 from koppel_local.reference import MISSING_REASON, reference_file
 from koppel_local.simulators.shopify import ShopifySimulator
 
@@ -53,7 +54,13 @@ def test_each_shopify_line_carries_the_channel_line_id(shopify_order: str, simul
 def test_a_new_order_has_no_progress(connector: ShopifyConnector, shopify_order: str) -> None:
     progress = connector.order_progress(shopify_order)
 
-    assert (progress.completed, progress.cancelled, progress.cancel_reason, progress.parcels) == (False, False, "", ())
+    assert (progress.completed, progress.cancelled, progress.cancel_reason, progress.cancel_note, progress.parcels) == (
+        False,
+        False,
+        None,
+        "",
+        (),
+    )
 
 
 def test_a_fulfilment_with_a_postnl_code_is_a_parcel_of_the_channel_lines(
@@ -163,8 +170,9 @@ def test_cancelled_by_the_merchant_says_cancelled_with_the_reason(
 
     progress = connector.order_progress(shopify_order)
 
-    assert (progress.cancelled, progress.cancel_reason, progress.completed, progress.parcels) == (
+    assert (progress.cancelled, progress.cancel_reason, progress.cancel_note, progress.completed, progress.parcels) == (
         True,
+        CancelReason.OUT_OF_STOCK,
         "inventory",
         False,
         (),
@@ -261,7 +269,7 @@ def test_cancel_order_cancels_restocks_and_records_the_refund(
     assert (simulator.inventory("TSHIRT-RED-M"), simulator.inventory("MUG-BLUE")) == (8, 2)
 
     # WHEN koppel cancels it because the buyer asked bol.com to
-    connector.cancel_order(shopify_order, "customer")
+    connector.cancel_order(shopify_order, CancelReason.BUYER_REQUEST)
 
     # THEN the merchant sees it cancelled for the customer, the stock back, the payment refunded
     order = simulator.order(shopify_order)
@@ -270,25 +278,65 @@ def test_cancel_order_cancels_restocks_and_records_the_refund(
     assert (simulator.inventory("TSHIRT-RED-M"), simulator.inventory("MUG-BLUE")) == (10, 3)
     # AND the next progress read says so
     progress = connector.order_progress(shopify_order)
-    assert (progress.cancelled, progress.cancel_reason) == (True, "customer")
+    assert (progress.cancelled, progress.cancel_reason) == (True, CancelReason.BUYER_REQUEST)
+    assert progress.cancel_note == "customer"
 
 
 def test_cancel_order_without_refund_leaves_the_payment(
     connector: ShopifyConnector, simulator: ShopifySimulator, shopify_order: str
 ) -> None:
-    connector.cancel_order(shopify_order, "INVENTORY", refund=False)
+    connector.cancel_order(shopify_order, CancelReason.OUT_OF_STOCK, refund=False)
 
     order = simulator.order(shopify_order)
     assert (order["cancelReason"], order["financialStatus"]) == ("INVENTORY", "PAID")
 
 
-def test_a_reason_shopify_does_not_know_is_other(
+def test_a_reason_of_no_kind_shopify_names_is_other(
     connector: ShopifyConnector, simulator: ShopifySimulator, shopify_order: str
 ) -> None:
-    connector.cancel_order(shopify_order, "bol: late delivery")
+    connector.cancel_order(shopify_order, CancelReason.OTHER)
 
     order = simulator.order(shopify_order)
-    assert (order["cancelReason"], order["staffNote"]) == ("OTHER", "cancelled by koppel: bol: late delivery")
+    assert (order["cancelReason"], order["staffNote"]) == ("OTHER", "cancelled by koppel: other")
+
+
+@pytest.mark.parametrize(
+    ("reason", "shopify_reason"),
+    [
+        (CancelReason.BUYER_REQUEST, "CUSTOMER"),
+        (CancelReason.OUT_OF_STOCK, "INVENTORY"),
+        (CancelReason.FRAUD, "FRAUD"),
+        (CancelReason.PAYMENT_DECLINED, "DECLINED"),
+        (CancelReason.OTHER, "OTHER"),
+    ],
+)
+def test_each_reason_goes_to_shopify_in_its_words_and_comes_back_in_koppels(
+    connector: ShopifyConnector,
+    simulator: ShopifySimulator,
+    shopify_order: str,
+    reason: CancelReason,
+    shopify_reason: str,
+) -> None:
+    connector.cancel_order(shopify_order, reason)
+
+    order = simulator.order(shopify_order)
+    assert (order["cancelReason"], order["staffNote"]) == (
+        shopify_reason,
+        f"cancelled by koppel: {shopify_reason.lower()}",
+    )
+    progress = connector.order_progress(shopify_order)
+    assert (progress.cancelled, progress.cancel_reason, progress.cancel_note) == (True, reason, shopify_reason.lower())
+
+
+def test_a_staff_cancellation_is_other_with_shopifys_word_as_the_note(
+    connector: ShopifyConnector, simulator: ShopifySimulator, shopify_order: str
+) -> None:
+    # GIVEN the merchant cancelled it as a staff error, a reason koppel has no word for
+    simulator.cancel(shopify_order, "STAFF")
+
+    progress = connector.order_progress(shopify_order)
+
+    assert (progress.cancelled, progress.cancel_reason, progress.cancel_note) == (True, CancelReason.OTHER, "staff")
 
 
 def test_cancelling_a_cancelled_order_is_done_already(
@@ -298,7 +346,7 @@ def test_cancelling_a_cancelled_order_is_done_already(
     simulator.cancel(shopify_order, "STAFF")
 
     # WHEN koppel cancels it too THEN that is no error, and the merchant's reason stands
-    connector.cancel_order(shopify_order, "customer")
+    connector.cancel_order(shopify_order, CancelReason.BUYER_REQUEST)
 
     assert simulator.order(shopify_order)["cancelReason"] == "STAFF"
 
@@ -309,7 +357,7 @@ def test_a_shipped_order_cannot_be_cancelled(
     simulator.fulfill(shopify_order, None, ["3SABCD1"])
 
     with pytest.raises(ShopifyUserError) as refused:
-        connector.cancel_order(shopify_order, "customer")
+        connector.cancel_order(shopify_order, CancelReason.BUYER_REQUEST)
 
     assert refused.value.codes == ("INVALID",)
     assert simulator.order(shopify_order)["cancelledAt"] is None
@@ -317,7 +365,7 @@ def test_a_shipped_order_cannot_be_cancelled(
 
 def test_cancelling_an_order_that_is_gone_is_not_found(connector: ShopifyConnector) -> None:
     with pytest.raises(ShopifyOrderNotFound):
-        connector.cancel_order("gid://shopify/Order/999999", "customer")
+        connector.cancel_order("gid://shopify/Order/999999", CancelReason.BUYER_REQUEST)
 
 
 def test_a_lost_answer_to_cancel_is_checked_not_guessed(
@@ -327,7 +375,7 @@ def test_a_lost_answer_to_cancel_is_checked_not_guessed(
     simulator.fail_next(1, status=504, after_execution=True, operation="orderCancel")
 
     # WHEN koppel cancels it THEN it sees the order cancelled, and sends nothing twice
-    connector.cancel_order(shopify_order, "customer")
+    connector.cancel_order(shopify_order, CancelReason.BUYER_REQUEST)
 
     assert simulator.order(shopify_order)["cancelReason"] == "CUSTOMER"
     assert [call["operation"] for call in simulator.calls[-2:]] == ["KoppelCancelOrder", "KoppelOrderProgress"]
@@ -341,11 +389,11 @@ def test_an_outage_before_cancel_is_retryable(
 
     # WHEN koppel cancels THEN the run is told to try again, and the order is untouched
     with pytest.raises(TransientConnectorError):
-        connector.cancel_order(shopify_order, "customer")
+        connector.cancel_order(shopify_order, CancelReason.BUYER_REQUEST)
     assert simulator.order(shopify_order)["cancelledAt"] is None
 
     # AND the next run cancels it
-    connector.cancel_order(shopify_order, "customer")
+    connector.cancel_order(shopify_order, CancelReason.BUYER_REQUEST)
     assert simulator.order(shopify_order)["cancelReason"] == "CUSTOMER"
 
 
@@ -359,7 +407,7 @@ def test_progress_and_cancel_documents_fit_the_2025_04_schema(
     simulator.fulfill(shipped, None, ["3SABCD1"])
 
     connector.order_progress(shipped)
-    connector.cancel_order(cancelled, "inventory")
+    connector.cancel_order(cancelled, CancelReason.OUT_OF_STOCK)
     connector.order_progress(cancelled)
 
     assert simulator.validating is True

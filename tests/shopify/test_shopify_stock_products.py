@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from koppel.connectors.base import (
+    InventoryItems,
     ProductSource,
     StockPushResult,
     StockSource,
@@ -58,6 +59,7 @@ def test_the_connector_takes_stock_and_gives_stock_and_products(connector: Shopi
     assert isinstance(connector, StockTarget)
     assert isinstance(connector, StockSource)
     assert isinstance(connector, ProductSource)
+    assert isinstance(connector, InventoryItems)
     assert connector.max_batch == 250
 
 
@@ -300,6 +302,29 @@ def test_an_inventory_item_without_a_sku_has_an_empty_sku(
 
     assert connector.sku_for_inventory_item(simulator.variants[-1]["inventory_item_id"]) == ""
     assert connector.sku_for_inventory_item("999999") == ""
+
+
+# --- inventory_item_at ----------------------------------------------------------------------------
+def test_an_inventory_levels_update_names_the_sku_and_its_on_hand_at_that_location(
+    connector: ShopifyConnector, simulator: ShopifySimulator
+) -> None:
+    # GIVEN 6 mugs free and 2 held by open orders at the shop's location
+    location = simulator.locations[0]["id"]
+    simulator.set_inventory("MUG-BLUE", 6, location=location, committed=2)
+
+    # WHEN a webhook names the mug's inventory item and the location by their numbers
+    found = connector.inventory_item_at(item_of(simulator, "MUG-BLUE").rsplit("/", 1)[-1], location.rsplit("/", 1)[-1])
+
+    # THEN it is the mug, with 8 on hand there
+    assert found == ("MUG-BLUE", 8)
+
+
+def test_an_inventory_item_not_stocked_at_the_location_has_no_on_hand(
+    connector: ShopifyConnector, simulator: ShopifySimulator
+) -> None:
+    elsewhere = simulator.add_location("Pop-up store")["id"]
+
+    assert connector.inventory_item_at(item_of(simulator, "MUG-BLUE"), elsewhere) == ("MUG-BLUE", None)
 
 
 # --- stock_page -----------------------------------------------------------------------------------
@@ -602,6 +627,7 @@ def test_every_stock_and_product_document_fits_the_2025_04_schema(
     refs = connector.channel_refs([("MUG-BLUE", ""), ("NOPE", "8712345678906")])
     connector.push_stock([StockUpdate(sku, 1, ref) for sku, ref in refs.items()])
     connector.sku_for_inventory_item(refs["MUG-BLUE"])
+    connector.inventory_item_at(refs["MUG-BLUE"], many["id"])
     all_stock(connector)
     all_products(connector)
     all_products(connector, price_list=price_list["id"])
@@ -613,6 +639,7 @@ def test_every_stock_and_product_document_fits_the_2025_04_schema(
         "KoppelLocations",
         "KoppelSetStock",
         "KoppelInventoryItemSku",
+        "KoppelInventoryItemAt",
         "KoppelStockPage",
         "KoppelItemLevels",
         "KoppelProductPage",
