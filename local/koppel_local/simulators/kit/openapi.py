@@ -261,12 +261,12 @@ class OpenApiContract(CheckingContract):
 
     def _rule_pointer(self, pointer: str, error: Any) -> str:
         """Where in the document the broken keyword sits, following each `$ref` the validator followed."""
-        node: Any = self._resolve({"$ref": f"#{pointer}"}, pointer)[0]
-        trail = list(error.relative_schema_path)[1:]  # the first step is the validator's own `$ref`
-        for step in trail:
-            if step == "$ref" and isinstance(node, Mapping) and "$ref" in node:
+        node, pointer = self._resolve({"$ref": f"#{pointer}"}, pointer)
+        for step in error.relative_schema_path:
+            if step == "$ref":
+                continue  # the next step resolves it, whether or not the validator recorded the `$ref`
+            if isinstance(node, Mapping) and "$ref" in node:
                 node, pointer = self._resolve(node, pointer)
-                continue
             pointer = f"{pointer}/{escape(str(step))}"
             try:
                 node = node[step]
