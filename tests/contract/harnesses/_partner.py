@@ -1,0 +1,58 @@
+"""A partner taking stock by signed webhook (`koppel_local.simulators.partner`), for each system whose
+connector is koppel's outgoing stock webhook (generic, winkelstraat)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import httpx
+from contract.harnesses import Interruptions, build
+
+from koppel.connectors.declaration import Capability
+from koppel_local.simulators.partner import StockPartner
+
+COVERS = frozenset({Capability.STOCK_TARGET})
+
+SIGNING_SECRET = "contract-partner-signing-secret"  # made up for the simulator
+STOCK_URL = "https://partner.test/stock"
+
+
+class PartnerHarness:
+    knows_every_sku = True  # the partner knows the merchant's SKUs as they are
+    refuses_per_sku = False  # its answer is about the whole batch (any 2xx accepts all of it)
+
+    def __init__(self, system: str, partner: StockPartner, front: Interruptions, client: httpx.Client) -> None:
+        self.system = system
+        self.partner = partner
+        self.front = front
+        self.connector = build(system, {"stock_url": STOCK_URL}, {"signing_secret": SIGNING_SECRET}, client)
+
+    def add_listing(self, sku: str, ean: str, title: str = "", price: Decimal = Decimal("9.99")) -> None:
+        """Nothing to list: the partner takes any SKU."""
+
+    def stock_ref(self, sku: str) -> str:
+        return sku
+
+    def stock_of(self, sku: str) -> int | None:
+        return self.partner.stock.get(sku)
+
+    def refuse_stock(self, sku: str) -> None:
+        raise NotImplementedError("the partner accepts or refuses a batch as a whole")
+
+    def throttle_next(self, retry_after: int | None) -> None:
+        self.front.throttle_next(retry_after)
+
+    def throttled(self) -> int:
+        return self.front.served
+
+
+@contextmanager
+def partner_started(system: str) -> Iterator[PartnerHarness]:
+    partner = StockPartner(secret=SIGNING_SECRET)
+    front = Interruptions(partner)
+    with httpx.Client(transport=httpx.WSGITransport(app=front)) as client:
+        yield PartnerHarness(system, partner, front, client)
+        # Every delivery was signed as the partner checks it; a refusal would show here.
+        assert partner.refused == [], partner.refused
