@@ -11,9 +11,11 @@ import httpx
 import pytest
 
 from koppel.config import Account
+from koppel.connectors import registry
 from koppel.connectors.base import OrderSink, Variant
 from koppel.connectors.bol.connector import BolConnector
 from koppel.connectors.bol.settings import BolSettings
+from koppel.connectors.shopify import SYSTEM
 from koppel.connectors.shopify.client import ShopifyUserError
 from koppel.connectors.shopify.connector import ShopifyConnector, from_account
 from koppel.connectors.shopify.settings import ShopifySettings
@@ -550,14 +552,18 @@ def recording_client(seen: list[httpx.Request]) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handler))
 
 
-def test_from_account_talks_to_the_shops_graphql_endpoint_with_its_token() -> None:
-    seen: list[httpx.Request] = []
-    account = Account(
+def shop_account(**settings: str) -> Account:
+    return Account(
         account_id="demo-shop",
         system="shopify",
         secret_ref="koppel/demo-shop",
-        settings={"shop_domain": "demo-shop.myshopify.com"},
+        settings={"shop_domain": "demo-shop.myshopify.com", **settings},
     )
+
+
+def test_from_account_talks_to_the_shops_graphql_endpoint_with_its_token() -> None:
+    seen: list[httpx.Request] = []
+    account = shop_account()
 
     from_account(account, {"access_token": "shpat_abc"}, recording_client(seen)).find_variant("X")
 
@@ -567,18 +573,20 @@ def test_from_account_talks_to_the_shops_graphql_endpoint_with_its_token() -> No
     assert json.loads(request.content)["operationName"] == "KoppelFindVariants"
 
 
+def test_the_registry_builds_one_connector_serving_every_capability_shopify_declares() -> None:
+    account = shop_account()
+
+    built = registry.connector(account, {"access_token": "shpat_abc"}, recording_client([]))
+
+    assert isinstance(built, ShopifyConnector)
+    assert {
+        capability for capability in SYSTEM.serves if isinstance(built, registry.protocol(capability))
+    } == SYSTEM.serves
+
+
 def test_from_account_honours_a_base_url_override() -> None:
     seen: list[httpx.Request] = []
-    account = Account(
-        account_id="demo-shop",
-        system="shopify",
-        secret_ref="koppel/demo-shop",
-        settings={
-            "shop_domain": "demo-shop.myshopify.com",
-            "base_url": "http://127.0.0.1:8001/",
-            "api_version": "2025-07",
-        },
-    )
+    account = shop_account(base_url="http://127.0.0.1:8001/", api_version="2025-07")
 
     from_account(account, {"access_token": "shpat_abc"}, recording_client(seen)).find_variant("X")
 
@@ -586,12 +594,7 @@ def test_from_account_honours_a_base_url_override() -> None:
 
 
 def test_from_account_without_a_token_is_a_configuration_error() -> None:
-    account = Account(
-        account_id="demo-shop",
-        system="shopify",
-        secret_ref="koppel/demo-shop",
-        settings={"shop_domain": "demo-shop.myshopify.com"},
-    )
+    account = shop_account()
 
     with pytest.raises(ConfigurationError) as invalid:
         from_account(account, {}, httpx.Client())

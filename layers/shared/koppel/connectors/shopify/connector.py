@@ -4,7 +4,9 @@
 - `fulfilment.py`: `ProgressSource` (fulfilments with their tracking, cancellation);
 - `stock.py`: `StockTarget`, `StockSource`, `InventoryItems`;
 - `products.py`: `ProductSource`, `ProductTarget`;
-- `client.py`: the GraphQL transport with Shopify's query-cost bucket, and its errors.
+- `client.py`: the GraphQL transport with Shopify's query-cost bucket, and its errors;
+- `variants.py`: the store's variants by SKU or barcode, what stock and product updates link to;
+- `values.py`: global ids, search terms, decimals and times as Shopify writes them.
 
 Every capability sends through the one `ShopifyGraphQL` of its connector, so they share the cost
 bucket Shopify keeps per app and shop.

@@ -192,7 +192,6 @@ class ShopifyProgressSource(ShopifyPart):
         # Shopify cancels in a background job; the next progress query shows the outcome.
         logger.info("shopify order cancel requested", reason=shopify_reason.value, job_done=bool(job.get("done")))
 
-    # --- progress -------------------------------------------------------------------------------
     def _is_cancelled(self, order_id: str) -> bool:
         try:
             return self.order_progress(order_id).cancelled
