@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contract.harnesses import enrolment_problems, harness_module, systems_serving
+from contract.harnesses import enrolment_problems, harness_module, harness_names, systems_serving
 
 from koppel.connectors import registry
 from koppel.connectors.declaration import Capability, Role, SystemSpec
@@ -28,6 +28,11 @@ def test_the_suite_covers_the_systems_that_serve_something() -> None:
 
     assert {"bol", "shopify", "generic", "winkelstraat"} <= serving
     assert all(harness_module(name) is not None for name in serving)
+
+
+def test_every_harness_stands_for_a_system_that_serves_something() -> None:
+    # A harness left behind by a renamed or silenced system would test nothing the registry builds.
+    assert harness_names() == sorted(name for name, declared in registry.systems().items() if declared.serves)
 
 
 def test_a_system_registered_without_a_harness_is_reported() -> None:

@@ -13,6 +13,7 @@ name starts with `_` are shared building blocks, not systems.
 from __future__ import annotations
 
 import io
+import pkgutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,7 +84,7 @@ class ProgressSourceHarness(Harness, Protocol):
 
 
 class ShipmentChannelHarness(Harness, Protocol):
-    def carrier_code(self, carrier: str) -> str: ...  # the channel's own code for a koppel carrier
+    def carrier_code(self, carrier: str | None) -> str: ...  # the channel's code for a koppel carrier (None: unknown)
 
     def open_order(self, lines: Sequence[SeedLine]) -> Any: ...  # a koppel Order, open on the channel
 
@@ -258,6 +259,12 @@ def harness_module(system: str) -> ModuleType | None:
         if missing.name != f"{PACKAGE}.{system}":
             raise  # the harness exists but imports something that does not: a defect, not "no harness"
         return None
+
+
+def harness_names() -> list[str]:
+    """Every harness module here, shared building blocks (`_name`) left out."""
+    here = import_module(PACKAGE)
+    return sorted(found.name for found in pkgutil.iter_modules(here.__path__) if not found.name.startswith("_"))
 
 
 def named(capabilities: Iterable[Capability]) -> str:

@@ -75,9 +75,10 @@ class BolHarness:
         self.sim.request_cancellation(line_id)
 
     # --- shipments and cancellations --------------------------------------------------------------
-    def carrier_code(self, carrier: str) -> str:
-        # As bol lists its transporter codes: PostNL is still TNT, DPD from the Netherlands DPD-NL.
-        return {"postnl": "TNT", "dpd": "DPD-NL", "dhl_parcel": "DHL"}[carrier]
+    def carrier_code(self, carrier: str | None) -> str:
+        # As bol lists its transporter codes: PostNL is still TNT, DPD from the Netherlands DPD-NL,
+        # and a carrier koppel does not know goes as OTHER.
+        return {"postnl": "TNT", "dpd": "DPD-NL", "dhl_parcel": "DHL", None: "OTHER"}[carrier]
 
     def open_order(self, lines: Sequence[SeedLine]) -> Order:
         return self.current_order(self.add_open_order(lines))
