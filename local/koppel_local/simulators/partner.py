@@ -1,24 +1,27 @@
 """A partner that takes stock by webhook (as Copernicus does for Winkelstraat.nl): it checks koppel's
-signature the way a careful partner would, and keeps the latest quantity per SKU."""
+signature the way a careful partner would, and keeps the latest quantity per SKU.
+
+Built on the simulator kit for its request log, `serve()` and routing; the signature is koppel's
+own scheme (timestamp, event id and topic signed with the body), checked with `koppel_digest`."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from koppel.webhooks import koppel_digest
+from koppel_local.simulators.kit import Route, WsgiSimulator, route
 
 TOLERANCE_SECONDS = 300
 
 
-@dataclass
-class StockPartner:
+@dataclass(eq=False)
+class StockPartner(WsgiSimulator):
     secret: str
     stock: dict[str, int] = field(default_factory=dict)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
@@ -26,8 +29,14 @@ class StockPartner:
     fail_next: list[int] = field(default_factory=list)  # statuses to answer before accepting again
     event_ids: set[str] = field(default_factory=set)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return self.handle(Request(environ))(environ, start_response)
+    system = "stock partner"
+    routes = (route("POST", r"/stock", "stock", "handle"),)
+
+    def __post_init__(self) -> None:
+        self.setup_kit()
+
+    def answer(self, request: Request, found: Route | None, params: dict[str, str], group: str) -> Response:
+        return self.handle(request)
 
     def handle(self, request: Request) -> Response:
         if request.method != "POST" or request.path != "/stock":
