@@ -42,10 +42,13 @@ class PartnerHarness:
         raise NotImplementedError("the partner accepts or refuses a batch as a whole")
 
     def throttle_next(self, retry_after: int | None) -> None:
-        self.front.throttle_next(retry_after)
+        if retry_after is None:
+            self.partner.fail_next.append(429)  # the partner's own: a bare 429 once the signature checks out
+        else:
+            self.front.throttle_next(retry_after)
 
     def throttled(self) -> int:
-        return self.front.served
+        return self.front.served + sum(1 for logged in self.partner.request_log if logged.status == 429)
 
 
 @contextmanager
