@@ -1,4 +1,4 @@
-"""Which carrier a track & trace code belongs to, and the transporter code bol.com is sent.
+"""Which carrier a track & trace code belongs to (bol.com's transporter codes: tests/bol/test_bol_transporters.py).
 
 The reference test numbers (jkeen/tracking_number_data and the EU formats collected beside the
 repository) are read at run time; those tests skip when the reference folder is absent. The other
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from koppel.carriers import Detection, bol_transporter, carrier_from_name, detect
+from koppel.carriers import Detection, carrier_from_name, detect
 from koppel_local.reference import MISSING_REASON, reference_dir, reference_file
 
 COURIERS = reference_dir() / "tracking_number_data"
@@ -276,59 +276,6 @@ def test_an_unknown_code_with_an_unknown_name_is_not_detected() -> None:
 )
 def test_carrier_names(name: str, carrier: str | None) -> None:
     assert carrier_from_name(name) == carrier
-
-
-# --- bol.com --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("carrier", "country", "transporter"),
-    [
-        ("postnl", "NL", "TNT"),
-        ("postnl", "BE", "TNT"),
-        ("dhl_parcel", "NL", "DHL"),
-        ("dhl_parcel", "DE", "DHL_DE"),
-        ("dhl_express", "NL", "DHL"),
-        ("dhl_ecommerce", "NL", "DHL"),
-        ("dhl_for_you", "NL", "DHLFORYOU"),
-        ("dpd", "NL", "DPD-NL"),
-        ("dpd", "be", "DPD-BE"),
-        ("gls", "NL", "GLS"),
-        ("ups", "BE", "UPS"),
-        ("bpost", "BE", "BPOST_BE"),
-        ("bpost", "NL", "BPOST_BE"),
-        ("fedex", "NL", "FEDEX_NL"),
-        ("fedex", "BE", "FEDEX_BE"),
-        ("tnt_express", "NL", "TNT-EXPRESS"),
-        ("rjp", "NL", "RJP"),
-        ("dynalogic", "NL", "DYL"),
-        ("budbee", "NL", "OTHER"),
-        ("usps", "NL", "OTHER"),
-        ("s10_postal", "NL", "OTHER"),
-        ("amazon", "NL", "OTHER"),
-        (None, "NL", "OTHER"),
-    ],
-)
-def test_bol_transporter(carrier: str | None, country: str, transporter: str) -> None:
-    assert bol_transporter(carrier, country) == transporter
-
-
-def test_bol_transporter_codes_are_bols() -> None:
-    path = reference_file("bol", "facts.json")
-    if path is None:
-        pytest.skip(MISSING_REASON)
-    codes = json.loads(Path(path).read_text())["transporter_codes"]["list_ts_client_enum"]
-    carriers = [*{c for cs in SAME_COURIER.values() for c in cs}, "dpd", "fedex", "gls", "ups", "dhl_for_you"]
-    carriers += ["tnt_express", "rjp", "dynalogic", "transmission", "fiege", "parcel_nl", "logoix", "packs"]
-    for carrier in carriers:
-        for country in ("NL", "BE", "DE"):
-            assert bol_transporter(carrier, country) in codes
-
-
-def test_a_bol_example_round_trip() -> None:
-    # GIVEN the code in bol's own shipment example, from a backoffice that says "PostNL"
-    found = detect("3SBOL0987654321", hint="PostNL")
-    # THEN bol is sent TNT with that code
-    assert found is not None
-    assert (bol_transporter(found.carrier), found.tracking_code) == ("TNT", "3SBOL0987654321")
 
 
 def test_detection_needs_no_aws_or_http_libraries() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+from koppel.connectors.auth import forget_tokens
 from koppel.connectors.bol.connector import BolConnector
 from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
@@ -43,6 +44,14 @@ class FakeTime:
 
     def clock(self) -> Clock:
         return Clock(now=self.time, sleep=self.sleep, jitter=self.jitter)
+
+
+@pytest.fixture(autouse=True)
+def no_tokens_from_another_test() -> Iterator[None]:
+    """`from_account` connectors keep their tokens for the process; each test is a bol of its own."""
+    forget_tokens()
+    yield
+    forget_tokens()
 
 
 @pytest.fixture

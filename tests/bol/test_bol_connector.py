@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from koppel.config import Account
-from koppel.connectors.base import OrderSource, ShipmentTarget
+from koppel.connectors.base import ChannelCancellations, OrderSource, Parcel, ShipmentChannel
 from koppel.connectors.bol.connector import BolConnector, from_account
 from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
@@ -22,7 +22,7 @@ from koppel.errors import (
     RateLimited,
     TransientConnectorError,
 )
-from koppel.models import Money, Order, OrderStatus, Shipment
+from koppel.models import Money, Order, OrderStatus
 from koppel_local.reference import MISSING_REASON, reference_file
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit, SimItem
 
@@ -42,8 +42,9 @@ def all_open_order_ids(connector: BolConnector) -> list[str]:
     return ids
 
 
-def ship(order: Order, code: str = "3SKOPL000123456", carrier: str = "TNT") -> Shipment:
-    return Shipment(channel_order_id=order.channel_order_id, tracking_code=code, carrier=carrier)
+def ship(connector: BolConnector, order: Order, code: str = "3SKOPL000123456", carrier: str | None = "postnl") -> None:
+    """Ship every line still open, with a tracking code, and wait for bol to settle it."""
+    connector.follow(connector.ship(order, Parcel(line_ids=(), tracking_codes=(code,) if code else ()), carrier))
 
 
 # --- open orders --------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def test_shipped_orders_are_no_longer_open(sim: BolSimulator, connector: BolConn
     # GIVEN two orders, one of which koppel shipped
     shipped_id = sim.add_dutch_order()
     open_id = sim.add_dutch_order()
-    connector.confirm_shipment(connector.get_order(shipped_id), ship(connector.get_order(shipped_id)))
+    ship(connector, connector.get_order(shipped_id))
 
     # THEN only the other one is listed as open
     assert all_open_order_ids(connector) == [open_id]
@@ -334,9 +335,12 @@ def test_an_unknown_order_is_a_permanent_error(connector: BolConnector) -> None:
     assert raised.value.context["status_code"] == 404
 
 
-def test_the_connector_is_an_order_source_and_a_shipment_target(connector: BolConnector) -> None:
+def test_the_connector_is_an_order_source_a_shipment_channel_and_takes_cancellations(
+    connector: BolConnector,
+) -> None:
     assert isinstance(connector, OrderSource)
-    assert isinstance(connector, ShipmentTarget)
+    assert isinstance(connector, ShipmentChannel)
+    assert isinstance(connector, ChannelCancellations)
 
 
 # --- shipments ----------------------------------------------------------------------------------
@@ -345,8 +349,8 @@ def test_a_shipment_with_track_and_trace_reaches_bol(sim: BolSimulator, connecto
     order_id = sim.add_dutch_order(items=[COFFEE, LAMP])
     order = connector.get_order(order_id)
 
-    # WHEN koppel confirms the shipment with a PostNL code
-    connector.confirm_shipment(order, ship(order, code="3SKOPL000123456", carrier="TNT"))
+    # WHEN koppel ships it with a PostNL code
+    ship(connector, order, code="3SKOPL000123456", carrier="postnl")
 
     # THEN bol holds one shipment of both items, and they are no longer open
     (shipment,) = sim.shipments
@@ -360,7 +364,7 @@ def test_a_shipment_with_track_and_trace_reaches_bol(sim: BolSimulator, connecto
 def test_a_shipment_without_tracking_is_sent_as_another_carrier(sim: BolSimulator, connector: BolConnector) -> None:
     order = connector.get_order(sim.add_dutch_order(items=[COFFEE]))
 
-    connector.confirm_shipment(order, Shipment(channel_order_id=order.channel_order_id))
+    ship(connector, order, code="", carrier=None)
 
     (shipment,) = sim.shipments
     assert (shipment.transporter_code, shipment.track_and_trace) == ("OTHER", "")
@@ -370,7 +374,9 @@ def test_a_partial_shipment_ships_only_the_named_lines(sim: BolSimulator, connec
     order = connector.get_order(sim.add_dutch_order(items=[COFFEE, LAMP]))
     first_line = order.lines[0].line_id
 
-    connector.confirm_shipment(order, ship(order).model_copy(update={"line_ids": (first_line,)}))
+    connector.follow(
+        connector.ship(order, Parcel(line_ids=(first_line,), tracking_codes=("3SKOPL000123456",)), "postnl")
+    )
 
     assert sim.shipments[0].order_item_ids == (first_line,)
     assert [line.line_id for line in connector.get_order(order.channel_order_id).lines] == [
@@ -590,7 +596,7 @@ def test_every_request_the_connector_sends_meets_the_published_spec(sim: BolSimu
     order_ids = sim.add_dutch_orders(55)
     for order_id in all_open_order_ids(connector):
         order = connector.get_order(order_id)
-    connector.confirm_shipment(order, ship(order))
+    ship(connector, order)
     sim.expire_tokens()
     connector.get_order(order_ids[0])
 

@@ -14,7 +14,7 @@ from koppel.connectors.bol.connector import BolConnector, ProcessResult
 from koppel.connectors.bol.settings import BolSettings
 from koppel.connectors.http import Clock
 from koppel.errors import PermanentConnectorError
-from koppel.models import OrderStatus, Shipment
+from koppel.models import CancelReason, OrderStatus, ProcessState
 from koppel_local.reference import MISSING_REASON, reference_file
 from koppel_local.simulators.bol import (
     DEMO_CLIENT_ID,
@@ -69,10 +69,8 @@ def test_a_full_shipment_with_a_postnl_code_succeeds_as_tnt(sim: BolSimulator, c
     # GIVEN an open order of three packs of coffee and a lamp
     order_id, item_ids = an_order(sim)
 
-    # WHEN koppel ships both items with PostNL's code (bol's transporter TNT) and waits for bol
-    accepted = connector.ship(
-        order_id, Shipment(channel_order_id=order_id, line_ids=tuple(item_ids), tracking_code=POSTNL_CODE), "TNT"
-    )
+    # WHEN koppel ships both items with a PostNL code (carrier postnl: bol's transporter TNT) and waits for bol
+    accepted = connector.ship(order_id, Parcel(line_ids=tuple(item_ids), tracking_codes=(POSTNL_CODE,)), "postnl")
     outcome = connector.wait_for(accepted.process_id)
 
     # THEN bol accepted it for processing, and then reports it done
@@ -98,9 +96,7 @@ def test_a_partial_shipment_ships_only_the_named_items(sim: BolSimulator, connec
     order_id, (coffee_id, lamp_id) = an_order(sim)
 
     # WHEN only the lamp goes out
-    process = connector.ship(
-        order_id, Shipment(channel_order_id=order_id, line_ids=(lamp_id,), tracking_code=POSTNL_CODE), "TNT"
-    )
+    process = connector.ship(order_id, Parcel(line_ids=(lamp_id,), tracking_codes=(POSTNL_CODE,)), "postnl")
 
     # THEN bol shipped the lamp only; the coffee is still to ship, so the order stays open
     assert connector.wait_for(process.process_id).status == "SUCCESS"
@@ -119,8 +115,8 @@ def test_a_quantity_ships_some_units_of_an_item(sim: BolSimulator, connector: Bo
     # WHEN one pack goes out now
     process = connector.ship(
         order_id,
-        Shipment(channel_order_id=order_id, line_ids=(coffee_id,), tracking_code=POSTNL_CODE),
-        "TNT",
+        Parcel(line_ids=(coffee_id,), tracking_codes=(POSTNL_CODE,)),
+        "postnl",
         quantities={coffee_id: 1},
     )
 
@@ -137,7 +133,7 @@ def test_a_shipment_naming_no_items_ships_every_item_still_open(sim: BolSimulato
     order_id, (coffee_id, _) = an_order(sim, coffee(), lamp(quantity_shipped=1))
 
     # WHEN the rest of the order is shipped without naming items
-    process = connector.ship(order_id, Shipment(channel_order_id=order_id, tracking_code=POSTNL_CODE), "TNT")
+    process = connector.ship(order_id, Parcel(line_ids=(), tracking_codes=(POSTNL_CODE,)), "postnl")
 
     # THEN only the coffee is in the shipment (shipping the lamp again would fail at bol)
     assert connector.wait_for(process.process_id).status == "SUCCESS"
@@ -148,36 +144,71 @@ def test_a_shipment_naming_no_items_ships_every_item_still_open(sim: BolSimulato
 def test_a_shipment_without_track_and_trace_names_only_the_transporter(
     sim: BolSimulator, connector: BolConnector
 ) -> None:
-    # GIVEN an order of one lamp, sent as a letter without a tracking code
+    # GIVEN an order of one lamp, sent with GLS without a tracking code
     order_id, item_ids = an_order(sim, lamp())
 
     # WHEN koppel ships it with no code
-    process = connector.ship(order_id, Shipment(channel_order_id=order_id, line_ids=tuple(item_ids)), "BRIEFPOST")
+    process = connector.ship(order_id, Parcel(line_ids=tuple(item_ids)), "gls")
 
     # THEN the transport names the transporter and leaves trackAndTrace out (not empty), and bol takes it
-    assert sent(sim, "shipments")[0]["transport"] == {"transporterCode": "BRIEFPOST"}
+    assert sent(sim, "shipments")[0]["transport"] == {"transporterCode": "GLS"}
     assert connector.wait_for(process.process_id).status == "SUCCESS"
-    assert (sim.shipments[0].transporter_code, sim.shipments[0].track_and_trace) == ("BRIEFPOST", "")
+    assert (sim.shipments[0].transporter_code, sim.shipments[0].track_and_trace) == ("GLS", "")
     assert sim.violations == []
 
 
-def test_a_shipment_with_no_known_transporter_goes_as_other(sim: BolSimulator, connector: BolConnector) -> None:
+def test_a_shipment_with_no_known_carrier_goes_as_other(sim: BolSimulator, connector: BolConnector) -> None:
     order_id, item_ids = an_order(sim, lamp())
 
-    process = connector.ship(order_id, Shipment(channel_order_id=order_id, line_ids=tuple(item_ids)), "")
+    process = connector.ship(order_id, Parcel(line_ids=tuple(item_ids)), None)
 
     assert sent(sim, "shipments")[0]["transport"] == {"transporterCode": "OTHER"}
     assert connector.wait_for(process.process_id).status == "SUCCESS"
 
 
+def test_a_carrier_bol_has_no_code_for_goes_as_other(sim: BolSimulator, connector: BolConnector) -> None:
+    order_id, item_ids = an_order(sim, lamp())
+
+    process = connector.ship(order_id, Parcel(line_ids=tuple(item_ids), tracking_codes=("BUDBEE123",)), "budbee")
+
+    assert sent(sim, "shipments")[0]["transport"] == {"transporterCode": "OTHER", "trackAndTrace": "BUDBEE123"}
+    assert connector.wait_for(process.process_id).status == "SUCCESS"
+
+
+def test_the_transporter_is_bols_code_for_the_country_the_merchant_ships_from(
+    sim: BolSimulator, http_client: httpx.Client, settings: BolSettings, clock: Clock
+) -> None:
+    # GIVEN a merchant shipping from Belgium, and one from the Netherlands
+    belgian = BolConnector(
+        http_client, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, settings.model_copy(update={"ships_from": "BE"}), clock=clock
+    )
+    dutch = BolConnector(http_client, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, settings, clock=clock)
+    first, (first_item,) = an_order(sim, lamp())
+    second, (second_item,) = an_order(sim, lamp())
+
+    # WHEN each ships a DPD parcel
+    belgian.follow(belgian.ship(first, Parcel(line_ids=(first_item,)), "dpd"))
+    dutch.follow(dutch.ship(second, Parcel(line_ids=(second_item,)), "dpd"))
+
+    # THEN bol is told DPD Belgium for the one, DPD Netherlands for the other
+    assert [shipment.transporter_code for shipment in sim.shipments] == ["DPD-BE", "DPD-NL"]
+    assert sim.violations == []
+
+
+def test_ships_from_is_a_country_code() -> None:
+    assert BolSettings().ships_from == "NL"
+    with pytest.raises(ValueError, match="ships_from"):
+        BolSettings(ships_from="Belgium")
+
+
 def test_a_shipment_bol_refuses_shows_bols_reason(sim: BolSimulator, connector: BolConnector) -> None:
     # GIVEN a lamp that has been shipped already
     order_id, (coffee_id, lamp_id) = an_order(sim)
-    shipment = Shipment(channel_order_id=order_id, line_ids=(lamp_id,), tracking_code=POSTNL_CODE)
-    connector.wait_for(connector.ship(order_id, shipment, "TNT").process_id)
+    shipment = Parcel(line_ids=(lamp_id,), tracking_codes=(POSTNL_CODE,))
+    connector.wait_for(connector.ship(order_id, shipment, "postnl").process_id)
 
     # WHEN koppel ships it once more
-    outcome = connector.wait_for(connector.ship(order_id, shipment, "TNT").process_id)
+    outcome = connector.wait_for(connector.ship(order_id, shipment, "postnl").process_id)
 
     # THEN bol reports the failure with its reason, and nothing more was shipped
     assert (outcome.status, outcome.error) == (
@@ -195,8 +226,8 @@ def test_items_of_another_order_make_the_shipment_fail(sim: BolSimulator, connec
     other_id, (other_item, _) = an_order(sim)
 
     # WHEN a shipment of the first order names an item of the second
-    shipment = Shipment(channel_order_id=order_id, line_ids=(coffee_id, other_item), tracking_code=POSTNL_CODE)
-    outcome = connector.wait_for(connector.ship(order_id, shipment, "TNT").process_id)
+    shipment = Parcel(line_ids=(coffee_id, other_item), tracking_codes=(POSTNL_CODE,))
+    outcome = connector.wait_for(connector.ship(order_id, shipment, "postnl").process_id)
 
     # THEN bol refuses all of it
     assert (outcome.status, outcome.error) == (
@@ -210,19 +241,10 @@ def test_items_of_another_order_make_the_shipment_fail(sim: BolSimulator, connec
 def test_an_item_bol_does_not_know_makes_the_shipment_fail(sim: BolSimulator, connector: BolConnector) -> None:
     order_id, _ = an_order(sim)
 
-    shipment = Shipment(channel_order_id=order_id, line_ids=("6100000999",), tracking_code=POSTNL_CODE)
-    outcome = connector.wait_for(connector.ship(order_id, shipment, "TNT").process_id)
+    shipment = Parcel(line_ids=("6100000999",), tracking_codes=(POSTNL_CODE,))
+    outcome = connector.wait_for(connector.ship(order_id, shipment, "postnl").process_id)
 
     assert (outcome.status, outcome.error) == ("FAILURE", "Order item 6100000999 does not exist.")
-
-
-def test_a_shipment_for_another_order_is_refused_before_sending(sim: BolSimulator, connector: BolConnector) -> None:
-    order_id, _ = an_order(sim)
-
-    with pytest.raises(ValueError, match="not 1"):
-        connector.ship("1", Shipment(channel_order_id=order_id, tracking_code=POSTNL_CODE), "TNT")
-
-    assert sim.calls("shipments") == []
 
 
 def test_more_than_100_items_go_in_several_requests_followed_as_one(sim: BolSimulator, connector: BolConnector) -> None:
@@ -231,7 +253,7 @@ def test_more_than_100_items_go_in_several_requests_followed_as_one(sim: BolSimu
     order_id, _ = an_order(sim, *items)
 
     # WHEN all of it is shipped
-    accepted = connector.ship(order_id, Shipment(channel_order_id=order_id, tracking_code=POSTNL_CODE), "TNT")
+    accepted = connector.ship(order_id, Parcel(line_ids=(), tracking_codes=(POSTNL_CODE,)), "postnl")
     outcome = connector.follow(accepted)
 
     # THEN bol got two shipments, 100 and 1 items, and koppel sees one successful outcome
@@ -249,7 +271,7 @@ def test_polling_stops_as_soon_as_bol_has_an_outcome(
     # GIVEN bol takes three polls to process a shipment
     sim.pending_polls = 3
     order_id, _ = an_order(sim)
-    process = connector.ship(order_id, Shipment(channel_order_id=order_id, tracking_code=POSTNL_CODE), "TNT")
+    process = connector.ship(order_id, Parcel(line_ids=(), tracking_codes=(POSTNL_CODE,)), "postnl")
 
     # WHEN koppel waits up to 30 seconds, polling every 2
     outcome = connector.wait_for(process.process_id, max_wait_seconds=30, poll_every=2)
@@ -266,7 +288,7 @@ def test_polling_gives_up_when_the_budget_is_spent(
     # GIVEN bol is slow today
     sim.pending_polls = 100
     order_id, _ = an_order(sim)
-    process = connector.ship(order_id, Shipment(channel_order_id=order_id, tracking_code=POSTNL_CODE), "TNT")
+    process = connector.ship(order_id, Parcel(line_ids=(), tracking_codes=(POSTNL_CODE,)), "postnl")
 
     # WHEN koppel waits at most 5 seconds, polling every 2
     outcome = connector.wait_for(process.process_id, max_wait_seconds=5, poll_every=2)
@@ -292,14 +314,14 @@ def test_follow_polls_within_the_connectors_own_budget(
     )
     order_id, _ = an_order(sim)
 
-    outcome = connector.follow(connector.ship(order_id, Shipment(channel_order_id=order_id), "TNT"))
+    outcome = connector.follow(connector.ship(order_id, Parcel(line_ids=()), "postnl"))
 
     assert outcome.status == "PENDING"
     assert sleeps == [1, 1, 1]
 
 
 def test_a_finished_process_is_not_polled_again(sim: BolSimulator, connector: BolConnector) -> None:
-    done = ChannelProcess(process_id="42", status="SUCCESS")
+    done = ChannelProcess(process_id="42", status=ProcessState.SUCCESS)
 
     assert connector.follow(done).status == "SUCCESS"
     assert sim.calls("process-status") == []
@@ -316,7 +338,7 @@ def test_a_timeout_at_bol_is_reported_and_ships_nothing(sim: BolSimulator, conne
     order_id, _ = an_order(sim)
     sim.time_out_next()
 
-    outcome = connector.follow(connector.ship(order_id, Shipment(channel_order_id=order_id), "TNT"))
+    outcome = connector.follow(connector.ship(order_id, Parcel(line_ids=()), "postnl"))
 
     assert outcome.status == "TIMEOUT"
     assert sim.shipments == []
@@ -329,7 +351,7 @@ def test_a_demo_account_follows_its_processes_on_the_demo_api(
     demo = BolConnector(http_client, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, settings, demo=True, clock=clock)
     order_id, _ = an_order(sim)
 
-    outcome = demo.follow(demo.ship(order_id, Shipment(channel_order_id=order_id), "TNT"))
+    outcome = demo.follow(demo.ship(order_id, Parcel(line_ids=()), "postnl"))
 
     assert outcome.status == "SUCCESS"
     assert [call.path for call in sim.calls("shipments")] == ["/retailer-demo/shipments"]
@@ -408,10 +430,11 @@ def test_a_buyers_cancellation_request_keeps_the_order_open_and_is_listed(
     # WHEN koppel reads the order
     order = connector.get_order(order_id)
 
-    # THEN the order is still open with both items, and the lamp is listed as to be cancelled,
+    # THEN the order is still open with both items, and the lamp is marked as to be cancelled,
     # from the same read of bol (no second look-up)
     assert (order.status, [line.line_id for line in order.lines]) == (OrderStatus.OPEN, [coffee_id, lamp_id])
-    assert connector.cancellation_requests(order) == (lamp_id,)
+    assert order.cancel_requested_lines == (lamp_id,)
+    assert [line.cancel_requested for line in order.lines] == [False, True]
     assert len(sim.calls("order")) == 1
     # AND asked by order id, bol is asked again
     assert connector.cancellation_requests(order_id) == (lamp_id,)
@@ -421,7 +444,7 @@ def test_a_buyers_cancellation_request_keeps_the_order_open_and_is_listed(
 def test_an_order_without_requests_has_none(sim: BolSimulator, connector: BolConnector) -> None:
     order_id, _ = an_order(sim)
 
-    assert connector.cancellation_requests(connector.get_order(order_id)) == ()
+    assert connector.get_order(order_id).cancel_requested_lines == ()
 
 
 def test_confirming_the_buyers_request_clears_it(sim: BolSimulator, connector: BolConnector) -> None:
@@ -436,6 +459,7 @@ def test_confirming_the_buyers_request_clears_it(sim: BolSimulator, connector: B
     assert connector.wait_for(accepted.process_id).status == "SUCCESS"
     assert [(c.order_item_id, c.requested_by_customer) for c in sim.cancellations] == [(lamp_id, True)]
     assert connector.cancellation_requests(order_id) == ()
+    assert connector.get_order(order_id).cancel_requested_lines == ()
     assert [line.line_id for line in connector.get_order(order_id).lines] == [coffee_id]
 
 
@@ -444,6 +468,7 @@ def test_a_request_for_an_item_that_shipped_anyway_needs_no_action(sim: BolSimul
     sim.request_cancellation(lamp_id)
 
     assert connector.cancellation_requests(order_id) == ()
+    assert connector.get_order(order_id).cancel_requested_lines == ()
 
 
 # --- as koppel's tracking flow uses it ------------------------------------------------------------
@@ -457,7 +482,9 @@ def test_a_parcel_is_shipped_and_followed(sim: BolSimulator, connector: BolConne
     order = connector.get_order(order_id)
 
     # WHEN the flow ships the parcel and follows bol's process
-    outcome = connector.follow(connector.ship(order, Parcel(line_ids=(lamp_id,), tracking_codes=(POSTNL_CODE,)), "TNT"))
+    outcome = connector.follow(
+        connector.ship(order, Parcel(line_ids=(lamp_id,), tracking_codes=(POSTNL_CODE,)), "postnl")
+    )
 
     # THEN it is a ChannelProcess the flow understands, and bol shipped the lamp with the code
     assert isinstance(outcome, ChannelProcess)
@@ -469,8 +496,8 @@ def test_a_pending_process_can_be_followed_on_a_later_run(sim: BolSimulator, con
     # GIVEN a shipment bol was still processing when the last run ended
     sim.pending_polls = 1
     order_id, _ = an_order(sim)
-    accepted = connector.ship(order_id, Shipment(channel_order_id=order_id), "TNT")
-    remembered = ChannelProcess(process_id=accepted.process_id, status="PENDING")
+    accepted = connector.ship(order_id, Parcel(line_ids=()), "postnl")
+    remembered = ChannelProcess(process_id=accepted.process_id, status=ProcessState.PENDING)
 
     # WHEN the next run follows it from what it stored
     outcome = connector.follow(remembered)
@@ -483,10 +510,11 @@ def test_cancelling_several_lines_is_one_process_to_follow(sim: BolSimulator, co
     order_id, item_ids = an_order(sim)
     order = connector.get_order(order_id)
 
-    accepted = connector.cancel(order, tuple(item_ids), "OUT_OF_STOCK")
+    accepted = connector.cancel(order, tuple(item_ids), CancelReason.OUT_OF_STOCK)
     outcome = connector.follow(accepted)
 
     assert (accepted.status, len(accepted.process_ids)) == ("PENDING", 2)
+    assert [body["orderItems"][0]["reasonCode"] for body in sent(sim, "cancellation")] == ["OUT_OF_STOCK"] * 2
     assert (outcome.status, outcome.process_ids) == ("SUCCESS", accepted.process_ids)
     assert connector.get_order(order_id).status is OrderStatus.CANCELLED
 
@@ -497,7 +525,7 @@ def test_one_refused_line_makes_the_cancellation_fail_with_bols_reason(
     # GIVEN an order whose lamp has shipped
     order_id, (coffee_id, lamp_id) = an_order(sim, coffee(), lamp(quantity_shipped=1))
 
-    outcome = connector.follow(connector.cancel(order_id, (coffee_id, lamp_id), "OUT_OF_STOCK"))
+    outcome = connector.follow(connector.cancel(order_id, (coffee_id, lamp_id), CancelReason.OUT_OF_STOCK))
 
     # THEN the coffee is cancelled, the lamp is not, and the outcome says why
     assert outcome.status == "FAILURE"
@@ -505,8 +533,47 @@ def test_one_refused_line_makes_the_cancellation_fail_with_bols_reason(
     assert units(sim, order_id) == {coffee_id: (0, 3), lamp_id: (1, 0)}
 
 
+@pytest.mark.parametrize(
+    ("reason", "code", "by_customer"),
+    [
+        (CancelReason.BUYER_REQUEST, "REQUESTED_BY_CUSTOMER", True),
+        (CancelReason.OUT_OF_STOCK, "OUT_OF_STOCK", False),
+        (CancelReason.FRAUD, "OTHER", False),
+        (CancelReason.PAYMENT_DECLINED, "OTHER", False),
+        (CancelReason.OTHER, "OTHER", False),
+    ],
+)
+def test_koppels_cancel_reasons_reach_bol_as_its_reason_codes(
+    sim: BolSimulator, connector: BolConnector, reason: CancelReason, code: str, by_customer: bool
+) -> None:
+    # GIVEN an order whose lamp is cancelled for one of koppel's reasons
+    order_id, (_, lamp_id) = an_order(sim)
+    if by_customer:
+        sim.request_cancellation(lamp_id)
+
+    # WHEN koppel cancels the lamp
+    outcome = connector.follow(connector.cancel(connector.get_order(order_id), (lamp_id,), reason))
+
+    # THEN bol got its own code for the reason, and cancelled the lamp
+    assert outcome.status == "SUCCESS"
+    assert sent(sim, "cancellation") == [{"orderItems": [{"orderItemId": lamp_id, "reasonCode": code}]}]
+    assert [(c.reason_code, c.requested_by_customer) for c in sim.cancellations] == [(code, by_customer)]
+
+
+def test_cancelling_no_named_lines_cancels_every_item_still_open(sim: BolSimulator, connector: BolConnector) -> None:
+    # GIVEN an order whose lamp has shipped
+    order_id, (coffee_id, _) = an_order(sim, coffee(), lamp(quantity_shipped=1))
+
+    # WHEN the backoffice cancelled the order and koppel cancels it on bol without naming lines
+    outcome = connector.follow(connector.cancel(connector.get_order(order_id), (), CancelReason.OTHER))
+
+    # THEN only the coffee was cancelled at bol
+    assert outcome.status == "SUCCESS"
+    assert [body["orderItems"][0]["orderItemId"] for body in sent(sim, "cancellation")] == [coffee_id]
+
+
 def test_results_are_channel_processes_with_bols_details() -> None:
-    result = ProcessResult(process_id="1,2", status="PENDING", event_type="CANCEL_ORDER")
+    result = ProcessResult(process_id="1,2", status=ProcessState.PENDING, event_type="CANCEL_ORDER")
 
     assert isinstance(result, ChannelProcess)
     assert (result.finished, result.process_ids) == (False, ("1", "2"))
@@ -526,16 +593,16 @@ def test_every_shipment_and_cancellation_request_meets_the_published_spec(
     sim.request_cancellation(third_lamp)
 
     # WHEN koppel ships in part, by quantity, without T&T, cancels, confirms the buyer's request
-    partial = Shipment(channel_order_id=first_id, line_ids=(coffee_id,), tracking_code=POSTNL_CODE)
+    partial = Parcel(line_ids=(coffee_id,), tracking_codes=(POSTNL_CODE,))
     order = connector.get_order(third_id)
     outcomes = [
-        connector.follow(connector.ship(first_id, partial, "TNT", quantities={coffee_id: 2})),
+        connector.follow(connector.ship(first_id, partial, "postnl", quantities={coffee_id: 2})),
+        connector.follow(connector.ship(first_id, Parcel(line_ids=(lamp_id,)), "gls")),
+        connector.follow(connector.cancel(second_id, tuple(second_items), CancelReason.OUT_OF_STOCK)),
+        connector.follow(connector.cancel(order, order.cancel_requested_lines, CancelReason.BUYER_REQUEST)),
         connector.follow(
-            connector.ship(first_id, Shipment(channel_order_id=first_id, line_ids=(lamp_id,)), "BRIEFPOST")
+            connector.ship(order, Parcel(line_ids=(third_coffee,), tracking_codes=(POSTNL_CODE,)), "postnl")
         ),
-        connector.follow(connector.cancel(second_id, tuple(second_items), "OUT_OF_STOCK")),
-        connector.follow(connector.cancel(order, connector.cancellation_requests(order), "REQUESTED_BY_CUSTOMER")),
-        connector.follow(connector.ship(order, Parcel(line_ids=(third_coffee,), tracking_codes=(POSTNL_CODE,)), "TNT")),
     ]
 
     # THEN bol would have accepted every request, and the simulator answered in bol's shapes

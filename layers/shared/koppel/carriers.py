@@ -1,4 +1,4 @@
-"""Which carrier a track & trace code belongs to, and the marketplace's transporter code for it.
+"""Which carrier a track & trace code belongs to.
 
 `detect(code, hint)` reads the carrier from the code's format: a fixed prefix, a length, and where
 the format has one, a check digit. The backoffice's carrier name (`hint`) wins when koppel knows
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-__all__ = ["Detection", "bol_transporter", "carrier_from_name", "detect", "normalise"]
+__all__ = ["Detection", "carrier_from_name", "detect", "normalise"]
 
 
 @dataclass(frozen=True)
@@ -379,40 +379,3 @@ def detect(code: str, hint: str = "") -> Detection | None:
         return None
     best = max(fits, key=_strength)
     return Detection(best.carrier, tracking_code, best.checked, best.format.name)
-
-
-# --- bol.com --------------------------------------------------------------------------------------
-_BOL: dict[str, str] = {
-    "postnl": "TNT",
-    "dhl_parcel": "DHL",
-    "dhl_express": "DHL",
-    "dhl_ecommerce": "DHL",
-    "dhl_for_you": "DHLFORYOU",
-    "gls": "GLS",
-    "ups": "UPS",
-    "bpost": "BPOST_BE",
-    "tnt_express": "TNT-EXPRESS",
-    "dynalogic": "DYL",
-    "rjp": "RJP",
-    "transmission": "TRANSMISSION",
-    "fiege": "FIEGE",
-    "parcel_nl": "PARCEL-NL",
-    "logoix": "LOGOIX",
-    "packs": "PACKS",
-}
-
-
-def bol_transporter(carrier: str | None, country: str = "NL") -> str:
-    """bol.com's transporterCode for a koppel carrier; `country` is where the merchant ships from.
-
-    DPD and FedEx have a code per country (NL, BE); DHL Parcel from Germany is DHL_DE. Carriers bol
-    has no code for, and no carrier at all, are OTHER.
-    """
-    country = country.upper()
-    if carrier == "dpd":
-        return "DPD-BE" if country == "BE" else "DPD-NL"
-    if carrier == "fedex":
-        return "FEDEX_BE" if country == "BE" else "FEDEX_NL"
-    if carrier == "dhl_parcel" and country == "DE":
-        return "DHL_DE"
-    return _BOL.get(carrier or "", "OTHER")
