@@ -570,6 +570,24 @@ def test_a_live_account_talks_to_the_retailer_api(
     assert sim.calls("orders")[0].path == "/retailer/orders"
 
 
+def test_connectors_built_for_the_same_account_share_its_token(
+    sim: BolSimulator, http_client: httpx.Client, settings: BolSettings, clock: Clock
+) -> None:
+    # GIVEN a connector built for the account, which fetched a token
+    order_id = sim.add_dutch_order()
+    credentials = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
+    from_account(bol_account(settings, sandbox=False), credentials, http_client, clock=clock).get_order(order_id)
+
+    # WHEN the next run builds the account's connector anew, and another account's is built
+    from_account(bol_account(settings, sandbox=False), credentials, http_client, clock=clock).get_order(order_id)
+    other = bol_account(settings, sandbox=False).model_copy(update={"account_id": "bol-second"})
+    from_account(other, credentials, http_client, clock=clock).get_order(order_id)
+
+    # THEN the account's token served both of its connectors; the other account has its own
+    assert sim.token_requests == 2
+    assert all(call.status == 200 for call in sim.calls("order"))
+
+
 def test_credentials_without_a_secret_are_a_configuration_error(
     http_client: httpx.Client, settings: BolSettings
 ) -> None:

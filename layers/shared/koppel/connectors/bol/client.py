@@ -115,8 +115,7 @@ class BolPart:
     bol: BolClient
     settings: BolSettings
     clock: Clock
-    # bol usually settles a shipment or cancellation within seconds; longer waits belong to the next run.
-    process_wait_seconds: float
+    process_wait_seconds: float  # the budgets: see `koppel.connectors.bol.connector`
     process_poll_seconds: float
     stock_wait_seconds: float  # one wait for a whole batch of offer updates to settle
     export_wait_seconds: float  # the offers export takes bol minutes, and is rate limited

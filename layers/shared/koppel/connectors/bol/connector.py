@@ -52,9 +52,10 @@ __all__ = [
     "to_order",
 ]
 
+# bol usually settles a shipment or cancellation within seconds; longer waits belong to the next run.
 PROCESS_WAIT_SECONDS = 10.0
 PROCESS_POLL_SECONDS = 2.0
-STOCK_WAIT_SECONDS = 20.0
+STOCK_WAIT_SECONDS = 20.0  # one wait for a whole batch of offer updates to settle
 # The offers export takes bol minutes rather than seconds, and is rate limited: poll it slowly.
 EXPORT_WAIT_SECONDS = 180.0
 EXPORT_POLL_SECONDS = 10.0

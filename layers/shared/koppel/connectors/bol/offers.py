@@ -26,8 +26,7 @@ from koppel.errors import AuthenticationFailed, RateLimited, TransientConnectorE
 from koppel.models import ProcessState, Product
 from koppel.observability import logger
 
-# The updates a flow hands over per call, and one wait for the whole batch to settle.
-MAX_STOCK_BATCH = 100
+MAX_STOCK_BATCH = 100  # the updates a flow hands over per push call
 MAX_STOCK_AMOUNT = 999  # UpdateOfferStockRequest.amount maximum
 NOT_CONFIRMED = "bol has not confirmed the stock update yet"
 PRICE_NOT_CONFIRMED = "bol has not confirmed the price update yet"
