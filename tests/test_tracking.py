@@ -148,7 +148,7 @@ def test_test_mode_sends_nothing_to_the_channel(imported):
     wiring.config_store().put_link(link.model_copy(update={"mode": LinkMode.TEST}))
     imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=[POSTNL_CODE])
     report = imported.tracking().run()
-    assert report.shipped and "would ship with TNT" in report.shipped[0]
+    assert report.shipped and "would ship with postnl" in report.shipped[0]
     assert imported.bol.shipments == []
     assert state_of("1100000001") is OrderState.CREATED
 

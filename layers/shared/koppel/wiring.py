@@ -357,7 +357,10 @@ def deduplicator(lambda_context: Any, expires_after_seconds: int) -> Idempotency
 
 def reset() -> None:
     """Forget every adapter, client and connector built (tests: a fresh embedded AWS per test)."""
+    from koppel.connectors.auth import forget_tokens
+
     for once in _built:
         once.cache_clear()
+    forget_tokens()
     aws.reset()
     environment.cache_clear()
