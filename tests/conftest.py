@@ -19,7 +19,9 @@ from koppel_local.provision import embedded_aws, function_environment, offline_e
 from koppel_local.runtime import LambdaContext
 from koppel_local.template import REGION, Template
 
-pytest_plugins = ["scenarios"]  # the shared scenario fixtures: shop, pos_link, feed_link, world, served
+# The shared scenario fixtures (shop, pos_link, feed_link, world, served), and strict simulators: a
+# request or answer off a published contract fails the test that caused it, naming the spec location.
+pytest_plugins = ["scenarios", "koppel_local.simulators.kit.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)

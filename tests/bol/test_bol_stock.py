@@ -304,6 +304,9 @@ def test_the_simulator_refuses_a_stock_body_the_spec_forbids(
     # a missing property is named in the reason, a wrong value by its place in the body
     named = [f"{violation['name']}: {violation['reason']}" for violation in answer.json()["violations"]]
     assert any(field in text for text in named), named
+    recorded = sim.violations  # the refusal is the point of this test: claimed, with its spec location
+    assert any(field in f"{violation.name}: {violation.reason}" for violation in recorded), recorded
+    assert all(violation.location.startswith("bol/retailer.json#/") for violation in recorded)
     assert sim.offer_stock(MUG) == 4
 
 
@@ -337,6 +340,7 @@ def test_the_simulator_exports_offers_as_bols_csv(
 
     assert process.status_code == 202
     assert as_json.status_code == 400  # the file is only served as CSV
+    assert [violation.name for violation in sim.violations] == ["Accept"]
     assert as_csv.status_code == 200
     header, *rows = as_csv.text.splitlines()
     assert tuple(header.split(",")) == OFFER_EXPORT_COLUMNS
