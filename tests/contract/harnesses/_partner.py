@@ -41,6 +41,10 @@ class PartnerHarness:
     def refuse_stock(self, sku: str) -> None:
         raise NotImplementedError("the partner accepts or refuses a batch as a whole")
 
+    def refuse_batch(self, status: int) -> None:
+        """The partner answers the next stock request with `status`, about the whole batch."""
+        self.partner.fail_next.append(status)
+
     def throttle_next(self, retry_after: int | None) -> None:
         if retry_after is None:
             self.partner.fail_next.append(429)  # the partner's own: a bare 429 once the signature checks out
