@@ -41,7 +41,7 @@ class Webhooks:
     `verifier` and `stock_levels` are dotted paths (`module:function`), imported on first use:
     - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping (see `koppel.webhooks`);
     - stock_levels(envelope, payload, inventory_items) -> list[IncomingLevel], for deliveries that
-      report stock (see `koppel.ports.stock.StockLevelsParser`).
+      report stock (`koppel.ports.stock.IncomingLevel`s; see `connectors/shopify/webhooks.py`).
     """
 
     scheme: str  # shown to the merchant: how deliveries are signed
