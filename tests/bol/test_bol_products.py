@@ -370,8 +370,9 @@ def mug(sim: BolSimulator) -> None:
     ],
 )
 def test_the_simulator_refuses_a_price_body_bol_forbids(
-    sim: BolSimulator, http_client: httpx.Client, bearer: dict[str, str], body: dict[str, object], field: str
+    validating_sim: BolSimulator, http_client: httpx.Client, bearer: dict[str, str], body: dict[str, object], field: str
 ) -> None:
+    sim = validating_sim
     answer = http_client.put(
         f"{API_URL}/retailer/offers/{MUG}/price", headers={**bearer, "Content-Type": V10}, content=json.dumps(body)
     )

@@ -292,8 +292,9 @@ def test_bols_export_columns_are_read_by_name() -> None:
     ],
 )
 def test_the_simulator_refuses_a_stock_body_the_spec_forbids(
-    sim: BolSimulator, http_client: httpx.Client, bearer: dict[str, str], body: dict[str, object], field: str
+    validating_sim: BolSimulator, http_client: httpx.Client, bearer: dict[str, str], body: dict[str, object], field: str
 ) -> None:
+    sim = validating_sim
     answer = http_client.put(
         f"{API_URL}/retailer/offers/{MUG}/stock",
         headers={**bearer, "Content-Type": V10},
@@ -326,8 +327,9 @@ def test_the_simulator_answers_an_unknown_offer_with_bols_problem(
 
 @pytest.mark.usefixtures("offers")
 def test_the_simulator_exports_offers_as_bols_csv(
-    sim: BolSimulator, http_client: httpx.Client, bearer: dict[str, str]
+    validating_sim: BolSimulator, http_client: httpx.Client, bearer: dict[str, str]
 ) -> None:
+    sim = validating_sim
     headers = {**bearer, "Content-Type": V10}
     process = http_client.post(f"{API_URL}/retailer/offers/export", headers=headers, content='{"format": "CSV"}')
     report_id = sim.process_status(process.json()["processStatusId"])["entityId"]
