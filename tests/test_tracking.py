@@ -133,6 +133,51 @@ def test_a_buyer_cancellation_request_on_bol_cancels_the_order_in_shopify(import
     assert state_of("1100000002") is OrderState.CANCELLED
 
 
+def test_a_buyer_cancellation_bol_refuses_keeps_the_order_open_with_bols_reason(imported):
+    # GIVEN the buyer asked to cancel, and bol's process for the confirmation ends FAILURE
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    imported.bol.request_cancellation(item["orderItemId"])
+    imported.bol.refuse_cancellation(item["orderItemId"], "Order item is already being handled by bol.")
+    report = imported.tracking().run()
+    # THEN nothing is cancelled anywhere, and the order says why
+    assert "already being handled" in report.refused["1100000002"]
+    assert report.cancelled == []
+    assert not shopify_order(imported, "1100000002").get("cancelledAt")
+    record = wiring.order_links().get("bol-to-shop", "1100000002")
+    assert (record.state, "already being handled" in record.reason) == (OrderState.CREATED, True)
+    # AND a later run does not send it again, and still shows the refusal
+    again = imported.tracking().run()
+    assert len(imported.bol.cancellations) == 0
+    assert "already being handled" in again.refused["1100000002"]
+
+
+def test_a_buyer_cancellation_still_pending_at_bol_is_followed_up_before_anything_is_cancelled(imported):
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    imported.bol.request_cancellation(item["orderItemId"])
+    imported.bol.pending_polls = 2  # bol says PENDING twice before it settles
+    channel = imported.bol_connector()
+    channel.process_wait_seconds = 0  # this run cannot wait for bol
+    first = imported.tracking(channel=channel, source=channel, cancellations=channel).run()
+    assert first.pending == ["1100000002:buyer cancellation"]
+    assert not shopify_order(imported, "1100000002").get("cancelledAt")
+    assert state_of("1100000002") is OrderState.CREATED
+    imported.bol.pending_polls = 0
+    second = imported.tracking().run()
+    assert second.cancelled == ["1100000002"]
+    assert shopify_order(imported, "1100000002").get("cancelledAt")
+    assert state_of("1100000002") is OrderState.CANCELLED
+    assert len(imported.bol.cancellations) == 1  # confirmed once, however many runs looked
+
+
+def test_an_order_cancelled_whole_on_bol_is_cancelled_in_shopify(imported):
+    [item] = imported.bol.order("1100000002")["orderItems"]
+    imported.bol.cancel_item(item["orderItemId"], by_customer=True)  # cancelled at bol, not by koppel
+    report = imported.tracking().run()
+    assert report.cancelled == ["1100000002"]
+    assert shopify_order(imported, "1100000002").get("cancelledAt")
+    assert state_of("1100000002") is OrderState.CANCELLED
+
+
 def test_a_buyer_cancellation_after_shipping_is_reported_not_forced(imported):
     order = shopify_order(imported, "1100000002")
     imported.shop.fulfill(order["id"], tracking_numbers=[POSTNL_CODE])

@@ -32,8 +32,8 @@ from koppel.connectors.base import (
     ProgressSource,
     ShipmentChannel,
 )
-from koppel.errors import ConnectorError, RateLimited, TransientConnectorError
-from koppel.models import CancelReason, Order, ProcessState
+from koppel.errors import ConnectorError, PermanentConnectorError, RateLimited, TransientConnectorError
+from koppel.models import CancelReason, Order, OrderStatus, ProcessState
 from koppel.observability import logger
 from koppel.ports.orders import OrderLinks, OrderRecord, OrderState, ParcelState
 
@@ -100,10 +100,21 @@ class TrackingRun:
         order_id = record.channel_order_id
         progress = self.backoffice.order_progress(record.backoffice_order_id)
         order = self.source.get_order(order_id)
-        known = self.orders.parcels(self.link.link_id, order_id)
+        sent = self.orders.parcels(self.link.link_id, order_id)
+        known = {key: state for key, state in sent.items() if not is_buyer_cancellation(key)}
         if progress.cancelled:
             self._cancel_on_channel(order, progress)
             return
+        if order.status is OrderStatus.CANCELLED and not (progress.completed or progress.parcels or known):
+            # Nothing left the warehouse: the backoffice follows. (Shipped anyway: the shipment is
+            # sent and the channel's refusal shown, below.)
+            self._cancelled_on_channel(record, order)
+            return
+        for state in sent.values():
+            if is_buyer_cancellation(state.key) and state.status in ("SENDING", "PENDING") and state.process_id:
+                process = ChannelProcess(state.process_id, ProcessState.PENDING)  # sent, not yet settled
+                self._settle_buyer_cancellation(record, order, state.key, self._cancellations().follow(process))
+                return
         requested = order.cancel_requested_lines if self.cancellations is not None else ()
         if requested:
             if progress.parcels or known:
@@ -181,7 +192,12 @@ class TrackingRun:
 
     def _close_if_done(self, order: Order) -> None:
         known = self.orders.parcels(self.link.link_id, order.channel_order_id)
-        shipped = {line for key, state in known.items() if state.status == "SUCCESS" for line in lines_of(key)}
+        shipped = {
+            line
+            for key, state in known.items()
+            if state.status == "SUCCESS" and not is_buyer_cancellation(key)
+            for line in lines_of(key)
+        }
         if {line.line_id for line in order.lines} <= shipped and self.orders.finish(
             self.link.link_id, order.channel_order_id, OrderState.SHIPPED
         ):
@@ -213,17 +229,61 @@ class TrackingRun:
             self.orders.note(self.link.link_id, order.channel_order_id, reason_text)
             self.report.refused[order.channel_order_id] = reason_text
 
+    def _cancellations(self) -> ChannelCancellations:
+        if self.cancellations is None:  # only reached for channels that report buyer requests
+            raise PermanentConnectorError("the channel takes no cancellations from koppel")
+        return self.cancellations
+
     def _cancel_for_buyer(self, record: OrderRecord, order: Order, lines: tuple[str, ...]) -> None:
-        if self.link.dry_run or self.cancellations is None:
+        """Confirmed on the channel first: the backoffice cancels only what the channel has cancelled."""
+        if self.link.dry_run:
             self.report.cancelled.append(f"{order.channel_order_id}:test mode, buyer cancellation")
             return
-        self.backoffice.cancel_order(record.backoffice_order_id, CancelReason.BUYER_REQUEST)
-        process = self.cancellations.follow(self.cancellations.cancel(order, lines, CancelReason.BUYER_REQUEST))
+        link_id, order_id = self.link.link_id, order.channel_order_id
+        key = BUYER_CANCELLATION + "|".join(sorted(lines))
+        if not self.orders.start_parcel(link_id, order_id, key):
+            held = self.orders.parcels(link_id, order_id).get(key)
+            if held is not None and held.status == "FAILURE":
+                self.report.refused[order_id] = held.reason  # still refused; a person decides
+            return  # another run is sending it
+        channel = self._cancellations()
+        try:
+            process = channel.follow(channel.cancel(order, lines, CancelReason.BUYER_REQUEST))
+        except TransientConnectorError:
+            self.orders.forget_parcel(link_id, order_id, key)  # not sent: the next run tries again
+            raise
+        self._settle_buyer_cancellation(record, order, key, process)
+
+    def _settle_buyer_cancellation(self, record: OrderRecord, order: Order, key: str, process: ChannelProcess) -> None:
+        """Only the channel's SUCCESS cancels: a refusal keeps the order open with the reason, a
+        pending one is followed on the next run, a timed-out one is sent again."""
+        link_id, order_id = self.link.link_id, order.channel_order_id
+        if process.status is ProcessState.SUCCESS:
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "SUCCESS", process.process_id))
+            self.backoffice.cancel_order(record.backoffice_order_id, CancelReason.BUYER_REQUEST)
+            if self.orders.finish(link_id, order_id, OrderState.CANCELLED, "cancelled at the buyer's request"):
+                self.report.cancelled.append(order_id)
+        elif process.status is ProcessState.PENDING:
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "PENDING", process.process_id))
+            self.orders.note(link_id, order_id, "the buyer's cancellation is sent; waiting for the channel to confirm")
+            self.report.pending.append(f"{order_id}:buyer cancellation")
+        elif process.status is ProcessState.TIMEOUT:
+            self.orders.forget_parcel(link_id, order_id, key)
+            self.report.retry_later[order_id] = "the channel timed out processing the buyer's cancellation"
+        else:
+            reason = f"the channel refused the buyer's cancellation: {process.error or 'no reason given'}"
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "FAILURE", process.process_id, reason))
+            self.orders.note(link_id, order_id, reason)
+            self.report.refused[order_id] = reason
+
+    def _cancelled_on_channel(self, record: OrderRecord, order: Order) -> None:
+        """Every line cancelled on the channel (by the buyer there, or by the channel): the backoffice follows."""
+        if self.link.dry_run:
+            self.report.cancelled.append(f"{order.channel_order_id}:test mode, cancelled on the channel")
+            return
+        self.backoffice.cancel_order(record.backoffice_order_id, CancelReason.OTHER)
         if self.orders.finish(
-            self.link.link_id,
-            order.channel_order_id,
-            OrderState.CANCELLED,
-            f"cancelled at the buyer's request ({process.status.lower()} on the channel)",
+            self.link.link_id, order.channel_order_id, OrderState.CANCELLED, "cancelled on the channel"
         ):
             self.report.cancelled.append(order.channel_order_id)
 
@@ -240,6 +300,13 @@ def split_by_code(parcel: Parcel) -> list[Parcel]:
         ]
     # Which line went with which code is unknown: all lines go with the first code.
     return [Parcel(parcel.line_ids, (codes[0],), parcel.company, parcel.shipped_at)]
+
+
+BUYER_CANCELLATION = "buyer-cancellation:"  # key prefix of a buyer's cancellation sent to the channel
+
+
+def is_buyer_cancellation(key: str) -> bool:
+    return key.startswith(BUYER_CANCELLATION)
 
 
 def lines_of(parcel_key: str) -> list[str]:

@@ -140,6 +140,7 @@ class BolSimulator(WsgiSimulator):
         self._items: dict[str, tuple[str, dict[str, Any]]] = {}
         self._processes: dict[str, dict[str, Any]] = {}
         self._pending_left: dict[str, int] = {}
+        self._refused_cancellations: dict[str, str] = {}
         self._timeouts = 0
         self._offers: dict[str, dict[str, Any]] = {}
         self._stock_refusals: dict[str, str] = {}  # offer id → the errorMessage of its next update
@@ -236,6 +237,12 @@ class BolSimulator(WsgiSimulator):
             item["quantityCancelled"] += open_units if quantity is None else min(quantity, open_units)
             item["cancellationRequest"] = by_customer
             item["latestChangedDateTime"] = stamp(datetime.now(UTC))
+
+    def refuse_cancellation(self, order_item_id: str, reason: str) -> None:
+        """bol's process for a cancellation of this item ends FAILURE with `reason` (e.g. it is
+        already on its way from bol's side)."""
+        with self._lock:
+            self._refused_cancellations[order_item_id] = reason
 
     def request_cancellation(self, order_item_id: str) -> None:
         """The buyer asks to cancel an item: it stays open, flagged, until the retailer confirms
@@ -502,6 +509,8 @@ class BolSimulator(WsgiSimulator):
         if item_id not in self._items:
             return f"Order item {item_id} does not exist."
         order_id, item = self._items[item_id]
+        if item_id in self._refused_cancellations:
+            return self._refused_cancellations[item_id]
         open_units = units_open(item)
         if open_units == 0:
             return f"Order item {item_id} has already been shipped or cancelled."
