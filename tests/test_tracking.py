@@ -54,6 +54,19 @@ def test_the_carrier_comes_from_the_code_when_the_backoffice_names_none(imported
     assert bol_shipments(imported, "1100000001")[0].transporter_code == "TNT"
 
 
+def test_a_code_several_carriers_print_ships_with_the_code_and_no_guessed_carrier(imported):
+    # GIVEN Shopify fulfils with DPD's 14 bare digits and names no carrier
+    imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=["05221234567890"], company="")
+    report = imported.tracking().run()
+    # THEN bol gets the code under "another carrier", not DHL eCommerce's or DPD's code
+    [shipment] = bol_shipments(imported, "1100000001")
+    assert (shipment.transporter_code, shipment.track_and_trace) == ("OTHER", "05221234567890")
+    # AND the run and the order say why
+    assert "fits dhl_ecommerce, dpd" in report.without_carrier["1100000001"]
+    assert "sent without a carrier (code fits several)" in report.summary()
+    assert "not a guess" in wiring.order_links().get("bol-to-shop", "1100000001").reason
+
+
 def test_a_parcel_is_sent_once_however_often_and_however_concurrently_the_updater_runs(imported):
     imported.shop.fulfill(shopify_order(imported, "1100000001")["id"], tracking_numbers=[POSTNL_CODE])
     start = threading.Barrier(2)

@@ -28,6 +28,13 @@ class Detection:
     tracking_code: str  # upper case, no whitespace
     checked: bool  # a check digit in the code was verified
     format: str = ""  # the format that matched; "" when the carrier came from the backoffice's name alone
+    # More than one carrier prints codes like this one and nothing (a check digit, the backoffice's
+    # name) tells them apart: `carrier` is "" and these are the carriers it could be.
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.candidates)
 
 
 # --- check digits -------------------------------------------------------------------------------------
@@ -234,6 +241,7 @@ def _formats() -> tuple[_Format, ...]:
 
 
 _S10_ISSUERS = {"NL": "postnl", "BE": "bpost"}
+LOOSE_RANK = 20  # formats ranked this low are too plain to tell one carrier's codes from another's
 
 
 class _Fit(NamedTuple):
@@ -378,4 +386,15 @@ def detect(code: str, hint: str = "") -> Detection | None:
     if not fits:
         return None
     best = max(fits, key=_strength)
+    if named is None and not best.checked and best.format.rank <= LOOSE_RANK:
+        # The best fit is a loose format (bare digits, no prefix, no check digit): when another
+        # carrier's loose format fits as well, the code alone cannot say which carrier it is.
+        rivals = {
+            fit.carrier
+            for fit in _fits(tracking_code, hints=True)
+            if not fit.checked and (fit.format.hint_only or fit.format.rank <= LOOSE_RANK)
+        } - {best.carrier}
+        if rivals:
+            candidates = tuple(sorted({best.carrier, *rivals}))
+            return Detection("", tracking_code, False, best.format.name, candidates=candidates)
     return Detection(best.carrier, tracking_code, best.checked, best.format.name)

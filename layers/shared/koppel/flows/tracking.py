@@ -47,6 +47,7 @@ class TrackingReport:
     cancelled: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     reported: dict[str, str] = field(default_factory=dict)  # noticed, left for a person
+    without_carrier: dict[str, str] = field(default_factory=dict)  # the code fits several carriers
     retry_later: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -58,6 +59,7 @@ class TrackingReport:
         ]
         for label, found in (
             ("pending on the channel", self.pending),
+            ("sent without a carrier (code fits several)", self.without_carrier),
             ("refused", self.refused),
             ("to check", self.reported),
             ("to retry", self.retry_later),
@@ -143,7 +145,12 @@ class TrackingRun:
             return  # another run is sending it
         code = parcel.tracking_codes[0] if parcel.tracking_codes else ""
         found = detect(code, hint=parcel.company) if code else None
-        carrier = found.carrier if found else None
+        carrier = (found.carrier or None) if found else None
+        if found is not None and found.ambiguous:
+            # Sent with its code and no carrier: a wrong carrier would send the buyer to the wrong site.
+            why = f"code {found.tracking_code} fits {', '.join(found.candidates)}; sent without a carrier, not a guess"
+            self.orders.note(link_id, order_id, why)
+            self.report.without_carrier[order_id] = why
         if self.link.dry_run:
             self.orders.forget_parcel(link_id, order_id, parcel.key)
             self.report.shipped.append(
@@ -198,8 +205,10 @@ class TrackingRun:
             if state.status == "SUCCESS" and not is_buyer_cancellation(key)
             for line in lines_of(key)
         }
+        # What was noticed on the way stays on the shipped order (e.g. a code sent without a carrier).
+        noticed = self.report.without_carrier.get(order.channel_order_id, "")
         if {line.line_id for line in order.lines} <= shipped and self.orders.finish(
-            self.link.link_id, order.channel_order_id, OrderState.SHIPPED
+            self.link.link_id, order.channel_order_id, OrderState.SHIPPED, noticed
         ):
             self.report.closed.append(order.channel_order_id)
 
