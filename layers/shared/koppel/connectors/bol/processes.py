@@ -1,23 +1,30 @@
 """bol's process statuses: how its asynchronous changes (shipments, cancellations, offer updates,
 the offers export) are answered, and polled until they settle.
 
-Such a request is answered 202 with a process status (PENDING), and
-`GET /shared/process-status/{id}` later says SUCCESS, FAILURE (with bol's errorMessage) or TIMEOUT.
+Such a request is answered 202 with a process status (PENDING), and bol's shared API later says
+SUCCESS, FAILURE (with bol's errorMessage) or TIMEOUT: for one process at
+`GET /shared/process-status/{id}`, for up to 1,000 at once with `POST /shared/process-status`
+(a BulkProcessStatusRequest). Several processes are settled in bulk: one request per poll round
+for each 1,000 still PENDING.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from koppel.connectors.base import ChannelProcess
 from koppel.connectors.bol.client import BolPart
-from koppel.errors import PermanentConnectorError
+from koppel.connectors.http import HttpStatusError
+from koppel.errors import AuthenticationFailed, PermanentConnectorError, TransientConnectorError
 from koppel.models import ProcessState
 from koppel.observability import logger
 
+# BulkProcessStatusRequest.processStatusQueries maxItems in bol's shared.json ("No more than 1000
+# process status id's can be sent in a single request").
+MAX_STATUSES_PER_REQUEST = 1000
 # From worst to best: what several processes together amount to.
 _STATE_RANK = (ProcessState.FAILURE, ProcessState.TIMEOUT, ProcessState.PENDING, ProcessState.SUCCESS)
 
@@ -44,6 +51,9 @@ class ProcessResult(ChannelProcess):
         return process_ids(self.process_id)
 
 
+_Key = TypeVar("_Key", bound=Hashable)
+
+
 class BolProcesses(BolPart):
     """Reading and polling bol's process statuses, on the connector's clock."""
 
@@ -53,6 +63,72 @@ class BolProcesses(BolPart):
         body = self.bol.call("GET", f"{self.bol.shared}/process-status/{quote(process_id, safe='')}")
         result = process_result(body)
         return result if result.process_id else replace(result, process_id=process_id)
+
+    def process_statuses(self, process_ids: Sequence[str]) -> dict[str, ProcessResult]:
+        """bol's current status of each of these processes, in bulk: one request per 1,000 ids.
+
+        An id bol leaves out of its answer is left out here: bol no longer returns a process it has
+        forgotten. A failed request raises, as `process_status` does.
+        """
+        found: dict[str, ProcessResult] = {}
+        for chunk in _chunks(list(dict.fromkeys(process_ids)), MAX_STATUSES_PER_REQUEST):
+            found.update(self._bulk_status(chunk))
+        return found
+
+    def settle(
+        self, processes: Mapping[_Key, ProcessResult], deadline: float, *, poll_every: float | None = None
+    ) -> dict[_Key, ProcessResult]:
+        """Poll the PENDING ones among `processes` in rounds until none is PENDING or `deadline` (on
+        the connector's clock) has passed; the last status seen of each, which may still be PENDING.
+
+        Each round asks bol once per 1,000 of the processes still PENDING (`POST
+        /shared/process-status`), so the settled ones are not asked again. One left out of bol's
+        answer is still PENDING: its outcome is unknown, and it is asked again next round. A
+        request that fails leaves its processes as they were (asked again next round if bol could
+        not be reached, not again if bol refused it); wrong credentials raise.
+        """
+        latest = dict(processes)
+        interval = self._poll_interval(poll_every)
+        keys: dict[str, list[_Key]] = {}
+        for key, process in latest.items():
+            if not process.finished and process.process_id:
+                keys.setdefault(process.process_id, []).append(key)
+        refused: set[str] = set()
+        while waiting := [pid for pid in keys if pid not in refused and not latest[keys[pid][0]].finished]:
+            for chunk in _chunks(waiting, MAX_STATUSES_PER_REQUEST):
+                try:
+                    answered = self._bulk_status(chunk)
+                except AuthenticationFailed:
+                    raise
+                except (TransientConnectorError, HttpStatusError) as exc:
+                    logger.warning("bol process statuses not read", processes=len(chunk), reason=exc.message)
+                    if isinstance(exc, HttpStatusError):
+                        refused.update(chunk)
+                    continue
+                for process_id, result in answered.items():
+                    for key in keys[process_id]:
+                        latest[key] = result
+            remaining = deadline - self.clock.now()
+            if remaining <= 0:
+                break
+            if all(pid in refused or latest[keys[pid][0]].finished for pid in waiting):
+                break
+            self.clock.sleep(min(interval, remaining))
+        return latest
+
+    def _bulk_status(self, process_ids: Sequence[str]) -> dict[str, ProcessResult]:
+        """One BulkProcessStatusRequest (at most 1,000 ids): what bol answers for the ids asked."""
+        request = {"processStatusQueries": [{"processStatusId": process_id} for process_id in process_ids]}
+        body = self.bol.call("POST", f"{self.bol.shared}/process-status", body=request)
+        asked = set(process_ids)
+        found: dict[str, ProcessResult] = {}
+        for entry in body.get("processStatuses") or []:
+            if not isinstance(entry, Mapping):
+                continue
+            result = process_result(entry)
+            if result.process_id in asked:
+                found[result.process_id] = result
+        return found
 
     def wait_for(
         self, process_id: str, *, max_wait_seconds: float | None = None, poll_every: float | None = None
@@ -107,6 +183,11 @@ def _process_id(body: Mapping[str, Any]) -> str:
             return urlsplit(str(link["href"])).path.rstrip("/").rsplit("/", 1)[-1]
     logger.warning("bol process status without an id", event_type=str(body.get("eventType", "")))
     return ""
+
+
+def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def process_ids(joined: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ connector's clock within a budget.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from koppel.connectors.base import ChannelProcess, Parcel
@@ -125,14 +126,15 @@ class BolShipments(BolOrderItems, BolProcesses):
         return tuple(processes)
 
     def follow(self, process: ChannelProcess) -> ProcessResult:
-        """`wait_for` within the connector's budget, for every bol process the given one stands for
-        (one budget for all of them)."""
+        """Poll every bol process the given one stands for until none is PENDING, within the
+        connector's budget (one budget for all of them, one bulk status request per round)."""
         result = from_channel_process(process)
         if result.status != ProcessState.PENDING or not result.process_ids:
             return result
         deadline = self.clock.now() + max(0.0, self.process_wait_seconds)
-        interval = self._poll_interval(None)
-        return combined([self._poll(process_id, deadline, interval) for process_id in result.process_ids])
+        unknown = replace(result, status=ProcessState.PENDING, error="")
+        started = {process_id: replace(unknown, process_id=process_id) for process_id in result.process_ids}
+        return combined(list(self.settle(started, deadline).values()))
 
 
 def _shipped_item(item_id: str, quantities: Mapping[str, int] | None) -> dict[str, Any]:
