@@ -37,6 +37,22 @@ def test_open_orders_arrive_in_shopify_and_the_unmapped_one_waits_with_its_reaso
     assert world.shopify_orders_for("1100000003") == []
 
 
+def test_a_link_that_creates_no_customers_uses_a_known_one_and_makes_none(world):
+    # GIVEN the link says koppel makes no customers, and one buyer is already a customer of the shop
+    link = world.link()
+    wiring.config_store().put_link(
+        link.model_copy(update={"orders": link.orders.model_copy(update={"create_customers": False})})
+    )
+    known = world.bol.order("1100000002")["billingDetails"]["email"]
+    world.shop.add_customer(known, first_name="Known")
+    before = len(world.shop.customers)
+    world.flow("run-1").run()
+    # THEN both orders are in Shopify, the known buyer's with their customer, the other as a guest order
+    assert len(world.shop.customers) == before
+    assert world.shopify_orders_for("1100000001")[0]["customer"] is None
+    assert world.shopify_orders_for("1100000002")[0]["customer"]["email"] == known
+
+
 def test_the_waiting_order_goes_through_once_a_mapping_exists(world):
     world.flow("run-1").run()
     teapot = world.shop.add_variant("TEAPOT-CI", title="Teapot, cast iron", price="39.00", inventory=3)

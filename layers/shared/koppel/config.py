@@ -101,7 +101,9 @@ class LinkMode(StrEnum):
 
 
 class OrderSettings(Strict):
-    create_customers: bool = True
+    create_customers: bool = Field(
+        default=True, description="Create the buyer as a backoffice customer when none has their e-mail"
+    )
     default_vat_rate: Decimal = Field(
         default=Decimal(21), ge=0, le=100, description="VAT % for lines whose channel sends none (bol.com)"
     )

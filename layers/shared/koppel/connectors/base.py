@@ -55,8 +55,11 @@ class OrderSink(Protocol):
         """The order created earlier for this channel reference, if any: recovery after a crash."""
         ...
 
-    def create_order(self, order: Order, *, tag: str) -> BackofficeOrder:
-        """Create as a normal, unfulfilled order. Every line carries `backoffice_variant_id`."""
+    def create_order(self, order: Order, *, tag: str, create_customer: bool = True) -> BackofficeOrder:
+        """Create as a normal, unfulfilled order. Every line carries `backoffice_variant_id`.
+
+        The buyer is matched to the backoffice's customer with the same e-mail; with `create_customer`
+        a missing one is created first, without it the order is placed without a customer."""
         ...
 
     def find_variant(self, sku: str, ean: str = "") -> Variant | None:

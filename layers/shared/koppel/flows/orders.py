@@ -188,7 +188,10 @@ class OrderImport:
         mapped = self.map_lines(order, store=True)
         self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
         attempt.may_exist = True  # from here on, whatever happens, the order may exist
-        self._record_created(order_id, self.sink.create_order(mapped, tag=self.link.orders.tag), recovered=False)
+        created = self.sink.create_order(
+            mapped, tag=self.link.orders.tag, create_customer=self.link.orders.create_customers
+        )
+        self._record_created(order_id, created, recovered=False)
 
     def _honour_cancellation_requests(self, order: Order) -> Order:
         """Lines the buyer asked to cancel before import are cancelled on the channel, not imported."""

@@ -111,12 +111,12 @@ class ShopifyOrderSink(ShopifyPart):
         original = matches[-1]  # newest first: the last one is the order created first
         return BackofficeOrder(backoffice_order_id=original["id"], name=original.get("name") or "")
 
-    def create_order(self, order: Order, *, tag: str) -> BackofficeOrder:
+    def create_order(self, order: Order, *, tag: str, create_customer: bool = True) -> BackofficeOrder:
         unmapped = [line.channel_sku for line in order.lines if not line.backoffice_variant_id]
         if unmapped:
             raise NeedsAttention("order lines without a Shopify variant", skus=tuple(unmapped))
         # Without an e-mail there is nothing to match a customer on: a guest order, as in a webshop.
-        customer = self._customer_choice(order.customer, tag) if order.customer.email else None
+        customer = self._customer_choice(order.customer, tag, create=create_customer) if order.customer.email else None
         variables = {"order": order_input(order, tag, customer), "options": ORDER_OPTIONS}
         try:
             data = self.graphql.execute(CREATE_ORDER, variables)
@@ -138,9 +138,13 @@ class ShopifyOrderSink(ShopifyPart):
         return variant
 
     # --- customers ------------------------------------------------------------------------------
-    def _customer_choice(self, customer: Customer, tag: str) -> dict[str, Any]:
-        """How orderCreate gets its customer: the shop's customer with this e-mail, found or made."""
-        customer_id = self._find_customer(customer.email) or self._create_customer(customer, tag)
+    def _customer_choice(self, customer: Customer, tag: str, *, create: bool) -> dict[str, Any] | None:
+        """How orderCreate gets its customer: the shop's customer with this e-mail, found, or made
+        when `create` (None: a guest order, no customer record made)."""
+        customer_id = self._find_customer(customer.email)
+        if not create:
+            return {"toAssociate": {"id": customer_id}} if customer_id else None
+        customer_id = customer_id or self._create_customer(customer, tag)
         if customer_id:
             return {"toAssociate": {"id": customer_id}}
         # Shopify would not create it, yet search does not show it (its index trails new customers):
