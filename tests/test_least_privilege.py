@@ -48,6 +48,22 @@ def test_the_order_poller_needs_only_its_own_policy(served, aws_calls):
     assert_allowed("OrderPollerFunction", aws_calls)
 
 
+def test_the_tracking_updater_needs_only_its_own_policy_while_it_ships(served, aws_calls):
+    # GIVEN orders imported into Shopify, one of them fulfilled with a PostNL code
+    schedule = json.loads((EVENTS / "schedule.json").read_text())
+    order_poller.lambda_handler(schedule, LambdaContext(function_name="OrderPollerFunction", timeout=900))
+    [order] = served.shopify_orders_for("1100000001")
+    served.shop.fulfill(order["id"], tracking_numbers=["3SKPNL123456789"])
+    wiring.reset()  # a cold tracking container: everything it reads goes through its own policy
+    aws_calls.clear()
+    # WHEN the tracking updater runs on its schedule
+    tracking_updater.lambda_handler(schedule, LambdaContext(function_name="TrackingUpdaterFunction", timeout=900))
+    # THEN the parcel reached bol, through the status index query and the parcel's conditional writes
+    assert [shipment.order_id for shipment in served.bol.shipments] == ["1100000001"]
+    assert {"dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue"} <= set(aws_calls)
+    assert_allowed("TrackingUpdaterFunction", aws_calls)
+
+
 def test_the_scheduled_reporters_need_only_their_own_policies(feed_link, context, aws_calls):
     aws_calls.clear()
     tracking_updater.lambda_handler(schedule_event(), context)
