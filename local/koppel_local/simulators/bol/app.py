@@ -142,6 +142,7 @@ class BolSimulator(WsgiSimulator):
         self._items: dict[str, tuple[str, dict[str, Any]]] = {}
         self._processes: dict[str, dict[str, Any]] = {}
         self._pending_left: dict[str, int] = {}
+        self._slow: dict[str, int] = {}  # entity id → pending polls of its next process
         self._refused_cancellations: dict[str, str] = {}
         self._timeouts = 0
         self._offers: dict[str, dict[str, Any]] = {}
@@ -329,6 +330,12 @@ class BolSimulator(WsgiSimulator):
         """The process as it ends, however often it has been polled so far."""
         with self._lock:
             return copy.deepcopy(self._processes[process_status_id])
+
+    def slow_process(self, entity_id: str, polls: int) -> None:
+        """The next process about `entity_id` (an offer id, or the first order item id of a
+        shipment or cancellation) says PENDING for `polls` polls, whatever `pending_polls` says."""
+        with self._lock:
+            self._slow[entity_id] = polls
 
     def forget_process(self, process_status_id: str) -> None:
         """bol keeps a process status for a limited time only: from now on a poll of this one
@@ -570,7 +577,7 @@ class BolSimulator(WsgiSimulator):
         if error:
             process["errorMessage"] = error
         self._processes[process_id] = process
-        self._pending_left[process_id] = self.pending_polls
+        self._pending_left[process_id] = self._slow.pop(entity_id, self.pending_polls)
         return json_answer(202, pending(process))
 
     def _get_process_status(self, request: Request, process_status_id: str) -> Response:
