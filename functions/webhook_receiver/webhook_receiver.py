@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.api import install_error_handlers
+from koppel.errors import BadRequest
 from koppel.flows.receive import Limits, WebhookRequest, receive
 from koppel.observability import logger, metrics, tracer
 from koppel.settings import environment
+from koppel.webhooks import for_log
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)
 
 
+@app.not_found
+def _no_route(_exc: NotFoundError) -> Response:
+    # The path is the caller's and is neither echoed nor logged.
+    body = {"error": "NotFound", "reason": "koppel takes webhooks as POST /webhooks/{account_id}"}
+    return Response(status_code=404, content_type="application/json", body=json.dumps(body))
+
+
 def _raw_body() -> bytes:
     event = app.current_event.raw_event
     body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("body is marked isBase64Encoded but is not base64") from exc
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest("body is not UTF-8") from exc
 
 
 @app.post("/webhooks/<account_id>")
@@ -49,11 +68,19 @@ def post_webhook(account_id: str) -> Response:
         limits=limits,
         now=datetime.now(UTC),
     )
+    # One count per outcome (accepted, duplicate, ping, ignored); the topic is no dimension, as a
+    # sender chooses it.
     metrics.add_metric(name=f"Webhook_{receipt.status}", unit=MetricUnit.Count, value=1)
     logger.info(
-        "webhook answered", account_id=account_id, status=receipt.status, topic=receipt.topic, event_id=receipt.event_id
+        "webhook answered",
+        account_id=account_id,
+        status=receipt.status,
+        topic=for_log(receipt.topic),
+        event_id=for_log(receipt.event_id),
     )
     body = {"status": receipt.status, "event_id": receipt.event_id}
+    if receipt.status == "ignored":
+        body["reason"] = "koppel takes no deliveries of this topic from this system; nothing was queued"
     return Response(status_code=200, content_type="application/json", body=json.dumps(body))
 
 

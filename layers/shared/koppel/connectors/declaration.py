@@ -34,19 +34,38 @@ class Capability(StrEnum):
     PRODUCT_TARGET = "product_target"  # a channel koppel keeps product data current on
 
 
+# The topics of koppel's own scheme (README, "Webhooks"): what a system signing with it may send.
+KOPPEL_TOPICS = frozenset(
+    {
+        "stock.changed",
+        "order.created",
+        "order.updated",
+        "order.cancelled",
+        "return.created",
+        "refund.created",
+        "product.created",
+        "product.updated",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Webhooks:
     """How a system's webhooks reach koppel.
 
     `verifier` and `stock_levels` are dotted paths (`module:function`), imported on first use:
-    - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping (see `koppel.webhooks`);
+    - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping | Ignored (see `koppel.webhooks`);
     - stock_levels(envelope, payload, inventory_items) -> list[IncomingLevel], for deliveries that
       report stock (`koppel.ports.stock.IncomingLevel`s; see `connectors/shopify/webhooks.py`).
+    `topics` are the topics the system sends and koppel takes; any other verified delivery is
+    acknowledged as ignored and queued nowhere (a topic header the signature does not cover must not
+    choose what koppel does).
     """
 
     scheme: str  # shown to the merchant: how deliveries are signed
     verifier: str
     stock_levels: str = ""  # "" : this system's deliveries carry no stock koppel reads
+    topics: frozenset[str] = KOPPEL_TOPICS
 
 
 # Systems that sign nothing themselves are fronted by koppel's own documented scheme.

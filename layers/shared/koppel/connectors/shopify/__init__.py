@@ -14,6 +14,20 @@ SYSTEM = SystemSpec(
         scheme="shopify",
         verifier="koppel.connectors.shopify.webhooks:verify",
         stock_levels="koppel.connectors.shopify.webhooks:stock_levels",
+        topics=frozenset(
+            {
+                "orders/create",
+                "orders/updated",
+                "orders/paid",
+                "orders/cancelled",
+                "orders/fulfilled",
+                "orders/partially_fulfilled",
+                "refunds/create",
+                "products/create",
+                "products/update",
+                "inventory_levels/update",
+            }
+        ),
     ),
     connector="koppel.connectors.shopify.connector:from_account",
     serves=frozenset(

@@ -1,10 +1,16 @@
 """Shopify's webhooks: their signature, and the stock an `inventory_levels/update` reports.
 
 `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(app secret, raw body)). The signature covers the body
-only, so the de-duplication key is the topic plus a digest of the body (Shopify's retries carry the
-original body; a replay under a new event id is the same body). `X-Shopify-Triggered-At` is
-required; older than the stale window is refused (Shopify's retries keep the original time and end
-after 4 hours).
+only: the topic, triggered-at and event id headers are anyone's to change. So:
+- the de-duplication key is a digest of the body alone (Shopify's retries carry the original body;
+  a capture replayed under another event id or topic is the same body);
+- a topic the declaration does not list is acknowledged and queued nowhere, and a listed one must
+  carry the fields its flow reads (`inventory_levels/update`: item, location and updated_at);
+- staleness is judged from the body's signed `updated_at` where it has one: a capture replayed
+  after the de-duplication record expired is older than the stale window by then, whatever
+  triggered-at it is sent with. A stock level is the exception: the stock flow orders levels by that
+  same signed `updated_at`, so an old one never overwrites a newer one and is accepted for it to
+  judge. Only a body without `updated_at` falls back to the (required) `X-Shopify-Triggered-At`.
 """
 
 from __future__ import annotations
@@ -19,12 +25,32 @@ from koppel.errors import BadRequest, Unauthorized
 from koppel.models import WarehouseStock
 from koppel.ports.stock import IncomingLevel
 from koppel.queue import Envelope
-from koppel.webhooks import Delivery, VerifyContext, body_digest, header, matches, parse_moment, parse_time
+from koppel.webhooks import (
+    MAX_EVENT_ID,
+    Delivery,
+    Ignored,
+    VerifyContext,
+    accepts,
+    body_digest,
+    header,
+    matches,
+    parse_moment,
+    parse_object,
+    parse_time,
+    require,
+)
+
+# What each topic's flow reads of the body; a delivery without it is refused rather than queued to fail.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "inventory_levels/update": ("inventory_item_id", "location_id", "updated_at"),
+    "refunds/create": ("id", "order_id"),
+}
+STOCK_TOPICS = frozenset({"inventory_levels/update"})  # ordered by their signed updated_at downstream
 
 
 def verify(
     account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, ctx: VerifyContext
-) -> Delivery:
+) -> Delivery | Ignored:
     received = header(headers, "X-Shopify-Hmac-Sha256")
     if not received:
         raise Unauthorized("missing X-Shopify-Hmac-Sha256")
@@ -36,16 +62,26 @@ def verify(
     triggered_at = parse_time(header(headers, "X-Shopify-Triggered-At"))
     if triggered_at is None:
         raise Unauthorized("X-Shopify-Triggered-At is required to tell a fresh delivery from a replay")
-    if ctx.now - triggered_at > ctx.stale_after or triggered_at - ctx.now > ctx.tolerance:
+    if not accepts(account, topic):
+        return Ignored(account_id=account.account_id, topic=topic)
+    payload = parse_object(body)
+    require(payload, topic, REQUIRED_FIELDS.get(topic, ("id",)))
+    updated_at = parse_time(str(payload.get("updated_at") or ""))
+    if updated_at is not None and topic not in STOCK_TOPICS:
+        if ctx.now - updated_at > ctx.stale_after:
+            raise Unauthorized("stale delivery: the body's updated_at is outside the accepted window")
+    elif ctx.now - triggered_at > ctx.stale_after or triggered_at - ctx.now > ctx.tolerance:
         raise Unauthorized("stale delivery: triggered outside the accepted window")
-    digest = hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
+    digest = hashlib.sha256(body).hexdigest()
+    event_id = header(headers, "X-Shopify-Event-Id") or header(headers, "X-Shopify-Webhook-Id")
     return Delivery(
         account_id=account.account_id,
         system=account.system,
         topic=topic,
-        event_id=header(headers, "X-Shopify-Event-Id") or header(headers, "X-Shopify-Webhook-Id") or digest[:32],
+        event_id=event_id if 0 < len(event_id) <= MAX_EVENT_ID else digest[:32],
         dedupe_key=f"{account.account_id}:shopify:{digest}",
         triggered_at=triggered_at,
+        payload=payload,
     )
 
 

@@ -13,6 +13,14 @@ SYSTEM = SystemSpec(
         scheme="woocommerce",
         verifier="koppel.connectors.woocommerce.webhooks:verify",
         stock_levels="koppel.connectors.woocommerce.webhooks:stock_levels",
+        topics=frozenset(
+            {
+                "order.created",
+                "order.updated",
+                "product.created",
+                "product.updated",
+            }
+        ),
     ),
     notes="stock webhooks only; no API connector yet",
 )

@@ -1,8 +1,10 @@
 """WooCommerce's webhooks: their signature, and the stock a `product.*` delivery reports.
 
-`X-WC-Webhook-Signature` = base64(HMAC-SHA256(secret, raw body)). Its delivery id is not stable
-across re-sends, so deliveries are deduplicated on topic + body digest. The unsigned
-`webhook_id=N` ping sent when a webhook is created is answered 200 and stored nowhere.
+`X-WC-Webhook-Signature` = base64(HMAC-SHA256(secret, raw body)). It covers the body only, and the
+delivery id is not stable across re-sends, so deliveries are deduplicated on a digest of the body
+alone: a capture re-sent under another topic header is the same delivery. A topic the declaration
+does not list is acknowledged and queued nowhere (WooCommerce disables a webhook after 5 refusals).
+The unsigned `webhook_id=N` ping sent when a webhook is created is answered 200 and stored nowhere.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ from koppel.errors import BadRequest, Unauthorized
 from koppel.models import WarehouseStock
 from koppel.ports.stock import IncomingLevel
 from koppel.queue import Envelope
-from koppel.webhooks import Delivery, Ping, VerifyContext, body_digest, header, matches, parse_moment
+from koppel.webhooks import (
+    MAX_EVENT_ID,
+    Delivery,
+    Ignored,
+    Ping,
+    VerifyContext,
+    accepts,
+    body_digest,
+    header,
+    matches,
+    parse_moment,
+    parse_object,
+    require,
+)
 
 WOO_PING = re.compile(rb"^webhook_id=\d+$")
 
 
 def verify(
     account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, _ctx: VerifyContext
-) -> Delivery | Ping:
+) -> Delivery | Ping | Ignored:
     received = header(headers, "X-WC-Webhook-Signature")
     if not received and WOO_PING.match(body.strip()):
         return Ping(account_id=account.account_id)
@@ -35,13 +50,19 @@ def verify(
     topic = header(headers, "X-WC-Webhook-Topic")
     if not topic:
         raise BadRequest("X-WC-Webhook-Topic is required")
-    digest = hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
+    if not accepts(account, topic):
+        return Ignored(account_id=account.account_id, topic=topic)
+    payload = parse_object(body)
+    require(payload, topic, ("id",))
+    digest = hashlib.sha256(body).hexdigest()
+    event_id = header(headers, "X-WC-Webhook-Delivery-ID")
     return Delivery(
         account_id=account.account_id,
         system=account.system,
         topic=topic,
-        event_id=header(headers, "X-WC-Webhook-Delivery-ID") or digest[:32],
+        event_id=event_id if 0 < len(event_id) <= MAX_EVENT_ID else digest[:32],
         dedupe_key=f"{account.account_id}:woocommerce:{digest}",
+        payload=payload,
     )
 
 
