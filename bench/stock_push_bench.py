@@ -3,11 +3,11 @@ until every channel holds the final value.
 
 One KORONA backoffice (koppel's signed stock webhook) linked to three channels, each served on
 127.0.0.1 by its simulator: a partner taking stock by webhook (500 levels per call), bol.com (one
-PUT per offer, then its process status) and Shopify as a sales channel (250 quantities per
-inventorySetQuantities). The handlers are the deployed ones, koppel's table and queues in moto
-in-process: deliveries of 10 mutations, 10 records per queue-worker invocation (the EventQueue's
-BatchSize), then the StockPushQueue drained into the pusher 100 records per invocation (its
-BatchSize), failed records made visible again as SQS does.
+PUT per offer, then the batch's process statuses in bulk, up to 1,000 ids per request) and Shopify
+as a sales channel (250 quantities per inventorySetQuantities). The handlers are the deployed ones,
+koppel's table and queues in moto in-process: deliveries of 10 mutations, 10 records per queue-
+worker invocation (the EventQueue's BatchSize), then the StockPushQueue drained into the pusher 100
+records per invocation (its BatchSize), failed records made visible again as SQS does.
 
 Two schedules of the pusher:
 - interleaved: after every BENCH_PUSH_EVERY worker invocations the pusher takes what is queued
@@ -66,6 +66,8 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from koppel import wiring  # noqa: E402
 from koppel.config import Account, Link  # noqa: E402
+from koppel.connectors.bol.offers import BolOffers  # noqa: E402
+from koppel.connectors.bol.processes import MAX_STATUSES_PER_REQUEST  # noqa: E402
 from koppel_local.provision import embedded_aws, function_environment  # noqa: E402
 from koppel_local.runtime import LambdaContext  # noqa: E402
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit  # noqa: E402
@@ -85,6 +87,8 @@ PUSHER_BATCH = 100  # StockPushQueue → StockPusherFunction BatchSize
 MAX_AMOUNT = 999  # bol's UpdateOfferStockRequest.amount maximum: the bench stays within it
 PARTNER_SECRET = "bench-partner-signing-secret"  # the partner simulator checks it
 BACKOFFICE = "korona-pos"
+BOL_STATUS_IDS = MAX_STATUSES_PER_REQUEST  # process-status ids per bulk request (bol's shared.json)
+BOL_PUSH_BATCH = BolOffers.max_batch  # updates the stock flow hands bol per push call
 CHANNEL_BATCH = {"partner": 500, "bol": 1, "shopify": 250}  # SKUs one channel call carries
 SQS_RECORD = json.loads((ROOT / "events" / "sqs_stock_changed.json").read_text())["Records"][0]
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -186,12 +190,30 @@ def bol_channel(skus: int) -> tuple[Channel, Account, dict]:
         sent=lambda: len(sim.stock_updates),
         holds=holds,
         other=lambda: (
-            f"{len(sim.calls('process-status'))} process-status polls, "
-            f"{sum(1 for c in sim.request_log if 'export' in c.group)} offer-export calls"
+            f"{status_calls(sim)}, {sum(1 for c in sim.request_log if 'export' in c.group)} offer-export calls"
         ),
     )
     account = Account(account_id="bol-nl", system="bol", secret_ref="koppel/bol-nl")
     return channel, account, {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
+
+
+def status_calls(sim: BolSimulator) -> str:
+    """bol process-status calls per offer update, beside the baseline measured in the same run: one
+    GET per process per poll round, which is what each id in a bulk request would have cost."""
+    bulk, single = sim.calls("process-status-bulk"), sim.calls("process-status")
+    asked = sum(len(json.loads(call.body)["processStatusQueries"]) for call in bulk)
+    updates = max(1, len(sim.stock_updates))
+    # A push call is a run of stock PUTs: what the stock flow handed bol at once.
+    groups = [call.group for call in sim.request_log if call.group in ("offer-stock", "process-status-bulk")]
+    pushes = sum(1 for n, group in enumerate(groups) if group == "offer-stock" and (n == 0 or groups[n - 1] != group))
+    goal = math.ceil(updates / BOL_STATUS_IDS)
+    return (
+        f"{len(bulk):,} bulk process-status calls for {len(sim.stock_updates):,} offer updates = "
+        f"{len(bulk) / updates:.4f} per update; baseline, one poll per process and round: {asked:,} = "
+        f"{asked / updates:.2f} per update ({asked / max(1, len(bulk)):.0f}x); goal <= {goal} "
+        f"(1 per {BOL_STATUS_IDS:,} updates) + pending retries, here bounded by the {pushes} push calls of "
+        f"<= {BOL_PUSH_BATCH} updates the stock flow made; plus {len(single)} single GET(s) for the offers export"
+    )
 
 
 def shopify_channel(skus: int, schema: Any) -> tuple[Channel, Account, dict]:
@@ -220,7 +242,12 @@ def shopify_channel(skus: int, schema: Any) -> tuple[Channel, Account, dict]:
             f"{sim.throttled} throttled, {len(sim.violations)} schema violations"
         ),
     )
-    account = Account(account_id="shop-main", system="shopify", secret_ref="koppel/shop-main")
+    account = Account(
+        account_id="shop-main",
+        system="shopify",
+        secret_ref="koppel/shop-main",
+        settings={"shop_domain": "bench.myshopify.com"},  # its base_url is set once the simulator serves
+    )
     return channel, account, {"access_token": sim.access_token}
 
 
