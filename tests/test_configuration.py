@@ -1,12 +1,10 @@
-"""Accounts and links: a bad configuration is refused, naming the field; the CLI manages them."""
+"""Accounts and links: a bad configuration is refused, naming the field (the CLI: test_cli.py)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from koppel import cli, wiring
+from koppel import wiring
 from koppel.config import Account, Link, parse
 from koppel.errors import ConfigurationError
 from koppel.flows import configure
@@ -92,56 +90,6 @@ def test_an_account_in_use_cannot_be_deleted(stack):
         configure.remove_account(wiring.config_store(), "bol-nl")
 
 
-@pytest.fixture
-def local_state(stack, tmp_path, monkeypatch):
-    """The CLI's --local target, pointed at the in-process moto stack."""
-    outputs = {
-        "KoppelTableName": stack.ref("KoppelTable"),
-        "FeedSigningSecretArn": stack.ref("FeedSigningSecret"),
-        "FeedBucketName": stack.ref("FeedBucket"),
-    }
-    state = tmp_path / "state.json"
-    state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
-    monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
-    return stack
-
-
-def run_cli(*argv: str) -> int:
-    return cli.main(["--local", *argv])
-
-
-def test_the_cli_manages_accounts_links_and_switches(local_state, capsys):
-    assert (
-        run_cli(
-            "account",
-            "put",
-            "shop-main",
-            "system=shopify",
-            "secret_ref=koppel/shop-main",
-            "settings.shop_domain=demo-shop.myshopify.com",
-        )
-        == 0
-    )
-    assert run_cli("account", "secret", "shop-main", "access_token=shpat_x", "webhook_secret=w") == 0
-    assert run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl") == 0
-    assert run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "stock.buffer=2") == 0
-    assert run_cli("link", "off", "bol-to-shop", "stock") == 0
-    assert run_cli("link", "mode", "bol-to-shop", "test") == 0
-    link = wiring.config_store().get_link("bol-to-shop")
-    assert (link.flows.stock, link.stock.buffer, link.dry_run) == (False, 2, True)
-    secret = local_state.client("secretsmanager").get_secret_value(SecretId="koppel/shop-main")["SecretString"]
-    assert json.loads(secret) == {"access_token": "shpat_x", "webhook_secret": "w"}
-    capsys.readouterr()
-    assert run_cli("link", "list") == 0
-    assert "bol-to-shop  shop-main  bol-nl  test  orders,tracking,returns" in capsys.readouterr().out
-
-
-def test_the_cli_refuses_a_bad_link_naming_the_field(local_state, capsys):
-    run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl")
-    assert run_cli("link", "put", "l1", "backoffice=nobody", "channel=bol-nl") == 2
-    assert "backoffice: no account 'nobody'" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     ("code", "raised"),
     [
@@ -166,31 +114,6 @@ def test_a_secret_that_cannot_be_read_is_a_retry_or_a_set_up_error_by_its_cause(
         with pytest.raises(Exception) as failed:
             SecretsManagerCredentials(client, max_age_seconds=0).credentials(account)
     assert type(failed.value).__name__ == raised
-
-
-def test_a_put_changes_only_what_it_names_and_a_secret_keeps_its_other_keys(local_state):
-    run_cli(
-        "account",
-        "put",
-        "shop-main",
-        "system=shopify",
-        "secret_ref=koppel/shop-main",
-        "settings.shop_domain=demo-shop.myshopify.com",
-    )
-    run_cli("account", "secret", "shop-main", "access_token=shpat_x", "webhook_secret=w")
-    run_cli("account", "put", "bol-nl", "system=bol", "secret_ref=koppel/bol-nl")
-    run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "mode=test", "stock.buffer=2")
-    # WHEN a setting is changed later, and a rotation's previous secret is added
-    assert run_cli("link", "put", "bol-to-shop", "orders.tag=bol") == 0
-    assert run_cli("account", "secret", "shop-main", "previous_webhook_secret=old") == 0
-    # THEN nothing else moved: still in test mode, the buffer kept, the token still there
-    link = wiring.config_store().get_link("bol-to-shop")
-    assert (link.dry_run, link.stock.buffer, link.orders.tag) == (True, 2, "bol")
-    secret = local_state.client("secretsmanager").get_secret_value(SecretId="koppel/shop-main")["SecretString"]
-    assert json.loads(secret) == {"access_token": "shpat_x", "webhook_secret": "w", "previous_webhook_secret": "old"}
-    # AND --replace starts from scratch
-    assert run_cli("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "--replace") == 0
-    assert wiring.config_store().get_link("bol-to-shop").dry_run is False
 
 
 def test_links_are_read_at_most_every_few_seconds_and_own_changes_are_seen_at_once(stack):

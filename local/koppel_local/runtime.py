@@ -306,24 +306,26 @@ class LocalCloud:
     def fire(self, logical_id: str, detail: dict[str, Any] | None = None) -> Any:
         return self.invoke(logical_id, self.scheduled_event(logical_id, detail))
 
-    def run_forever(self, poll_seconds: float = 1.0) -> None:
-        """Fire each enabled schedule at its rate (cron ones at their next minute match) and drain queues."""
+    def run_forever(self, poll_seconds: float = 1.0, *, schedules: bool = True) -> None:
+        """Drain the queues, as Lambda's event source mappings do, until stopped; with `schedules`,
+        also fire each enabled schedule at its rate (cron ones by hand: `koppel-local fire`)."""
         due: dict[str, float] = {}
         while not self._stop.is_set():
-            now = time.time()
-            for fn in self.functions.values():
-                for expression, state in fn.schedules:
-                    if state != "ENABLED":
-                        continue
-                    every = _rate_seconds(expression)
-                    key = f"{fn.logical_id}:{expression}"
-                    if every is None:
-                        continue  # cron schedules: fire by hand with `koppel-local fire`
-                    if now >= due.setdefault(key, now):
-                        due[key] = now + every
-                        self._safe(lambda fn=fn: self.fire(fn.logical_id))
+            if schedules:
+                self._fire_due(due, time.time())
             self._safe(self.drain_queues)
             self._stop.wait(poll_seconds)
+
+    def _fire_due(self, due: dict[str, float], now: float) -> None:
+        for fn in self.functions.values():
+            for expression, state in fn.schedules:
+                every = _rate_seconds(expression)
+                if state != "ENABLED" or every is None:
+                    continue
+                key = f"{fn.logical_id}:{expression}"
+                if now >= due.setdefault(key, now):
+                    due[key] = now + every
+                    self._safe(lambda fn=fn: self.fire(fn.logical_id))
 
     @staticmethod
     def _safe(action: Any) -> None:

@@ -1,15 +1,20 @@
-"""`make local`: koppel's routes on 127.0.0.1, its schedules firing, simulators beside it."""
+"""`make local`: koppel's routes on 127.0.0.1, its queues drained and schedules firing, simulators beside it."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
+import httpx
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from koppel_local.runtime import LocalCloud
+from koppel_local.runtime import STATE_FILE, LocalCloud
 from koppel_local.simulators.bol import BolSimulator
 from koppel_local.simulators.shopify import ShopifySimulator
 
@@ -25,7 +30,7 @@ def start_simulators() -> dict[str, Any]:
 
 
 def fire_route(cloud: LocalCloud) -> Any:
-    """POST /_local/fire/<FunctionLogicalId>: run a scheduled function now (local runtime only)."""
+    """POST /_local/fire/<FunctionLogicalId>: run a function now with a scheduled event (local runtime only)."""
     inner = cloud.wsgi
 
     def app(environ: dict, start_response: Any) -> Any:
@@ -34,12 +39,43 @@ def fire_route(cloud: LocalCloud) -> Any:
         if request.method == "POST" and request.path.startswith(prefix):
             name = request.path[len(prefix) :]
             if name not in cloud.functions:
-                return Response(f"no function {name}\n", status=404)(environ, start_response)
-            result = cloud.fire(name)
-            return Response(f"{result}\n", status=200)(environ, start_response)
+                known = ", ".join(sorted(cloud.functions))
+                return Response(f"no function {name!r}; this runtime has {known}\n", status=404)(
+                    environ, start_response
+                )
+            try:
+                result = cloud.fire(name)
+            except Exception as exc:  # noqa: BLE001 - reported to whoever fired it, as Lambda reports a failed invoke
+                return Response(f"{name} failed: {type(exc).__name__}: {exc}\n", status=500)(environ, start_response)
+            return Response(json.dumps(result, indent=2, default=str) + "\n", status=200)(environ, start_response)
         return inner(environ, start_response)
 
     return app
+
+
+def state_file() -> Path:
+    """Where the running runtime says where it listens (the same file `koppel --local` reads)."""
+    return Path(os.environ.get("KOPPEL_LOCAL_STATE", STATE_FILE))
+
+
+def fire(name: str, path: Path | None = None) -> int:
+    """`koppel-local fire NAME`: ask the running local runtime to run a function; print what it returned."""
+    path = path or state_file()
+    no_runtime = "no local runtime is running; start one with `make local` (or `koppel-local serve`)"
+    url = json.loads(path.read_text()).get("http_url", "") if path.is_file() else ""
+    if not url:
+        print(f"koppel-local fire: error: {no_runtime}", file=sys.stderr)
+        return 1
+    try:
+        answer = httpx.post(f"{url}/_local/fire/{name}", timeout=900)
+    except httpx.TransportError:
+        print(f"koppel-local fire: error: {no_runtime} (nothing answers at {url})", file=sys.stderr)
+        return 1
+    if answer.status_code != 200:
+        print(f"koppel-local fire: error: {answer.text.strip()}", file=sys.stderr)
+        return 2 if answer.status_code == 404 else 1
+    print(answer.text, end="")
+    return 0
 
 
 def serve_forever(port: int = 3000, schedules: bool = True) -> int:
@@ -56,13 +92,10 @@ def serve_forever(port: int = 3000, schedules: bool = True) -> int:
             print(f"  every {expression:<23} ({state.lower()})        -> {fn.logical_id}")
     for name, (_app, sim_url, _server) in sims.items():
         print(f"  {name} simulator at {sim_url}")
-    print(f"Run a schedule now: curl -X POST {url}/_local/fire/OrderPollerFunction")
+    print("Run a function now: .venv/bin/koppel-local fire OrderPollerFunction")
     print("Manage it:          .venv/bin/koppel --local account list")
     try:
-        if schedules:
-            cloud.run_forever()
-        else:
-            threading.Event().wait()
+        cloud.run_forever(schedules=schedules)  # queues are drained either way
     except KeyboardInterrupt:
         pass
     finally:

@@ -13,11 +13,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from koppel import aws, wiring
 from koppel.config import Flow, LinkMode
-from koppel.errors import ConfigurationError, KoppelError, UnknownAccount, UnknownLink
+from koppel.errors import ConfigurationError, KoppelError, NotFound, UnknownAccount, UnknownLink
 from koppel.flows import configure
 from koppel.flows.feed import feed_token
 from koppel.ports.orders import OrderState, SkuMapping
@@ -40,7 +42,7 @@ def target(args: argparse.Namespace) -> dict[str, Any]:
     if args.local:
         path = local_state_file()
         if not path.is_file():
-            raise SystemExit(f"no local runtime found ({path}); start one with `make local`")
+            raise UsageError(f"no local runtime found ({path}); start one with `make local`")
         state = json.loads(path.read_text())
         os.environ.update({"AWS_ENDPOINT_URL": state["endpoint"], "AWS_DEFAULT_REGION": state["region"]})
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -60,7 +62,7 @@ def _pairs(values: Sequence[str]) -> dict[str, Any]:
     for pair in values:
         key, sep, raw = pair.partition("=")
         if not sep:
-            raise SystemExit(f"expected key=value, got {pair!r}")
+            raise UsageError(f"expected key=value, got {pair!r}")
         try:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
@@ -87,12 +89,62 @@ def _load(path: str | None) -> dict[str, Any]:
     return json.loads(Path(path).read_text()) if path else {}
 
 
+class UsageError(Exception):
+    """A wrong use of the command: reported in one line with the sub-command's usage, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Help keeps its line breaks (the examples); a wrong use is one line plus the usage, exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        # Returned by main() rather than exiting, so the demo (and tests) can run the CLI in-process.
+        if message:
+            self._print_message(message, sys.stderr)
+        raise Done(status)
+
+
+class Done(Exception):  # not an error: the command ended with this exit code
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _print(value: Any, as_json: bool) -> None:
     if as_json or not isinstance(value, list):
         print(json.dumps(value, indent=2, default=str))
         return
     for row in value:
         print("  ".join(str(cell) for cell in row))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> None:
+    """Rows under their headers, each column as wide as its widest cell; `right` columns are numbers."""
+    cells = [[str(cell) for cell in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        line = "  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row))
+        print(line.rstrip())
+
+
+def _listing(
+    args: argparse.Namespace,
+    records: list[dict[str, Any]],
+    headers: Sequence[str],
+    rows: list[list[Any]],
+    right: Sequence[int] = (),
+    empty: str = "nothing to show",
+) -> None:
+    """A listing: JSON with --json, else a table for a person (or one line saying there is nothing)."""
+    if args.json:
+        _print(records, True)
+    elif rows:
+        _table(headers, rows, right)
+    else:
+        print(empty)
 
 
 def _put_data(args: argparse.Namespace, read: Any, unknown: type[KoppelError]) -> dict[str, Any]:
@@ -145,16 +197,25 @@ def cmd_account(args: argparse.Namespace) -> None:
         account = configure.save_account(store, _put_data(args, store.get_account, UnknownAccount))
         print(f"account {account.account_id} saved ({account.system})")
     elif args.action == "list":
-        rows = [[a.account_id, a.system, a.name, "sandbox" if a.sandbox else "live"] for a in store.list_accounts()]
-        _print(rows, args.json)
+        accounts = store.list_accounts()
+        _listing(
+            args,
+            [a.model_dump(mode="json") for a in accounts],
+            ["ACCOUNT", "SYSTEM", "NAME", "MODE"],
+            [[a.account_id, a.system, a.name, "sandbox" if a.sandbox else "live"] for a in accounts],
+            empty="no accounts yet: add one with `koppel account put ID system=…`",
+        )
     elif args.action == "show":
         _print(store.get_account(args.id).model_dump(mode="json"), True)
     elif args.action == "delete":
+        store.get_account(args.id)  # an unknown account is an error, not a deletion
         configure.remove_account(store, args.id)
         print(f"account {args.id} deleted")
     elif args.action == "secret":
         account = store.get_account(args.id)
         given = _load(args.file) | _pairs(args.values)
+        if not given:
+            raise UsageError("give the credentials as key=value pairs or --file")
         sm = aws.client("secretsmanager")
         try:
             stored = json.loads(sm.get_secret_value(SecretId=account.secret_ref)["SecretString"])
@@ -173,36 +234,53 @@ def cmd_link(args: argparse.Namespace) -> None:
         link = configure.save_link(store, _put_data(args, store.get_link, UnknownLink))
         print(f"link {link.link_id} saved: {link.backoffice} <- {link.channel} ({link.mode.value})")
     elif args.action == "list":
-        rows = [
+        links = store.list_links()
+        _listing(
+            args,
+            [lk.model_dump(mode="json") for lk in links],
+            ["LINK", "BACKOFFICE", "CHANNEL", "MODE", "FLOWS ON"],
             [
-                lk.link_id,
-                lk.backoffice,
-                lk.channel,
-                lk.mode.value,
-                ",".join(f.value for f in Flow if lk.flows.enabled(f)),
-            ]
-            for lk in store.list_links()
-        ]
-        _print(rows, args.json)
+                [
+                    lk.link_id,
+                    lk.backoffice,
+                    lk.channel,
+                    lk.mode.value,
+                    ",".join(f.value for f in Flow if lk.flows.enabled(f)),
+                ]
+                for lk in links
+            ],
+            empty="no links yet: add one with `koppel link put ID backoffice=… channel=…`",
+        )
     elif args.action == "show":
         _print(store.get_link(args.id).model_dump(mode="json"), True)
     elif args.action == "delete":
+        store.get_link(args.id)  # an unknown link is an error, not a deletion
         store.delete_link(args.id)
         print(f"link {args.id} deleted")
     elif args.action in ("on", "off"):
-        for name in args.values:
+        for name in args.flows:
             configure.switch_flow(store, args.id, Flow(name), args.action == "on")
-        print(f"link {args.id}: {', '.join(args.values)} switched {args.action}")
+        print(f"link {args.id}: {', '.join(args.flows)} switched {args.action}")
     elif args.action == "mode":
-        link = configure.set_mode(store, args.id, LinkMode(args.values[0]))
+        link = configure.set_mode(store, args.id, LinkMode(args.mode))
         print(f"link {link.link_id} now in {link.mode.value} mode")
 
 
 def cmd_activity(args: argparse.Namespace) -> None:
-    entries = wiring.activity_log().recent(args.subject, limit=args.limit)
+    entries = wiring.activity_log().recent(args.subject, limit=args.limit + 1)
+    cut = len(entries) > args.limit
+    entries = entries[len(entries) - args.limit :] if cut else entries  # newest last: the oldest one goes
+    notice = f"(only the newest {args.limit} shown; see more with --limit {args.limit * 4})"
     if args.json:
         _print([e.__dict__ for e in entries], True)
+        if cut:
+            print(notice, file=sys.stderr)  # stdout stays JSON
         return
+    if not entries:
+        print(f"no activity for {args.subject!r} (in the last 30 days)")
+        return
+    if cut:
+        print(notice)
     for entry in entries:
         print(f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.kind:<24} {entry.message}")
 
@@ -211,34 +289,44 @@ def cmd_mapping(args: argparse.Namespace) -> None:
     mappings = wiring.sku_mappings()
     wiring.config_store().get_link(args.link)  # an unknown link is an error, not an empty list
     if args.action == "set":
-        if len(args.values) != 2:
-            raise SystemExit("mapping set LINK CHANNEL_SKU BACKOFFICE_VARIANT_ID")
-        mappings.put(args.link, SkuMapping(channel_sku=args.values[0], variant_id=args.values[1], source="manual"))
-        print(f"{args.values[0]} -> {args.values[1]} (manual; wins over automatic matches)")
+        mappings.put(args.link, SkuMapping(channel_sku=args.channel_sku, variant_id=args.variant_id, source="manual"))
+        print(f"{args.channel_sku} -> {args.variant_id} (manual; wins over automatic matches)")
     elif args.action == "delete":
-        mappings.delete(args.link, args.values[0])
-        print(f"mapping for {args.values[0]} deleted")
+        if mappings.get(args.link, args.channel_sku) is None:
+            raise UsageError(f"no mapping for {args.channel_sku!r} on link {args.link!r}")
+        mappings.delete(args.link, args.channel_sku)
+        print(f"mapping for {args.channel_sku} deleted")
     else:
-        _print([[m.channel_sku, m.variant_id, m.source] for m in mappings.all(args.link)], args.json)
+        found = mappings.all(args.link)
+        _listing(
+            args,
+            [m.__dict__ for m in found],
+            ["CHANNEL SKU", "BACKOFFICE VARIANT", "SOURCE"],
+            [[m.channel_sku, m.variant_id, m.source] for m in found],
+            empty=f"no SKU mappings on {args.link}",
+        )
 
 
 def cmd_orders(args: argparse.Namespace) -> None:
     records = wiring.order_links().in_state(args.link, OrderState(args.state))
-    if args.json:
-        _print([r.__dict__ for r in records], True)
-        return
-    for record in records:
-        where = record.backoffice_name or record.backoffice_order_id
-        print(f"{record.channel_order_id:<14} {record.state.value:<16} {where:<12} {record.reason}")
+    _listing(
+        args,
+        [r.__dict__ for r in records],
+        ["CHANNEL ORDER", "STATE", "IN THE BACKOFFICE", "WHY"],
+        [[r.channel_order_id, r.state.value, r.backoffice_name or r.backoffice_order_id, r.reason] for r in records],
+        empty=f"no {args.state} orders on {args.link}",
+    )
 
 
 def cmd_parked(args: argparse.Namespace) -> None:
     entries = wiring.parked_deliveries().waiting(args.link)
-    if args.json:
-        _print([{"reason": reason, **envelope.model_dump(mode="json")} for envelope, reason in entries], True)
-        return
-    for envelope, reason in entries:
-        print(f"{envelope.received_at:%Y-%m-%d %H:%M:%S}  {envelope.topic:<20} {envelope.event_id:<38} {reason}")
+    _listing(
+        args,
+        [{"reason": reason, **envelope.model_dump(mode="json")} for envelope, reason in entries],
+        ["RECEIVED", "TOPIC", "EVENT", "WHY"],
+        [[f"{e.received_at:%Y-%m-%d %H:%M:%S}", e.topic, e.event_id, reason] for e, reason in entries],
+        empty=f"no deliveries parked for {args.link}",
+    )
 
 
 def cmd_stock(args: argparse.Namespace) -> None:
@@ -247,21 +335,24 @@ def cmd_stock(args: argparse.Namespace) -> None:
 
     link = wiring.config_store().get_link(args.link)
     records = [record for record in wiring.stock_store().all(link.link_id) if not args.sku or record.sku == args.sku]
-    if args.json:
-        _print(
-            [{**record.__dict__, "levels": {k: v.__dict__ for k, v in record.levels.items()}} for record in records],
-            True,
-        )
-        return
+    rows: list[list[Any]] = []
     for record in records:
         state = "pending" if record.pending else (f"refused: {record.push_error}" if record.push_error else "pushed")
-        warehouses = ", ".join(
-            f"{name or '-'}:{level.on_hand}/{level.backorders}" for name, level in record.levels.items()
-        )
-        print(
-            f"{record.sku:<24} sell {sellable(link.stock, record.quantity):>5}  channel has {record.pushed!s:>5}  "
-            f"{state}  (on hand/backorders {warehouses}; as of {record.observed_at})"
-        )
+        on_channel = "not on the channel" if record.pushed is None else record.pushed
+        first = [record.sku, sellable(link.stock, record.quantity), on_channel]
+        # One line per warehouse; '' is a backoffice that reports one figure for all its warehouses.
+        for n, (name, level) in enumerate(sorted(record.levels.items()) or [("", None)]):
+            figures = [level.on_hand, level.backorders] if level is not None else ["-", "-"]
+            tail = [record.observed_at, state] if n == 0 else ["", ""]
+            rows.append([*(first if n == 0 else ["", "", ""]), name or "(all)", *figures, *tail])
+    _listing(
+        args,
+        [{**record.__dict__, "levels": {k: v.__dict__ for k, v in record.levels.items()}} for record in records],
+        ["SKU", "SELL", "ON THE CHANNEL", "WAREHOUSE", "ON HAND", "BACKORDERS", "AS OF", "PUSH"],
+        rows,
+        right=(1, 2, 4, 5),
+        empty=f"no stock held for {args.sku or 'any SKU'} on {link.link_id}",
+    )
 
 
 def cmd_feed_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
@@ -270,95 +361,255 @@ def cmd_feed_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
     print(f"{outputs.get('ApiUrl', '<ApiUrl>').rstrip('/')}/feeds/{link.link_id}?token={token}")
 
 
+def _examples(*lines: str) -> str:
+    return "example:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _leaf(sub: Any, name: str, summary: str, *examples: str, listing: bool = False) -> argparse.ArgumentParser:
+    """A (sub-)command with its help and examples; a listing also takes --json after its name."""
+    command = sub.add_parser(name, help=summary, description=summary, epilog=_examples(*examples))
+    command.set_defaults(usage=command)
+    if listing:
+        command.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    return command
+
+
+def _put_options(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("id", nargs="?", metavar=what.upper(), help=f"the {what} id (or give it in --file)")
+    command.add_argument("values", nargs="*", metavar="key=value", help="settings; dotted keys nest (orders.tag=bol)")
+    command.add_argument("--file", help=f"JSON file with the whole {what}")
+    command.add_argument("--replace", action="store_true", help="replace what is stored instead of merging into it")
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="koppel", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    root = Parser(prog="koppel", description=__doc__)
+    root.set_defaults(usage=root)
     where = root.add_mutually_exclusive_group()
     where.add_argument("--stack", default=os.environ.get("KOPPEL_STACK", "koppel"), help="deployed stack name")
     where.add_argument("--local", action="store_true", help="the local runtime started by `make local`")
     root.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = root.add_subparsers(dest="command", required=True)
-
-    account = sub.add_parser(
-        "account",
-        help="external systems: put/list/show/delete/secret",
-        epilog=account_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    account.add_argument("action", choices=["put", "list", "show", "delete", "secret"])
-    account.add_argument("id", nargs="?")
-    account.add_argument("values", nargs="*", help="key=value settings (dotted keys nest)")
-    account.add_argument("--file", help="JSON file with the account (or, for `secret`, the credentials)")
-    account.add_argument("--replace", action="store_true", help="replace what is stored instead of merging into it")
-
-    link = sub.add_parser("link", help="backoffice <-> channel links: put/list/show/delete/on/off/mode")
-    link.add_argument("action", choices=["put", "list", "show", "delete", "on", "off", "mode"])
-    link.add_argument("id", nargs="?")
-    link.add_argument("values", nargs="*", help="key=value settings, flow names for on/off, live|test for mode")
-    link.add_argument("--file", help="JSON file with the link")
-    link.add_argument("--replace", action="store_true", help="replace what is stored instead of merging into it")
-
-    activity = sub.add_parser("activity", help="recent activity of a link or account")
-    activity.add_argument("subject")
-    activity.add_argument("--limit", type=int, default=30)
-
-    mapping = sub.add_parser("mapping", help="channel SKU -> backoffice variant: list/set/delete")
-    mapping.add_argument("action", choices=["list", "set", "delete"])
-    mapping.add_argument("link")
-    mapping.add_argument("values", nargs="*")
-
-    orders = sub.add_parser("orders", help="a link's imported orders by state (default: needs_attention)")
-    orders.add_argument("link")
-    orders.add_argument("--state", default="needs_attention", choices=[s.value for s in OrderState])
-
-    parked = sub.add_parser("parked", help="deliveries accepted but waiting for a flow koppel does not run yet")
-    parked.add_argument("link")
-
-    stock = sub.add_parser("stock", help="a link's stock per SKU: held, sold on the channel, pending or refused")
-    stock.add_argument("link")
-    stock.add_argument("--sku", default="")
-
-    feed = sub.add_parser("feed-url", help="the URL a marketplace fetches a link's feed from")
-    feed.add_argument("link")
-
-    systems = sub.add_parser("systems", help="every system koppel knows and which flows it can take part in")
-    systems.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _account_parser(sub)
+    _link_parser(sub)
+    _mapping_parser(sub)
+    _listings_parser(sub)
     return root
 
 
+def _account_parser(sub: Any) -> None:
+    account = sub.add_parser(
+        "account",
+        help="external systems: put/list/show/delete/secret",
+        description="External systems: their type, settings and the name of their secret.",
+        epilog=_examples("koppel account put bol-nl system=bol secret_ref=koppel/bol-nl") + "\n\n" + account_help(),
+    )
+    actions = account.add_subparsers(dest="action", required=True, metavar="ACTION")
+    put = _leaf(
+        actions,
+        "put",
+        "add an account, or change the settings it names",
+        "koppel account put shop-main system=shopify secret_ref=koppel/shop-main "
+        "settings.shop_domain=my-shop.myshopify.com",
+        "koppel account put --file account.json",
+    )
+    _put_options(put, "account")
+    _leaf(actions, "list", "every account", "koppel account list", listing=True)
+    _leaf(actions, "show", "one account as JSON", "koppel account show bol-nl").add_argument("id", metavar="ACCOUNT")
+    _leaf(actions, "delete", "remove an account no link uses", "koppel account delete bol-nl").add_argument(
+        "id", metavar="ACCOUNT"
+    )
+    secret = _leaf(
+        actions,
+        "secret",
+        "store an account's credentials in Secrets Manager (merged into what is there)",
+        "koppel account secret bol-nl client_id=… client_secret=…",
+    )
+    secret.add_argument("id", metavar="ACCOUNT")
+    secret.add_argument("values", nargs="*", metavar="key=value", help="secret keys (see `koppel account --help`)")
+    secret.add_argument("--file", help="JSON file with the credentials")
+    secret.add_argument("--replace", action="store_true", help="replace the stored secret instead of merging")
+
+
+def _link_parser(sub: Any) -> None:
+    link = sub.add_parser(
+        "link",
+        help="backoffice <-> channel links: put/list/show/delete/on/off/mode",
+        description="Links join a backoffice account to a channel account; each flow has its own switch.",
+        epilog=_examples("koppel link put bol-to-shop backoffice=shop-main channel=bol-nl orders.tag=bol"),
+    )
+    actions = link.add_subparsers(dest="action", required=True, metavar="ACTION")
+    put = _leaf(
+        actions,
+        "put",
+        "add a link, or change the settings it names",
+        "koppel link put bol-to-shop backoffice=shop-main channel=bol-nl orders.tag=bol",
+        "koppel link put bol-to-shop stock.buffer=2",
+    )
+    _put_options(put, "link")
+    _leaf(actions, "list", "every link, its mode and the flows switched on", "koppel link list", listing=True)
+    _leaf(actions, "show", "one link as JSON", "koppel link show bol-to-shop").add_argument("id", metavar="LINK")
+    _leaf(actions, "delete", "remove a link", "koppel link delete bol-to-shop").add_argument("id", metavar="LINK")
+    flows = [flow.value for flow in Flow]
+    for state in ("on", "off"):
+        switch = _leaf(actions, state, f"switch flows {state}", f"koppel link {state} bol-to-shop stock tracking")
+        switch.add_argument("id", metavar="LINK")
+        switch.add_argument(
+            "flows", nargs="+", choices=flows, metavar="FLOW", help=f"one or more of {', '.join(flows)}"
+        )
+    mode = _leaf(
+        actions,
+        "mode",
+        "test mode reads and maps but writes nothing; live goes live",
+        "koppel link mode bol-to-shop test",
+    )
+    mode.add_argument("id", metavar="LINK")
+    mode.add_argument(
+        "mode", metavar="MODE", choices=[m.value for m in LinkMode], help=" or ".join(m.value for m in LinkMode)
+    )
+
+
+def _mapping_parser(sub: Any) -> None:
+    mapping = sub.add_parser(
+        "mapping",
+        help="channel SKU -> backoffice variant: list/set/delete",
+        description="Channel SKU -> backoffice variant; a manual mapping wins over automatic matches.",
+        epilog=_examples("koppel mapping set bol-to-shop 8712345000031 gid://shopify/ProductVariant/123"),
+    )
+    actions = mapping.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _leaf(actions, "list", "a link's SKU mappings", "koppel mapping list bol-to-shop", listing=True).add_argument(
+        "link"
+    )
+    put = _leaf(
+        actions,
+        "set",
+        "map a channel SKU to a backoffice variant",
+        "koppel mapping set bol-to-shop 8712345000031 gid://shopify/ProductVariant/123",
+    )
+    put.add_argument("link")
+    put.add_argument("channel_sku")
+    put.add_argument("variant_id")
+    delete = _leaf(actions, "delete", "remove a SKU mapping", "koppel mapping delete bol-to-shop 8712345000031")
+    delete.add_argument("link")
+    delete.add_argument("channel_sku")
+
+
+def _listings_parser(sub: Any) -> None:
+    activity = _leaf(
+        sub,
+        "activity",
+        "recent activity of a link or account, newest last",
+        "koppel activity bol-to-shop",
+        "koppel activity bol-to-shop --limit 100",
+        listing=True,
+    )
+    activity.add_argument("subject", help="a link or account id")
+    activity.add_argument("--limit", type=_positive, default=30, help="how many entries (default 30)")
+
+    orders = _leaf(
+        sub,
+        "orders",
+        "a link's imported orders by state (default: needs_attention)",
+        "koppel orders bol-to-shop",
+        "koppel orders bol-to-shop --state created",
+        listing=True,
+    )
+    orders.add_argument("link")
+    orders.add_argument("--state", default="needs_attention", choices=[s.value for s in OrderState])
+
+    parked = _leaf(
+        sub,
+        "parked",
+        "deliveries accepted but waiting for a flow koppel does not run yet",
+        "koppel parked bol-to-shop",
+        listing=True,
+    )
+    parked.add_argument("link")
+
+    stock = _leaf(
+        sub,
+        "stock",
+        "a link's stock per SKU and warehouse: held, on the channel, pending or refused",
+        "koppel stock pos-to-bol",
+        "koppel stock pos-to-bol --sku MUG-BLUE-350 --json",
+        listing=True,
+    )
+    stock.add_argument("link")
+    stock.add_argument("--sku", default="", help="only this SKU")
+
+    _leaf(
+        sub, "feed-url", "the URL a marketplace fetches a link's feed from", "koppel feed-url pos-to-winkelstraat"
+    ).add_argument("link")
+
+    _leaf(
+        sub,
+        "systems",
+        "every system koppel knows and which flows it can take part in",
+        "koppel systems",
+        "koppel systems --json",
+        listing=True,
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}")
+    return value
+
+
+COMMANDS = {
+    "account": cmd_account,
+    "link": cmd_link,
+    "activity": cmd_activity,
+    "mapping": cmd_mapping,
+    "orders": cmd_orders,
+    "parked": cmd_parked,
+    "stock": cmd_stock,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """0 when done, 2 for a wrong use (one line saying what was wrong, and the usage)."""
+    try:
+        return run(argv)
+    except Done as done:
+        return done.code
+
+
+def run(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
+    usage: argparse.ArgumentParser = args.usage
     if args.command == "systems":  # the declarations in this install; no stack needed
         cmd_systems(args)
         return 0
-    if args.command in ("account", "link") and args.action not in ("list",) and not args.id and not args.file:
-        parser().error(f"{args.command} {args.action} needs an id")
-    if args.command in ("account", "link") and args.action == "put" and args.id:
-        args.values = [f"{args.command}_id={args.id}", *args.values]
-    outputs = target(args)
+    if args.command in ("account", "link") and args.action == "put":
+        if not args.id and not args.file:
+            usage.error(f"{args.command} put needs an id or --file")
+        if args.id:
+            args.values = [f"{args.command}_id={args.id}", *args.values]
     try:
-        if args.command == "account":
-            cmd_account(args)
-        elif args.command == "link":
-            cmd_link(args)
-        elif args.command == "activity":
-            cmd_activity(args)
-        elif args.command == "mapping":
-            cmd_mapping(args)
-        elif args.command == "orders":
-            cmd_orders(args)
-        elif args.command == "parked":
-            cmd_parked(args)
-        elif args.command == "stock":
-            cmd_stock(args)
-        elif args.command == "feed-url":
+        outputs = target(args)
+        if args.command == "feed-url":
             cmd_feed_url(args, outputs)
+        else:
+            COMMANDS[args.command](args)
+    except UsageError as exc:
+        usage.error(str(exc))
     except ConfigurationError as exc:
-        where = f"{exc.field}: " if exc.field and not exc.message.startswith(exc.field) else ""
-        print(f"error: {where}{exc.message}", file=sys.stderr)
-        return 2
+        field = exc.field
+        usage.error(f"{field}: {exc.message}" if field and not exc.message.startswith(field) else exc.message)
+    except NotFound as exc:  # an unknown link or account named on the command line
+        usage.error(exc.message)
     except KoppelError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"koppel: error: {exc.message}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as exc:
+        # No credentials, no stack, no endpoint: one line, not a traceback.
+        print(f"koppel: error: cannot reach the stack's AWS resources: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
