@@ -113,12 +113,8 @@ class Done(Exception):  # not an error: the command ended with this exit code
         self.code = code
 
 
-def _print(value: Any, as_json: bool) -> None:
-    if as_json or not isinstance(value, list):
-        print(json.dumps(value, indent=2, default=str))
-        return
-    for row in value:
-        print("  ".join(str(cell) for cell in row))
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> None:
@@ -140,7 +136,7 @@ def _listing(
 ) -> None:
     """A listing: JSON with --json, else a table for a person (or one line saying there is nothing)."""
     if args.json:
-        _print(records, True)
+        _print_json(records)
     elif rows:
         _table(headers, rows, right)
     else:
@@ -206,7 +202,7 @@ def cmd_account(args: argparse.Namespace) -> None:
             empty="no accounts yet: add one with `koppel account put ID system=…`",
         )
     elif args.action == "show":
-        _print(store.get_account(args.id).model_dump(mode="json"), True)
+        _print_json(store.get_account(args.id).model_dump(mode="json"))
     elif args.action == "delete":
         store.get_account(args.id)  # an unknown account is an error, not a deletion
         configure.remove_account(store, args.id)
@@ -252,7 +248,7 @@ def cmd_link(args: argparse.Namespace) -> None:
             empty="no links yet: add one with `koppel link put ID backoffice=… channel=…`",
         )
     elif args.action == "show":
-        _print(store.get_link(args.id).model_dump(mode="json"), True)
+        _print_json(store.get_link(args.id).model_dump(mode="json"))
     elif args.action == "delete":
         store.get_link(args.id)  # an unknown link is an error, not a deletion
         store.delete_link(args.id)
@@ -272,7 +268,7 @@ def cmd_activity(args: argparse.Namespace) -> None:
     entries = entries[len(entries) - args.limit :] if cut else entries  # newest last: the oldest one goes
     notice = f"(only the newest {args.limit} shown; see more with --limit {args.limit * 4})"
     if args.json:
-        _print([e.__dict__ for e in entries], True)
+        _print_json([e.__dict__ for e in entries])
         if cut:
             print(notice, file=sys.stderr)  # stdout stays JSON
         return
