@@ -279,3 +279,162 @@ def test_an_account_whose_secret_is_missing_asks_the_sender_to_retry(stack, cont
     # THEN the sender is told to retry (503), so the delivery survives until the secret exists
     assert status == 503
     assert stack.queued() == []
+
+
+# --- replays under an unsigned header -----------------------------------------------------------
+def shopify_order(**fields) -> bytes:
+    order = json.loads(sample_body()) | fields
+    return json.dumps(order).encode()
+
+
+def test_a_captured_shopify_delivery_resent_under_another_topic_and_a_fresh_time_is_not_queued_again(shop, context):
+    # GIVEN a delivery koppel has queued
+    body = sample_body()
+    assert post("shop-main", body, shopify_headers(body, topic="orders/create"), context)[1]["status"] == "accepted"
+    # WHEN the capture is re-sent with the unsigned topic changed and a fresh triggered-at
+    for topic in ("orders/paid", "orders/updated", "orders/cancelled"):
+        status, answer = post("shop-main", body, shopify_headers(body, topic=topic), context)
+        # THEN it is the same signed body, so the same delivery
+        assert (status, answer["status"]) == (200, "duplicate")
+    assert len(shop.queued()) == 1
+
+
+def test_a_woocommerce_delivery_resent_under_another_topic_is_a_duplicate(stack, context):
+    stack.add_account(
+        "woo", "woocommerce", {"webhook_secret": "woo-secret"}, settings={"base_url": "https://w.example"}
+    )
+    body = json.dumps({"id": 727, "status": "processing"}).encode()
+    signature = {"x-wc-webhook-signature": shopify_sign(body, "woo-secret")}
+    assert post("woo", body, signature | {"x-wc-webhook-topic": "order.created"}, context)[1]["status"] == "accepted"
+    assert post("woo", body, signature | {"x-wc-webhook-topic": "order.updated"}, context)[1]["status"] == "duplicate"
+    assert len(stack.queued()) == 1
+
+
+@pytest.mark.parametrize("topic", ["app/uninstalled", "customers/redact", "shop/redact", "../../etc/passwd"])
+def test_a_topic_koppel_does_not_take_from_shopify_is_acknowledged_as_ignored_and_not_queued(
+    shop, context, monkeypatch, topic
+):
+    counted: list[str] = []
+    monkeypatch.setattr(webhook_receiver.metrics, "add_metric", lambda name, **_: counted.append(name))
+    # GIVEN a correctly signed body under a topic koppel does not handle (the header is not signed)
+    body = sample_body()
+    status, answer = post("shop-main", body, shopify_headers(body, topic=topic), context)
+    # THEN Shopify hears 200, so it does not retry or disable the webhook, and nothing is queued
+    assert (status, answer["status"]) == (200, "ignored")
+    assert "nothing was queued" in answer["reason"]
+    assert shop.queued() == []
+    # AND it is counted
+    assert counted == ["Webhook_ignored"]
+    # AND the same body under a topic koppel takes is still new: an ignored one stores nothing
+    assert post("shop-main", body, shopify_headers(body), context)[1]["status"] == "accepted"
+
+
+def test_a_koppel_scheme_topic_outside_its_documented_set_is_ignored(stack, context):
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "pos-secret"})
+    body = b'{"sku": "MUG-BLUE-350", "quantity": 4}'
+    now = str(int(time.time()))
+    headers = {
+        "x-koppel-timestamp": now,
+        "x-koppel-signature": f"v1={koppel_digest('pos-secret', now, 'e-9', 'customers.redact', body)}",
+        "x-koppel-event-id": "e-9",
+        "x-koppel-topic": "customers.redact",
+    }
+    assert post("korona-pos", body, headers, context)[1]["status"] == "ignored"
+    assert stack.queued() == []
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "missing"),
+    [
+        ("inventory_levels/update", {"location_id": 2, "available": 3, "updated_at": "now"}, "inventory_item_id"),
+        ("inventory_levels/update", {"inventory_item_id": 1, "available": 3, "updated_at": "now"}, "location_id"),
+        ("inventory_levels/update", {"inventory_item_id": 1, "location_id": 2, "available": 3}, "updated_at"),
+        ("refunds/create", {"id": 1}, "order_id"),
+        ("orders/create", {"name": "#1001"}, "id"),
+    ],
+)
+def test_a_signed_body_that_does_not_fit_its_topic_gets_400(shop, context, topic, payload, missing):
+    if payload.get("updated_at") == "now":
+        payload["updated_at"] = datetime.now(UTC).isoformat()
+    body = json.dumps(payload).encode()
+    status, answer = post("shop-main", body, shopify_headers(body, topic=topic), context)
+    assert status == 400 and missing in answer["reason"] and topic in answer["reason"]
+    assert shop.queued() == []
+
+
+def test_a_koppel_stock_body_without_sku_or_quantity_gets_400(stack, context):
+    stack.add_account("korona-pos", "korona", {"webhook_secret": "pos-secret"})
+    now = int(time.time())
+    for body in (b'{"quantity": 4}', b'{"sku": "MUG"}', b'{"levels": []}', b'{"levels": [3]}'):
+        status, answer = post("korona-pos", body, koppel_headers(body, "pos-secret", now, body.hex()[:20]), context)
+        assert status == 400 and "stock.changed" in answer["reason"], (body, answer)
+    assert stack.queued() == []
+
+
+def test_a_capture_replayed_after_the_stale_window_is_refused_whatever_its_triggered_at(shop, context):
+    # GIVEN an order update Shopify signed 50 hours ago: its de-duplication record has expired by now
+    updated = (datetime.now(UTC) - timedelta(hours=50)).isoformat()
+    body = shopify_order(updated_at=updated)
+    # WHEN it is re-sent with a fresh (unsigned) triggered-at
+    status, answer = post("shop-main", body, shopify_headers(body, topic="orders/updated"), context)
+    # THEN the signed updated_at shows it for the replay it is
+    assert status == 401 and "updated_at" in answer["reason"]
+    assert shop.queued() == []
+    # AND a fresh update is accepted
+    fresh = shopify_order(updated_at=datetime.now(UTC).isoformat())
+    assert post("shop-main", fresh, shopify_headers(fresh, topic="orders/updated"), context)[0] == 200
+
+
+def test_the_signed_updated_at_decides_staleness_not_the_triggered_at_header(shop, context):
+    # GIVEN a fresh order update sent with an old triggered-at (the header is anyone's to change)
+    body = shopify_order(updated_at=datetime.now(UTC).isoformat())
+    headers = shopify_headers(body, topic="orders/updated") | {"x-shopify-triggered-at": "2026-01-01T00:00:00Z"}
+    # THEN the signed time counts, and it is fresh
+    assert post("shop-main", body, headers, context)[1]["status"] == "accepted"
+
+
+# --- what unauthenticated input puts in a log line ----------------------------------------------
+@pytest.fixture
+def info_logs():
+    """Every line koppel's logger writes at INFO and above, formatted as in CloudWatch."""
+    import io
+    import logging
+
+    from koppel.observability import logger
+
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(logger.registered_formatter)
+    level = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("INFO")
+    yield lambda: written.getvalue().splitlines()
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_an_unknown_account_id_of_3000_characters_is_not_logged(shop, context, info_logs):
+    body = sample_body()
+    status, _ = post("a" * 3000, body, shopify_headers(body), context)
+    assert status == 404
+    lines = info_logs()
+    assert lines, "the refusal is logged"
+    assert all("a" * 100 not in line and len(line) < 1500 for line in lines), lines
+
+
+def test_unsigned_topic_and_event_id_headers_are_logged_bounded_and_escaped(shop, context, info_logs):
+    body = sample_body()
+    headers = shopify_headers(body, topic="x" * 3000 + "\u00e9", event_id="e" * 3000)
+    assert post("shop-main", body, headers, context)[1]["status"] == "ignored"
+    # a control character (here a right-to-left override) never reaches a line: the header is refused
+    rlo = shopify_headers(body, topic="orders/create\u202e")
+    assert post("shop-main", body, rlo, context)[0] == 400
+    lines = info_logs()
+    assert any("webhook answered" in line for line in lines)
+    for line in lines:
+        assert "x" * 100 not in line and "e" * 200 not in line, line
+        assert "\u202e" not in line and "\\u202e" not in line, line
+        assert len(line) < 1500, line
+    # An id too long to be one is not kept either: the signed body's digest names the delivery.
+    ok = post("shop-main", body, shopify_headers(body, event_id="e" * 3000), context)[1]
+    assert ok["status"] == "accepted" and len(ok["event_id"]) == 32

@@ -1,0 +1,63 @@
+"""KORONA.cloud (API v3) as a backoffice koppel reads: one connector, one module per capability.
+
+- `products.py`: `ProductSource` (articles, prices from a price group);
+- `stock.py`: `StockSource` (stock per organizational unit's warehouse);
+- `client.py`: basic auth, numbered pages, KORONA's error models.
+
+Receipts (webshop orders into KORONA) are not built yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from koppel.config import Account
+from koppel.connectors.http import Clock, RetryPolicy
+from koppel.connectors.korona.client import KoronaClient
+from koppel.connectors.korona.products import KoronaProductSource
+from koppel.connectors.korona.settings import KoronaSettings
+from koppel.connectors.korona.stock import KoronaStockSource
+from koppel.errors import ConfigurationError
+
+
+class KoronaConnector(KoronaProductSource, KoronaStockSource):
+    """A KORONA account: every protocol its declaration serves, each from its own module."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        user: str,
+        password: str,
+        settings: KoronaSettings,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.korona = KoronaClient(client, user, password, settings, policy=policy, clock=clock)
+
+
+def from_account(
+    account: Account,
+    credentials: dict[str, Any],
+    client: httpx.Client,
+    *,
+    policy: RetryPolicy | None = None,
+    clock: Clock | None = None,
+) -> KoronaConnector:
+    """The connector for a configured KORONA account; `credentials` is its Secrets Manager secret."""
+    settings = account.typed_settings()
+    if not isinstance(settings, KoronaSettings):
+        raise ConfigurationError(f"account {account.account_id} is not a KORONA account", field="system")
+    if not settings.account_id:
+        raise ConfigurationError(
+            "reading KORONA needs the account's account_id (a uuid from the KORONA backoffice)",
+            field="settings.account_id",
+        )
+    user = str(credentials.get("user") or "").strip()
+    password = str(credentials.get("password") or "")
+    if not user or not password:
+        raise ConfigurationError("KORONA credentials need the API user's user and password", field="user")
+    return KoronaConnector(client, user, password, settings, policy=policy, clock=clock)

@@ -1,0 +1,29 @@
+"""A KORONA.cloud account's settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from koppel.config import Strict
+
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+class KoronaSettings(Strict):
+    account_id: str = Field(
+        default="",
+        pattern=rf"^({UUID})?$",
+        description="KORONA's account id (a uuid, in every API path); empty: no API access, stock by webhook only",
+    )
+    # The spec's servers name a local test server; the cloud serves the same paths at this host.
+    base_url: str = Field(default="https://www.koronacloud.com/web/api/v3", pattern=r"^https?://\S+/web/api/v3/?$")
+    organizational_units: list[str] = Field(
+        default_factory=list,
+        description="Organizational units (ids) whose warehouse stock koppel reads; empty: every one with a warehouse",
+    )
+    price_group: str = Field(
+        default="",
+        max_length=100,
+        description="Price group (id, number or name) of the articles' default price; a link's price_list overrides it",
+    )
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the account's prices")

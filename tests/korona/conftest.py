@@ -1,0 +1,85 @@
+"""A KORONA account (the simulator) and the connector wired to it in-process, on a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from koppel.config import Account
+from koppel.connectors import registry
+from koppel.connectors.declaration import Capability
+from koppel.connectors.http import Clock
+from koppel.connectors.korona.connector import KoronaConnector, from_account
+from koppel_local.simulators.kit import OpenApiContract
+from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
+from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimulator, load_contract
+
+BASE_URL = "https://korona.test/web/api/v3"
+
+
+@dataclass
+class FakeTime:
+    """Time that only moves when someone sleeps; the sleeps are the waits a user would sit through."""
+
+    now: float = 1_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> Clock:
+        return Clock(now=self.time, sleep=self.sleep, jitter=lambda low, high: high)
+
+
+@pytest.fixture(scope="session")
+def korona_contract() -> OpenApiContract:
+    return contract_or_skip(load_contract)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def sim(korona_contract: OpenApiContract, fake_time: FakeTime) -> KoronaSimulator:
+    return KoronaSimulator(contract=korona_contract, clock=fake_time.time, sleep=fake_time.sleep)
+
+
+@pytest.fixture
+def http(sim: KoronaSimulator) -> httpx.Client:
+    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
+        yield client
+
+
+def korona_account(sim: KoronaSimulator, **settings: Any) -> Account:
+    return Account(
+        account_id="korona-shop",
+        system="korona",
+        secret_ref="koppel/korona-shop",
+        settings={"account_id": sim.account_id, "base_url": BASE_URL, **settings},
+    )
+
+
+@pytest.fixture
+def connect(sim: KoronaSimulator, http: httpx.Client, fake_time: FakeTime):
+    """The connector for settings of the test's choosing, built the way koppel's wiring builds it."""
+
+    def build(*, user: str = DEMO_USER, password: str = DEMO_PASSWORD, **settings: Any) -> KoronaConnector:
+        account = korona_account(sim, **settings)
+        registry.connector(account, {"user": user, "password": password}, http, *registry.spec("korona").serves)
+        return from_account(account, {"user": user, "password": password}, http, clock=fake_time.clock())
+
+    return build
+
+
+PRICE = Decimal("12.50")
+SERVES = frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE})
