@@ -70,9 +70,9 @@ def test_a_wrong_use_is_one_line_saying_what_was_wrong_and_the_usage(pos_link, c
     capsys.readouterr()
     assert run_cli(*argv) == 2
     out, err = capsys.readouterr()
-    *usage, said = err.rstrip("\n").splitlines()
-    assert said.startswith("koppel") and ": error: " in said and wrong in said
-    assert usage and usage[0].startswith("usage: koppel")
+    said, *usage = err.rstrip("\n").splitlines()
+    assert said.startswith("error: ") and wrong in said
+    assert usage and usage[0].startswith(f"usage: koppel {argv[0]}") and "error" not in " ".join(usage)
     assert "Traceback" not in err and out == ""
 
 

@@ -100,6 +100,12 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def error(self, message: str) -> NoReturn:
+        """What was wrong on one line, then how this (sub-)command is used."""
+        self._print_message(f"error: {message}\n", sys.stderr)
+        self.print_usage(sys.stderr)
+        raise Done(2)
+
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         # Returned by main() rather than exiting, so the demo (and tests) can run the CLI in-process.
         if message:
@@ -600,11 +606,11 @@ def run(argv: Sequence[str] | None) -> int:
     except NotFound as exc:  # an unknown link or account named on the command line
         usage.error(exc.message)
     except KoppelError as exc:
-        print(f"koppel: error: {exc.message}", file=sys.stderr)
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as exc:
         # No credentials, no stack, no endpoint: one line, not a traceback.
-        print(f"koppel: error: cannot reach the stack's AWS resources: {exc}", file=sys.stderr)
+        print(f"error: cannot reach the stack's AWS resources: {exc}", file=sys.stderr)
         return 1
     return 0
 
