@@ -11,7 +11,7 @@ import math
 import httpx
 import pytest
 
-from koppel.connectors.base import StockPushResult, StockUpdate
+from koppel.connectors.base import Parcel, StockPushResult, StockUpdate
 from koppel.connectors.bol.connector import NOT_CONFIRMED, BolConnector
 from koppel.connectors.bol.processes import MAX_STATUSES_PER_REQUEST
 from koppel.connectors.bol.settings import BolSettings
@@ -182,6 +182,27 @@ def test_the_processes_of_one_cancellation_are_followed_together(sim: BolSimulat
     assert bulk_polls(sim) == [list(accepted.process_ids)] * 2
     assert sim.calls("process-status") == []
     assert connector.get_order(order_id).status is OrderStatus.CANCELLED
+
+
+def test_shipments_of_several_orders_are_followed_together(sim: BolSimulator, connector: BolConnector) -> None:
+    # GIVEN two orders shipped, a third whose cancellation bol refuses, each process taking a poll
+    shipped = [sim.add_dutch_order() for _ in range(2)]
+    refused = sim.add_dutch_order(items=[SimItem(ean=sample_ean(9), title="Fietslamp", unit_price="24.99")])
+    refused_item = sim.order(refused)["orderItems"][0]["orderItemId"]
+    sim.refuse_cancellation(refused_item, "The order item has already been handed to the carrier.")
+    sim.pending_polls = 1
+    accepted = [connector.ship(shipped[0], Parcel(line_ids=(), tracking_codes=("3SKOPL000000001",)), "postnl")]
+    accepted.append(connector.ship(shipped[1], Parcel(line_ids=()), "dhl"))
+    accepted.append(connector.cancel(refused, (refused_item,), CancelReason.OUT_OF_STOCK))
+
+    outcomes = connector.follow_all(accepted)
+
+    # THEN each keeps its own outcome, from two bulk requests for all three
+    assert [outcome.status for outcome in outcomes] == ["SUCCESS", "SUCCESS", "FAILURE"]
+    assert outcomes[2].error == "The order item has already been handed to the carrier."
+    assert [outcome.process_id for outcome in outcomes] == [process.process_id for process in accepted]
+    assert len(sim.calls("process-status-bulk")) == 2
+    assert all(len(ids) == 3 for ids in bulk_polls(sim))
 
 
 def test_process_statuses_reads_each_id_once_and_leaves_out_what_bol_does_not_know(

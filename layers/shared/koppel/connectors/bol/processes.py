@@ -71,7 +71,7 @@ class BolProcesses(BolPart):
         forgotten. A failed request raises, as `process_status` does.
         """
         found: dict[str, ProcessResult] = {}
-        for chunk in _chunks(list(dict.fromkeys(process_ids)), MAX_STATUSES_PER_REQUEST):
+        for chunk in chunks(list(dict.fromkeys(process_ids)), MAX_STATUSES_PER_REQUEST):
             found.update(self._bulk_status(chunk))
         return found
 
@@ -95,7 +95,7 @@ class BolProcesses(BolPart):
                 keys.setdefault(process.process_id, []).append(key)
         refused: set[str] = set()
         while waiting := [pid for pid in keys if pid not in refused and not latest[keys[pid][0]].finished]:
-            for chunk in _chunks(waiting, MAX_STATUSES_PER_REQUEST):
+            for chunk in chunks(waiting, MAX_STATUSES_PER_REQUEST):
                 try:
                     answered = self._bulk_status(chunk)
                 except AuthenticationFailed:
@@ -185,7 +185,7 @@ def _process_id(body: Mapping[str, Any]) -> str:
     return ""
 
 
-def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

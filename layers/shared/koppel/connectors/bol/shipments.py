@@ -7,13 +7,20 @@ connector's clock within a budget.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from koppel.connectors.base import ChannelProcess, Parcel
 from koppel.connectors.bol.orders import BolOrderItems
-from koppel.connectors.bol.processes import BolProcesses, ProcessResult, combined, from_channel_process, process_result
+from koppel.connectors.bol.processes import (
+    BolProcesses,
+    ProcessResult,
+    chunks,
+    combined,
+    from_channel_process,
+    process_result,
+)
 from koppel.connectors.bol.transporters import bol_transporter
 from koppel.models import CancelReason, Order, ProcessState
 from koppel.observability import logger
@@ -78,7 +85,7 @@ class BolShipments(BolOrderItems, BolProcesses):
         if tracking_code:
             transport["trackAndTrace"] = tracking_code
         processes = []
-        for chunk in _chunks(item_ids, MAX_ITEMS_PER_SHIPMENT):
+        for chunk in chunks(item_ids, MAX_ITEMS_PER_SHIPMENT):
             request = {"orderItems": [_shipped_item(item_id, quantities) for item_id in chunk], "transport": transport}
             process = process_result(self.bol.call("POST", f"{self.bol.retailer}/shipments", body=request))
             logger.info(
@@ -128,13 +135,25 @@ class BolShipments(BolOrderItems, BolProcesses):
     def follow(self, process: ChannelProcess) -> ProcessResult:
         """Poll every bol process the given one stands for until none is PENDING, within the
         connector's budget (one budget for all of them, one bulk status request per round)."""
-        result = from_channel_process(process)
-        if result.status != ProcessState.PENDING or not result.process_ids:
-            return result
-        deadline = self.clock.now() + max(0.0, self.process_wait_seconds)
-        unknown = replace(result, status=ProcessState.PENDING, error="")
-        started = {process_id: replace(unknown, process_id=process_id) for process_id in result.process_ids}
-        return combined(list(self.settle(started, deadline).values()))
+        return self.follow_all([process])[0]
+
+    def follow_all(self, processes: Sequence[ChannelProcess]) -> list[ProcessResult]:
+        """`follow` for several shipments or cancellations at once: one budget, and each round one
+        bulk status request for all their bol processes still PENDING; one result each, in order."""
+        results = [from_channel_process(process) for process in processes]
+        started: dict[tuple[int, str], ProcessResult] = {}
+        for index, result in enumerate(results):
+            if result.status == ProcessState.PENDING:
+                unknown = replace(result, error="")
+                started.update({(index, pid): replace(unknown, process_id=pid) for pid in result.process_ids})
+        if not started:
+            return results
+        settled = self.settle(started, self.clock.now() + max(0.0, self.process_wait_seconds))
+        for index, result in enumerate(results):
+            parts = [settled[(index, pid)] for pid in result.process_ids if (index, pid) in settled]
+            if parts:
+                results[index] = combined(parts)
+        return results
 
 
 def _shipped_item(item_id: str, quantities: Mapping[str, int] | None) -> dict[str, Any]:
@@ -144,8 +163,3 @@ def _shipped_item(item_id: str, quantities: Mapping[str, int] | None) -> dict[st
             raise ValueError(f"order item {item_id}: ship at least one unit, not {quantities[item_id]}")
         entry["quantity"] = quantities[item_id]
     return entry
-
-
-def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
