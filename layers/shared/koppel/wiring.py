@@ -160,9 +160,18 @@ def _optional(capability: Capability, account: Account, secret: dict[str, Any]) 
     """The account's connector for a capability its system declares, else None (never a guess)."""
     from koppel.connectors import registry
 
-    if not registry.serves(account.system, capability):
+    if not registry.serves(account.system, capability) or not _api_set_up(account, secret):
         return None
     return registry.build(capability, account, secret, http_client())
+
+
+def _api_set_up(account: Account, secret: dict[str, Any]) -> bool:
+    """False for an account whose secret holds none of its system's API credentials: a backoffice
+    set up to push its stock by webhook only (KORONA without an API user) is read from what koppel holds."""
+    from koppel.connectors import registry
+
+    keys = registry.spec(account.system).credentials
+    return not keys or any(str(secret.get(key) or "").strip() for key in keys)
 
 
 def _also(capability: Capability, account: Account, connector: Any) -> Any:
@@ -238,7 +247,8 @@ def _connector(capability: Capability, account_id: str) -> Any:
     held = _connectors().get(account_id)
     if held is None or now - held[0] >= CONNECTOR_TTL_SECONDS:
         account, secret = _account_with_credentials(account_id)
-        connector = registry.connector(account, secret, http_client()) if registry.spec(account.system).serves else None
+        serves = registry.spec(account.system).serves and _api_set_up(account, secret)
+        connector = registry.connector(account, secret, http_client()) if serves else None
         held = (now, account.system, connector)
         _connectors()[account_id] = held
     return held[2] if registry.serves(held[1], capability) else None
