@@ -345,7 +345,8 @@ def cmd_stock(args: argparse.Namespace) -> None:
         # One line per warehouse; '' is a backoffice that reports one figure for all its warehouses.
         for n, (name, level) in enumerate(sorted(record.levels.items()) or [("", None)]):
             figures = [level.on_hand, level.backorders] if level is not None else ["-", "-"]
-            tail = [record.observed_at, state] if n == 0 else ["", ""]
+            as_of = record.observed_at[:19].replace("T", " ") + (" UTC" if record.observed_at else "")
+            tail = [as_of, state] if n == 0 else ["", ""]
             rows.append([*(first if n == 0 else ["", "", ""]), name or "(all)", *figures, *tail])
     _listing(
         args,
