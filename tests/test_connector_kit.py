@@ -203,3 +203,18 @@ def test_nothing_probes_a_connector_for_what_it_can_do():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("hasattr", "getattr")
         ]
         assert not probes, f"{path.relative_to(ROOT)} probes with {probes}"
+
+
+def test_only_a_system_declared_webhook_only_may_lack_its_api_credentials(stack):
+    from koppel.config import Link
+
+    # GIVEN a KORONA till set up to push stock by webhook only, and a Shopify shop whose token is missing
+    stack.add_account("till", "korona", {"webhook_secret": "s"})
+    stack.add_account("shop-main", "shopify", {}, settings={"shop_domain": "demo-shop.myshopify.com"})
+    stack.add_account("partner", "generic", {"signing_secret": "p"}, settings={"stock_url": "https://p.example/s"})
+    till_link = Link(link_id="till-feed", backoffice="till", channel="partner")
+    shop_link = Link(link_id="shop-feed", backoffice="shop-main", channel="partner")
+    # THEN the till's feed comes from the stock koppel holds, and the shop's fails, naming what is missing
+    assert list(wiring.feed_products(till_link)) == []
+    with pytest.raises(ConfigurationError, match="access_token"):
+        list(wiring.feed_products(shop_link))

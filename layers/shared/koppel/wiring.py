@@ -166,12 +166,15 @@ def _optional(capability: Capability, account: Account, secret: dict[str, Any]) 
 
 
 def _api_set_up(account: Account, secret: dict[str, Any]) -> bool:
-    """False for an account whose secret holds none of its system's API credentials: a backoffice
-    set up to push its stock by webhook only (KORONA without an API user) is read from what koppel holds."""
+    """False only for an account of a system that may push its stock by webhook alone (its
+    declaration says `webhook_only`) whose secret holds none of the API credentials: it is read from
+    what koppel holds. Any other account missing its credentials fails where it is built, visibly."""
     from koppel.connectors import registry
 
-    keys = registry.spec(account.system).credentials
-    return not keys or any(str(secret.get(key) or "").strip() for key in keys)
+    spec = registry.spec(account.system)
+    if not spec.webhook_only:
+        return True
+    return any(str(secret.get(key) or "").strip() for key in spec.credentials)
 
 
 def _also(capability: Capability, account: Account, connector: Any) -> Any:

@@ -88,6 +88,9 @@ class SystemSpec:
     connector: str = ""  # dotted path of `from_account(account, credentials, client)`; "" : none yet
     serves: frozenset[Capability] = field(default_factory=frozenset)
     takes_feed: bool = False  # a channel that fetches koppel's nightly feed by URL
+    # An account may be set up without API credentials, pushing its stock by webhook only: koppel
+    # then reads nothing from it and works from what it pushed. Off, missing credentials are an error.
+    webhook_only: bool = False
     notes: str = ""  # one line for `koppel systems`, e.g. what is not built yet
 
     def __post_init__(self) -> None:

@@ -13,5 +13,6 @@ SYSTEM = SystemSpec(
     optional_credentials=("webhook_secret", "previous_webhook_secret"),
     connector="koppel.connectors.korona.connector:from_account",
     serves=frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE}),
+    webhook_only=True,  # a till without an API user still pushes its stock mutations
     notes="POS/ERP; articles and stock read by API, stock also by koppel-signed webhook; receipts not built yet",
 )
