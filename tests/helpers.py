@@ -7,15 +7,36 @@ import hashlib
 import hmac
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from koppel.connectors.http import Clock
 from koppel_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 WEBHOOK_SECRET = "local-webhook-secret"  # the secret the sample events in events/ are signed with
+
+
+# --- time ---------------------------------------------------------------------------------------
+@dataclass
+class FakeTime:
+    """Time that only moves when someone sleeps; the sleeps are the waits a user would sit through."""
+
+    now: float = 1_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> Clock:
+        return Clock(now=self.time, sleep=self.sleep, jitter=lambda low, high: high)
 
 
 # --- building requests --------------------------------------------------------------------------

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from helpers import FakeTime
 
 from koppel.config import Account
 from koppel.connectors import registry
 from koppel.connectors.declaration import Capability
-from koppel.connectors.http import Clock
 from koppel.connectors.korona.connector import KoronaConnector, from_account
 from koppel_local.simulators.kit import OpenApiContract
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimulator, load_contract
 
 BASE_URL = "https://korona.test/web/api/v3"
-
-
-@dataclass
-class FakeTime:
-    """Time that only moves when someone sleeps; the sleeps are the waits a user would sit through."""
-
-    now: float = 1_000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> Clock:
-        return Clock(now=self.time, sleep=self.sleep, jitter=lambda low, high: high)
 
 
 @pytest.fixture(scope="session")

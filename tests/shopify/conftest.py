@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from graphql import GraphQLSchema
+from helpers import FakeTime
 
-from koppel.connectors.http import Clock
 from koppel.connectors.shopify.connector import ShopifyConnector
 from koppel.connectors.shopify.settings import ShopifySettings
 from koppel.models import Address, Customer, Money, Order, OrderLine
@@ -20,24 +19,6 @@ from koppel_local.simulators.shopify import ShopifySimulator, load_schema
 
 TOKEN = "shpat_test_token"
 SHOP = "koppel-demo.myshopify.com"
-
-
-@dataclass
-class FakeTime:
-    """Time that only moves when someone sleeps; the sleeps are the waits a user would sit through."""
-
-    now: float = 1_000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> Clock:
-        return Clock(now=self.time, sleep=self.sleep, jitter=lambda low, high: high)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolS
 from koppel_local.simulators.shopify import ShopifySimulator
 
 if TYPE_CHECKING:  # the fixtures' types; pytest provides conftest itself, it is not a package
-    from conftest import FakeTime
+    from helpers import FakeTime
 
 needs_schema = pytest.mark.skipif(
     reference_file("shopify", "admin_2025-04.schema.graphql") is None, reason=MISSING_REASON

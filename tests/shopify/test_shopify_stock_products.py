@@ -27,7 +27,7 @@ from koppel_local.reference import MISSING_REASON, reference_file
 from koppel_local.simulators.shopify import ShopifySimulator
 
 if TYPE_CHECKING:  # the fixtures' types; pytest provides conftest itself, it is not a package
-    from conftest import FakeTime
+    from helpers import FakeTime
 
 TOKEN = "shpat_test_token"
 SHOP = "koppel-demo.myshopify.com"

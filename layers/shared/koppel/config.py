@@ -51,8 +51,10 @@ class Account(Strict):
     def _declared_system(cls, system: str) -> str:
         from koppel.connectors import registry
 
-        if system not in registry.systems():
-            raise ValueError(f"unknown system; koppel knows {', '.join(registry.systems())}")
+        try:
+            registry.spec(system)
+        except ConfigurationError as exc:
+            raise ValueError(exc.message) from exc
         return system
 
     @field_validator("settings")

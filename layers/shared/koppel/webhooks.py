@@ -81,6 +81,37 @@ def body_digest(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+def require_body_signature(headers: Mapping[str, str], name: str, secrets: list[str], body: bytes) -> None:
+    """Schemes that sign the raw body alone, as base64(HMAC-SHA256) in header `name` (Shopify, WooCommerce)."""
+    received = header(headers, name)
+    if not received:
+        raise Unauthorized(f"missing {name}")
+    if not matches([body_digest(secret, body) for secret in secrets], received):
+        raise Unauthorized("signature does not match")
+
+
+def body_signed_delivery(
+    account: Account,
+    topic: str,
+    event_id: str,
+    body: bytes,
+    payload: dict[str, Any],
+    triggered_at: datetime | None = None,
+) -> Delivery:
+    """A delivery whose signature covers the body only: de-duplicated on the body (a re-send under
+    another topic, time or id is the same delivery); a sender's event id is kept only when sane."""
+    digest = hashlib.sha256(body).hexdigest()
+    return Delivery(
+        account_id=account.account_id,
+        system=account.system,
+        topic=topic,
+        event_id=event_id if 0 < len(event_id) <= MAX_EVENT_ID else digest[:32],
+        dedupe_key=f"{account.account_id}:{account.system}:{digest}",
+        triggered_at=triggered_at,
+        payload=payload,
+    )
+
+
 def koppel_digest(secret: str, timestamp: str, event_id: str, topic: str, body: bytes) -> str:
     # Newlines cannot occur in header values, so the parts cannot be shifted into one another.
     signed = f"{timestamp}\n{event_id}\n{topic}\n".encode() + body

@@ -46,7 +46,8 @@ def systems() -> dict[str, SystemSpec]:
 
 
 def spec(name: str) -> SystemSpec:
-    found = systems().get(name)
+    # On every delivery and connector look-up: a dictionary read, not a sorted copy of every system.
+    found = _extra.get(name) or _declared().get(name)
     if found is None:
         raise ConfigurationError(f"unknown system {name!r}; koppel knows {', '.join(systems())}", field="system")
     return found

@@ -172,20 +172,25 @@ class TrackingRun:
         )
 
     def _settle(self, order: Order, key: str, process: ChannelProcess) -> None:
-        link_id, order_id = self.link.link_id, order.channel_order_id
-        label = f"{order_id}:{key}"
+        self._keep(order, key, process, "the shipment")
+        label = f"{order.channel_order_id}:{key}"
         if process.status is ProcessState.SUCCESS:
-            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "SUCCESS", process.process_id))
             self.report.shipped.append(label)
         elif process.status is ProcessState.PENDING:
-            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "PENDING", process.process_id))
             self.report.pending.append(label)
+
+    def _keep(self, order: Order, key: str, process: ChannelProcess, what: str) -> None:
+        """What the channel answered to something koppel sent it (a parcel, a buyer's cancellation),
+        kept on the order under `key`: settled, pending, to send again (timed out), or refused."""
+        link_id, order_id = self.link.link_id, order.channel_order_id
+        if process.status in (ProcessState.SUCCESS, ProcessState.PENDING):
+            self.orders.settle_parcel(link_id, order_id, ParcelState(key, process.status.value, process.process_id))
         elif process.status is ProcessState.TIMEOUT:
             # The channel gave up on its side; sending again can help.
             self.orders.forget_parcel(link_id, order_id, key)
-            self.report.retry_later[order_id] = "the channel timed out processing the shipment"
+            self.report.retry_later[order_id] = f"the channel timed out processing {what}"
         else:
-            reason = f"the channel refused the shipment: {process.error or 'no reason given'}"
+            reason = f"the channel refused {what}: {process.error or 'no reason given'}"
             self.orders.settle_parcel(link_id, order_id, ParcelState(key, "FAILURE", process.process_id, reason))
             self.orders.note(link_id, order_id, reason)
             self.report.refused[order_id] = reason
@@ -267,23 +272,14 @@ class TrackingRun:
         """Only the channel's SUCCESS cancels: a refusal keeps the order open with the reason, a
         pending one is followed on the next run, a timed-out one is sent again."""
         link_id, order_id = self.link.link_id, order.channel_order_id
+        self._keep(order, key, process, "the buyer's cancellation")
         if process.status is ProcessState.SUCCESS:
-            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "SUCCESS", process.process_id))
             self.backoffice.cancel_order(record.backoffice_order_id, CancelReason.BUYER_REQUEST)
             if self.orders.finish(link_id, order_id, OrderState.CANCELLED, "cancelled at the buyer's request"):
                 self.report.cancelled.append(order_id)
         elif process.status is ProcessState.PENDING:
-            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "PENDING", process.process_id))
             self.orders.note(link_id, order_id, "the buyer's cancellation is sent; waiting for the channel to confirm")
             self.report.pending.append(f"{order_id}:buyer cancellation")
-        elif process.status is ProcessState.TIMEOUT:
-            self.orders.forget_parcel(link_id, order_id, key)
-            self.report.retry_later[order_id] = "the channel timed out processing the buyer's cancellation"
-        else:
-            reason = f"the channel refused the buyer's cancellation: {process.error or 'no reason given'}"
-            self.orders.settle_parcel(link_id, order_id, ParcelState(key, "FAILURE", process.process_id, reason))
-            self.orders.note(link_id, order_id, reason)
-            self.report.refused[order_id] = reason
 
     def _cancelled_on_channel(self, record: OrderRecord, order: Order) -> None:
         """Every line cancelled on the channel (by the buyer there, or by the channel): the backoffice follows."""

@@ -15,7 +15,6 @@ only: the topic, triggered-at and event id headers are anyone's to change. So:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,18 +25,17 @@ from koppel.models import WarehouseStock
 from koppel.ports.stock import IncomingLevel
 from koppel.queue import Envelope
 from koppel.webhooks import (
-    MAX_EVENT_ID,
     Delivery,
     Ignored,
     VerifyContext,
     accepts,
-    body_digest,
+    body_signed_delivery,
     header,
-    matches,
     parse_moment,
     parse_object,
     parse_time,
     require,
+    require_body_signature,
 )
 
 # What each topic's flow reads of the body; a delivery without it is refused rather than queued to fail.
@@ -51,11 +49,7 @@ STOCK_TOPICS = frozenset({"inventory_levels/update"})  # ordered by their signed
 def verify(
     account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, ctx: VerifyContext
 ) -> Delivery | Ignored:
-    received = header(headers, "X-Shopify-Hmac-Sha256")
-    if not received:
-        raise Unauthorized("missing X-Shopify-Hmac-Sha256")
-    if not matches([body_digest(secret, body) for secret in secrets], received):
-        raise Unauthorized("signature does not match")
+    require_body_signature(headers, "X-Shopify-Hmac-Sha256", secrets, body)
     topic = header(headers, "X-Shopify-Topic")
     if not topic:
         raise BadRequest("X-Shopify-Topic is required")
@@ -72,17 +66,8 @@ def verify(
             raise Unauthorized("stale delivery: the body's updated_at is outside the accepted window")
     elif ctx.now - triggered_at > ctx.stale_after or triggered_at - ctx.now > ctx.tolerance:
         raise Unauthorized("stale delivery: triggered outside the accepted window")
-    digest = hashlib.sha256(body).hexdigest()
     event_id = header(headers, "X-Shopify-Event-Id") or header(headers, "X-Shopify-Webhook-Id")
-    return Delivery(
-        account_id=account.account_id,
-        system=account.system,
-        topic=topic,
-        event_id=event_id if 0 < len(event_id) <= MAX_EVENT_ID else digest[:32],
-        dedupe_key=f"{account.account_id}:shopify:{digest}",
-        triggered_at=triggered_at,
-        payload=payload,
-    )
+    return body_signed_delivery(account, topic, event_id, body, payload, triggered_at)
 
 
 def stock_levels(

@@ -9,44 +9,39 @@ The unsigned `webhook_id=N` ping sent when a webhook is created is answered 200 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from koppel.config import Account
-from koppel.errors import BadRequest, Unauthorized
+from koppel.errors import BadRequest
 from koppel.models import WarehouseStock
 from koppel.ports.stock import IncomingLevel
 from koppel.queue import Envelope
 from koppel.webhooks import (
-    MAX_EVENT_ID,
     Delivery,
     Ignored,
     Ping,
     VerifyContext,
     accepts,
-    body_digest,
+    body_signed_delivery,
     header,
-    matches,
     parse_moment,
     parse_object,
     require,
+    require_body_signature,
 )
 
 WOO_PING = re.compile(rb"^webhook_id=\d+$")
+SIGNATURE = "X-WC-Webhook-Signature"
 
 
 def verify(
     account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, _ctx: VerifyContext
 ) -> Delivery | Ping | Ignored:
-    received = header(headers, "X-WC-Webhook-Signature")
-    if not received and WOO_PING.match(body.strip()):
+    if not header(headers, SIGNATURE) and WOO_PING.match(body.strip()):
         return Ping(account_id=account.account_id)
-    if not received:
-        raise Unauthorized("missing X-WC-Webhook-Signature")
-    if not matches([body_digest(secret, body) for secret in secrets], received):
-        raise Unauthorized("signature does not match")
+    require_body_signature(headers, SIGNATURE, secrets, body)
     topic = header(headers, "X-WC-Webhook-Topic")
     if not topic:
         raise BadRequest("X-WC-Webhook-Topic is required")
@@ -54,16 +49,7 @@ def verify(
         return Ignored(account_id=account.account_id, topic=topic)
     payload = parse_object(body)
     require(payload, topic, ("id",))
-    digest = hashlib.sha256(body).hexdigest()
-    event_id = header(headers, "X-WC-Webhook-Delivery-ID")
-    return Delivery(
-        account_id=account.account_id,
-        system=account.system,
-        topic=topic,
-        event_id=event_id if 0 < len(event_id) <= MAX_EVENT_ID else digest[:32],
-        dedupe_key=f"{account.account_id}:woocommerce:{digest}",
-        payload=payload,
-    )
+    return body_signed_delivery(account, topic, header(headers, "X-WC-Webhook-Delivery-ID"), body, payload)
 
 
 def stock_levels(envelope: Envelope, payload: dict[str, Any], _items: Callable[[], object]) -> list[IncomingLevel]:
