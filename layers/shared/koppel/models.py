@@ -132,6 +132,13 @@ class Order(Model):
     shipping_cost: Money | None = None
     currency: CurrencyCode = "EUR"
     note: str = ""
+    name: str = Field(default="", description="The order's number as the channel shows it to people, e.g. '#1001'")
+    payment_method: str = Field(
+        default="", description="How the buyer paid, in the channel's words (a webshop's payment gateway)"
+    )
+    channel_total: Money | None = Field(
+        default=None, description="What the channel says the buyer pays in all; a backoffice booking must match it"
+    )
 
     @property
     def cancel_requested_lines(self) -> tuple[str, ...]:
@@ -176,17 +183,25 @@ class Shipment(Model):
 
 
 class ReturnLine(Model):
-    sku: str
+    sku: str = Field(default="", description="As the refund names it; '' when only the order line says")
     quantity: int = Field(gt=0)
-    restock: bool
+    restock: bool = Field(description="The units go back into stock (returned, or cancelled before shipping)")
+    line_id: str = Field(default="", description="The channel's order line the units come from")
 
 
 class Return(Model):
-    source: str
-    source_id: str
-    order_reference: str
+    """A refund or return on the channel: which units of which order, and whether they go back to stock."""
+
+    source: str = Field(description="The channel's system, as its orders carry it")
+    source_id: str = Field(description="The channel's id of the refund or return")
+    order_reference: str = Field(description="The channel's order id")
     lines: tuple[ReturnLine, ...]
     refunded: Money | None = None
+    note: str = ""
+
+    @property
+    def restocked(self) -> tuple[ReturnLine, ...]:
+        return tuple(line for line in self.lines if line.restock)
 
 
 class Product(Model):
