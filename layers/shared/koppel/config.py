@@ -112,6 +112,19 @@ class OrderSettings(Strict):
     auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
     tag: str = Field(default="koppel", max_length=40)
     concurrency: int = Field(default=8, ge=1, le=32, description="Orders imported side by side in one run")
+    payment_methods: dict[str, str] = Field(
+        default_factory=dict,
+        description="The channel's payment method (a webshop's gateway, e.g. 'ideal') -> the backoffice's "
+        "payment method (KORONA: its number)",
+    )
+    default_payment_method: str = Field(
+        default="", max_length=100, description="The backoffice payment method for a gateway payment_methods lacks"
+    )
+    point_of_sale: str = Field(
+        default="",
+        max_length=100,
+        description="Where the backoffice books the orders (KORONA: a point of sale's uuid); empty: the account's own",
+    )
 
 
 class TrackingSettings(Strict):

@@ -139,6 +139,10 @@ class Order(Model):
     channel_total: Money | None = Field(
         default=None, description="What the channel says the buyer pays in all; a backoffice booking must match it"
     )
+    backoffice_payment_method: str = Field(
+        default="", description="Filled in from the link: the backoffice's payment method for `payment_method`"
+    )
+    book_at: str = Field(default="", description="Filled in from the link: where the backoffice books it (a till)")
 
     @property
     def cancel_requested_lines(self) -> tuple[str, ...]:

@@ -14,10 +14,12 @@ from koppel.connectors.korona.client import PAGE_SIZE
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimulator, load_contract
 
-COVERS = frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE})
+COVERS = frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE, Capability.ORDER_SINK, Capability.RETURN_SINK})
 
 BASE_URL = "https://korona.test/web/api/v3"
 DEFAULT_GROUP = "Standard"  # the account's price group, what `add_product` prices in
+COUPLING_ID = "webshop-till"
+PAYMENT = "7"  # the payment method receipts are paid with
 
 
 class KoronaHarness:
@@ -30,8 +32,17 @@ class KoronaHarness:
         self.sim = sim
         self.standard = sim.add_price_group(DEFAULT_GROUP)
         self.store = sim.add_unit("Store")
-        settings = {"account_id": sim.account_id, "base_url": BASE_URL, "price_group": DEFAULT_GROUP}
-        self.connector = build("korona", settings, {"user": DEMO_USER, "password": DEMO_PASSWORD}, client)
+        sim.add_payment_method(PAYMENT, "Webshop")
+        self.till = sim.add_point_of_sale(self.store, coupling_id=COUPLING_ID)
+        settings = {
+            "account_id": sim.account_id,
+            "base_url": BASE_URL,
+            "price_group": DEFAULT_GROUP,
+            "point_of_sale": self.till,
+            "payment_method": PAYMENT,
+        }
+        secret = {"user": DEMO_USER, "password": DEMO_PASSWORD, "coupling_id": COUPLING_ID}
+        self.connector = build("korona", settings, secret, client)
 
     # --- product source -------------------------------------------------------------------------
     def add_product(self, sku: str, ean: str, title: str, price: Decimal) -> str:
@@ -42,6 +53,34 @@ class KoronaHarness:
         for sku, price in prices.items():
             self.sim.set_price(sku, group, price)
         return group
+
+    # --- order sink and return sink ---------------------------------------------------------------
+    def lose_next_order_answer(self) -> None:
+        self.sim.fail_next(1, 502, group="receipts-add", after_execution=True)
+
+    def faults_pending(self) -> int:
+        return self.sim.faults.pending
+
+    def orders_for(self, channel: str, channel_order_id: str) -> list[str]:
+        # The sales receipts KORONA shows for the order number (returns are receipts of their own).
+        return [
+            receipt["id"]
+            for receipt in self.sim.receipts_for(channel_order_id)
+            if receipt["externalReferences"].get("koppel.channel") == channel
+            and "koppel.return" not in receipt["externalReferences"]
+        ]
+
+    def order_lines(self, backoffice_order_id: str) -> list[tuple[str, int]]:
+        items = self.sim.receipts[backoffice_order_id]["items"]
+        return [(item["product"]["number"], int(item["quantity"])) for item in items]
+
+    def stock_of(self, sku: str) -> int:
+        """On hand where the connector books, as the merchant sees it in KORONA."""
+        found = self.sim.stock(sku, self.store)
+        return int(found) if found is not None else 0
+
+    def set_stock(self, sku: str, units: int) -> None:
+        self.sim.set_stock(sku, self.store, units)
 
     # --- stock source ---------------------------------------------------------------------------
     def default_location(self) -> str:

@@ -67,6 +67,22 @@ class OrderSink(Protocol):
         ...
 
 
+@runtime_checkable
+class ReturnSink(Protocol):
+    """A backoffice that books units coming back from an order it took: a reversal or a return receipt,
+    a credit note. Each booking is keyed by `return_id`, so it can be found again after a lost answer."""
+
+    def find_return(self, channel: str, channel_order_id: str, return_id: str) -> BackofficeOrder | None:
+        """The booking made earlier for this order and key, if any."""
+        ...
+
+    def book_return(self, booked: BackofficeOrder, returned: Order, *, return_id: str, whole: bool) -> BackofficeOrder:
+        """Book the units of `returned` (the booked order's lines that come back, each with its share of
+        the money and its `backoffice_variant_id`) back into stock. `whole`: the entire order is
+        cancelled, and the backoffice reverses `booked` where it can."""
+        ...
+
+
 # --- shipments and cancellations ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Parcel:

@@ -24,6 +24,7 @@ class Capability(StrEnum):
 
     ORDER_SOURCE = "order_source"  # a channel koppel polls for open orders
     ORDER_SINK = "order_sink"  # a backoffice that takes orders
+    RETURN_SINK = "return_sink"  # a backoffice that books returned or cancelled units back into stock
     PROGRESS_SOURCE = "progress_source"  # a backoffice that reports fulfilment and cancellation
     SHIPMENT_CHANNEL = "shipment_channel"  # a channel that takes shipments
     CHANNEL_CANCELLATIONS = "channel_cancellations"  # a channel with buyer cancellation requests and cancels

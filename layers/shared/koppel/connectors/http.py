@@ -206,7 +206,11 @@ class HttpApi:
                 attempt += 1
                 delay = retry_after_seconds(response.headers.get("Retry-After"))
                 if attempt >= self.policy.max_attempts:
-                    raise RateLimited(f"{self.system} still rate-limiting after {attempt} tries", retry_after=delay)
+                    raise RateLimited(
+                        f"{self.system} still rate-limiting after {attempt} tries",
+                        retry_after=delay,
+                        body=response.text[:300],  # some APIs say in the body which limit it is
+                    )
                 self.wait(delay if delay is not None else self.backoff(attempt), "429")
                 continue
             if response.status_code in RETRYABLE_STATUS:

@@ -84,6 +84,7 @@ def protocol(capability: Capability) -> type:
     return {
         Capability.ORDER_SOURCE: base.OrderSource,
         Capability.ORDER_SINK: base.OrderSink,
+        Capability.RETURN_SINK: base.ReturnSink,
         Capability.PROGRESS_SOURCE: base.ProgressSource,
         Capability.SHIPMENT_CHANNEL: base.ShipmentChannel,
         Capability.CHANNEL_CANCELLATIONS: base.ChannelCancellations,
@@ -98,6 +99,7 @@ def protocol(capability: Capability) -> type:
 LABELS: dict[Capability, str] = {
     Capability.ORDER_SOURCE: "order-source",
     Capability.ORDER_SINK: "order-sink",
+    Capability.RETURN_SINK: "return",
     Capability.PROGRESS_SOURCE: "fulfilment",
     Capability.SHIPMENT_CHANNEL: "shipment",
     Capability.CHANNEL_CANCELLATIONS: "cancellation",

@@ -8,7 +8,17 @@ file, loading the contract raises `ReferenceMissing` and the tests that need it 
 
 What it serves, under `/web/api/v3/accounts/{koronaAccountId}`: `GET /products`,
 `GET /products/{productId}`, `GET /products/{productId}/stocks`, `GET /priceGroups`,
-`GET /organizationalUnits` and `GET /organizationalUnits/{organizationalUnitId}/productStocks`.
+`GET /organizationalUnits`, `GET /organizationalUnits/{organizationalUnitId}/productStocks`,
+`GET /paymentMethods`, `GET|POST /pointsOfSale/{pointOfSaleId}/receipts`, `GET /receipts` and
+`GET /receipts/{receiptId}`.
+
+Receipts: a batch `POST` answers one `AddOrUpdateResult` per receipt, `OK` or `ERROR` with the
+reason; a booked receipt moves the stock of its tracked articles in its point of sale's
+organizational unit (a sale takes units out, a negative quantity puts them back). The spec leaves
+open what KORONA checks in a receipt; this simulator refuses, per receipt, an unknown article,
+an unknown payment method, payments that do not add up to the items' gross totals, and a reversal
+of a receipt it does not have; a wrong `couplingId` is refused 403 (the code is not published:
+`COUPLING_ID_INVALID` here). None of these refusals is verified against the real API.
 Lists are numbered pages (`page` from 1, `size`) in a `ResultList`, filtered by `revision`; an
 empty list is 204 without a body. Every change to an article or a stock level gets the next
 revision of its type.
@@ -16,7 +26,7 @@ revision of its type.
 Auth is HTTP Basic (an API user); a wrong or missing one is 401 without a body. Rate limits: KORONA
 has a daily quota (429 `DAILY_LIMIT_EXCEEDED`) and a parallel-write limit (429
 `TOO_MANY_PARALLEL_UPDATE_REQUESTS`), numbers unpublished and no `Retry-After`: `daily_limit`
-imitates the first; this simulator serves no writes yet, so the second comes only as a fault.
+imitates the first, `fail_next(status=429, code=...)` either.
 """
 
 from __future__ import annotations
@@ -67,6 +77,11 @@ ROUTES = (
         "unit-stocks",
         "_list_unit_stocks",
     ),
+    route("GET", rf"{_ACCOUNT}/paymentMethods", "payment-methods", "_list_payment_methods"),
+    route("POST", rf"{_ACCOUNT}/pointsOfSale/(?P<pos_id>[^/]+)/receipts", "receipts-add", "_add_receipts"),
+    route("GET", rf"{_ACCOUNT}/pointsOfSale/(?P<pos_id>[^/]+)/receipts", "receipts", "_list_pos_receipts"),
+    route("GET", rf"{_ACCOUNT}/receipts", "receipts", "_list_receipts"),
+    route("GET", rf"{_ACCOUNT}/receipts/(?P<receipt_id>[^/]+)", "receipt", "_get_receipt"),
 )
 
 
@@ -108,6 +123,10 @@ class KoronaSimulator(WsgiSimulator):
         self.price_groups: dict[str, dict[str, Any]] = {}
         self.units: dict[str, dict[str, Any]] = {}
         self.stocks: dict[tuple[str, str], dict[str, Any]] = {}  # (product id, unit id) -> ProductStock
+        self.payment_methods: dict[str, dict[str, Any]] = {}
+        self.points_of_sale: dict[str, dict[str, Any]] = {}  # id -> PointOfSale, with its coupling id
+        self.receipts: dict[str, dict[str, Any]] = {}  # id -> Receipt, as booked
+        self._receipt_numbers = count(1)
         self._revisions: dict[str, count[int]] = {}
         self._fault_codes: dict[int, str] = {}  # a planned 429's KORONA code, by fault
 
@@ -252,11 +271,49 @@ class KoronaSimulator(WsgiSimulator):
             found = self.stocks.get((self.product_by_number(number)["id"], unit))
             return None if found is None else Decimal(found["amount"]["actual"])
 
+    def add_payment_method(self, number: str, name: str) -> str:
+        method_id = str(uuid.uuid4())
+        with self._lock:
+            self.payment_methods[method_id] = {
+                "id": method_id,
+                "number": number,
+                "name": name,
+                "active": True,
+                "revision": self._revision("paymentMethod"),
+            }
+        return method_id
+
+    def add_point_of_sale(self, unit: str, name: str = "Webshop", *, coupling_id: str = "webshop-coupling") -> str:
+        """An external point of sale in `unit` (its receipts move that unit's stock)."""
+        pos_id = str(uuid.uuid4())
+        with self._lock:
+            self.points_of_sale[pos_id] = {
+                "id": pos_id,
+                "number": str(len(self.points_of_sale) + 1),
+                "name": name,
+                "organizationalUnit": reference(self.units[unit]),
+                "couplingId": coupling_id,
+            }
+        return pos_id
+
+    def receipts_for(self, order_number: str) -> list[dict[str, Any]]:
+        """Every receipt booked for an order number, oldest first (what the merchant sees in KORONA)."""
+        with self._lock:
+            return [copy.deepcopy(r) for r in self.receipts.values() if r.get("orderNumber") == order_number]
+
     def fail_next(
-        self, times: int, status: int = 500, *, group: str | None = None, code: str = PARALLEL_UPDATES
+        self,
+        times: int,
+        status: int = 500,
+        *,
+        group: str | None = None,
+        code: str = PARALLEL_UPDATES,
+        after_execution: bool = False,
     ) -> None:
-        """The next `times` requests (of `group`) answered `status`; a 429 carries `code`."""
-        fault = self.faults.add(times, status, target=group)
+        """The next `times` requests (of `group`) answered `status`; a 429 carries `code`.
+
+        `after_execution`: the request is carried out and only its answer is lost."""
+        fault = self.faults.add(times, status, target=group, after_execution=after_execution)
         self._fault_codes[id(fault)] = code
 
     def calls(self, group: str) -> list[Any]:
@@ -366,8 +423,131 @@ class KoronaSimulator(WsgiSimulator):
         rows = [stock for (_, unit), stock in self.stocks.items() if unit == unit_id]
         return self._listed(request, rows, "productStock")
 
+    def _list_payment_methods(self, request: Request, account: str) -> Response:
+        return self._account(account) or self._listed(request, self.payment_methods.values(), "paymentMethod")
 
-def answer(status: int, body: Mapping[str, Any]) -> Response:
+    def _list_receipts(self, request: Request, account: str) -> Response:
+        refused = self._account(account)
+        if refused is not None:
+            return refused
+        rows = list(self.receipts.values())
+        if request.args.get("orderNumber"):
+            rows = [row for row in rows if row.get("orderNumber") == request.args["orderNumber"]]
+        if request.args.get("pointOfSale"):
+            rows = [row for row in rows if row["pointOfSale"]["id"] == request.args["pointOfSale"]]
+        return self._listed(request, rows, "receipt")
+
+    def _list_pos_receipts(self, request: Request, account: str, pos_id: str) -> Response:
+        refused = self._account(account) or self._point_of_sale(pos_id)
+        if refused is not None:
+            return refused
+        rows = [row for row in self.receipts.values() if row["pointOfSale"]["id"] == pos_id]
+        return self._listed(request, rows, "receipt")
+
+    def _get_receipt(self, request: Request, account: str, receipt_id: str) -> Response:
+        refused = self._account(account)
+        if refused is not None:
+            return refused
+        receipt = self.receipts.get(receipt_id)
+        if receipt is None:
+            return answer(404, {"code": "MODEL_ID_NOT_FOUND", "message": "receipt not found"})
+        return answer(200, receipt)
+
+    def _point_of_sale(self, pos_id: str) -> Response | None:
+        if pos_id not in self.points_of_sale:
+            return answer(404, {"code": "MODEL_ID_NOT_FOUND", "message": "point of sale not found"})
+        return None
+
+    def _add_receipts(self, request: Request, account: str, pos_id: str) -> Response:
+        refused = self._account(account) or self._point_of_sale(pos_id)
+        if refused is not None:
+            return refused
+        pos = self.points_of_sale[pos_id]
+        if request.args.get("couplingId") != pos["couplingId"]:
+            return answer(403, {"code": "COUPLING_ID_INVALID", "message": "the coupling id does not match"})
+        batch = json.loads(request.get_data(as_text=True) or "[]", parse_float=Decimal)
+        if not isinstance(batch, list):
+            return answer(400, {"code": "SUBMITTED_DATA_NOT_WELLFORMED", "message": "a list of receipts"})
+        return answer(200, [self._book(receipt, pos) for receipt in batch])  # type: ignore[arg-type]
+
+    def _book(self, receipt: dict[str, Any], pos: dict[str, Any]) -> dict[str, Any]:
+        problem = self._receipt_problem(receipt)
+        if problem:
+            return {"status": "ERROR", "action": "NONE", "message": problem}
+        receipt_id = str(uuid.uuid4())
+        booked = copy.deepcopy(receipt)
+        unit = pos["organizationalUnit"]
+        booked.update(
+            id=receipt_id,
+            number=str(next(self._receipt_numbers)),
+            revision=self._revision("receipt"),
+            pointOfSale=reference(pos),
+            organizationalUnit=unit,
+            warehouse=unit,
+            cancelled=False,
+            voided=False,
+        )
+        gross = sum(
+            (Decimal(str(item["total"].get("gross", item["total"]["base"]))) for item in receipt["items"]), Decimal(0)
+        )
+        booked["total"] = {"gross": gross}
+        for index, item in enumerate(booked["items"]):
+            item["index"] = index
+            product = self.products[item["product"]["id"]]
+            item["product"] = reference(product)
+            if product.get("trackInventory", True):
+                self._move_stock(product, unit["id"], -Decimal(str(item["quantity"])))
+        self.receipts[receipt_id] = booked
+        return {
+            "status": "OK",
+            "action": "ADDED",
+            "id": receipt_id,
+            "number": booked["number"],
+            "revision": booked["revision"],
+        }
+
+    def _receipt_problem(self, receipt: object) -> str:
+        if not isinstance(receipt, dict) or not receipt.get("items"):
+            return "a receipt needs items"
+        gross = Decimal(0)
+        for item in receipt["items"]:
+            product_id = str((item.get("product") or {}).get("id") or "")
+            if product_id not in self.products:
+                return f"product {product_id or '(none)'} not found"
+            total = item.get("total") or {}
+            gross += Decimal(str(total.get("gross", total.get("base", 0))))
+        paid = Decimal(0)
+        for payment in receipt.get("payments") or ():
+            method = payment.get("paymentMethod") or {}
+            if not any(
+                method.get(key) and method.get(key) == known.get(key)
+                for known in self.payment_methods.values()
+                for key in ("id", "number")
+            ):
+                return f"payment method {method.get('number') or method.get('id') or '(none)'} not found"
+            paid += Decimal(str(payment.get("amount") or 0))
+        if paid != gross:
+            return f"payments ({paid}) do not match the items' total ({gross})"
+        reversed_id = (receipt.get("reversedReceipt") or {}).get("id")
+        if receipt.get("reversal") and reversed_id not in self.receipts:
+            return f"reversed receipt {reversed_id} not found"
+        return ""
+
+    def _move_stock(self, product: dict[str, Any], unit: str, change: Decimal) -> None:
+        key = (product["id"], unit)
+        stock = self.stocks.get(key)
+        if stock is None:
+            stock = self.stocks[key] = {
+                "product": reference(product),
+                "warehouse": reference(self.units[unit]),
+                "amount": {"actual": Decimal(0), "ordered": Decimal(0), "lent": Decimal(0)},
+                "listed": True,
+            }
+        stock["amount"]["actual"] = Decimal(stock["amount"]["actual"]) + change
+        stock["revision"] = self._revision("productStock")
+
+
+def answer(status: int, body: Mapping[str, Any] | list[Any]) -> Response:
     # KORONA's prices and amounts are JSON numbers.
     return Response(json.dumps(body, default=_number), status, content_type="application/json")
 

@@ -1,5 +1,6 @@
-"""KORONA.pos (KORONA.cloud API v3): a backoffice whose articles and stock koppel reads; stock
-mutations may also arrive by koppel-signed webhook. Receipts (webshop orders in) are not built yet."""
+"""KORONA.pos (KORONA.cloud API v3): a backoffice whose articles and stock koppel reads (stock
+mutations may also arrive by koppel-signed webhook), and that books a webshop's orders, returns and
+cancellations as receipts at an external point of sale."""
 
 from koppel.connectors.declaration import Capability, Role, SystemSpec
 from koppel.connectors.korona.settings import KoronaSettings
@@ -10,9 +11,13 @@ SYSTEM = SystemSpec(
     roles=frozenset({Role.BACKOFFICE}),
     settings=KoronaSettings,
     credentials=("user", "password"),
-    optional_credentials=("webhook_secret", "previous_webhook_secret"),
+    # coupling_id: the external point of sale's coupling id, needed to book receipts.
+    optional_credentials=("coupling_id", "webhook_secret", "previous_webhook_secret"),
     connector="koppel.connectors.korona.connector:from_account",
-    serves=frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE}),
+    serves=frozenset(
+        {Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE, Capability.ORDER_SINK, Capability.RETURN_SINK}
+    ),
     webhook_only=True,  # a till without an API user still pushes its stock mutations
-    notes="POS/ERP; articles and stock read by API, stock also by koppel-signed webhook; receipts not built yet",
+    notes="POS/ERP; articles and stock read by API, stock also by koppel-signed webhook; webshop orders, "
+    "returns and cancellations booked as receipts",
 )

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +24,16 @@ import httpx
 from koppel.connectors.auth import BasicAuth
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.korona.settings import KoronaSettings
-from koppel.errors import AuthenticationFailed, ConfigurationError, PermanentConnectorError, TransientConnectorError
+from koppel.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    PermanentConnectorError,
+    RateLimited,
+    TransientConnectorError,
+)
 
 SYSTEM = "korona"
+DAILY_LIMIT = "DAILY_LIMIT_EXCEEDED"
 PAGE_SIZE = 100  # the spec states no maximum; 100 keeps one answer small
 
 
@@ -57,6 +65,10 @@ class KoronaClient:
         clock: Clock | None = None,
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
+        # Same clock and limits, one attempt: a write whose answer is lost may have been booked.
+        self.once = HttpApi(
+            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
+        )
         self.auth = BasicAuth(user, password)
         self.root = f"{settings.base_url.rstrip('/')}/accounts/{settings.account_id}"
 
@@ -86,6 +98,35 @@ class KoronaClient:
             yield from found.results
             number = found.next_page
 
+    def write(self, method: str, path: str, *, params: Mapping[str, Any], body: Any) -> httpx.Response:
+        """Send a write once. A lost answer (5xx, a timeout) is a TransientConnectorError: it may have
+        been carried out. A 429 was not: a parallel-update refusal is waited out and sent again; the
+        daily limit raises `DailyLimitReached` until the next day."""
+        content = json.dumps(body, default=_number).encode()
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        attempts = self.api.policy.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.once.request(
+                    method, f"{self.root}{path}", params=dict(params), content=content, headers=headers, auth=self.auth
+                )
+            except RateLimited as exc:
+                code, message = error_model(str(exc.context.get("body") or ""))
+                if code == DAILY_LIMIT:
+                    raise DailyLimitReached(
+                        f"korona's daily request limit is reached ({message or code}); koppel goes on after "
+                        "midnight UTC",
+                        retry_after=seconds_to_midnight(),
+                        code=code,
+                    ) from exc
+                if attempt < attempts:
+                    self.api.wait(self.api.backoff(attempt), code or "429")
+            except AuthenticationFailed as exc:
+                raise set_up_error(int(exc.context.get("status_code") or 401)) from exc
+            except HttpStatusError as exc:
+                raise refusal(exc, path, method) from exc
+        raise RateLimited(f"korona still refusing parallel updates after {attempts} tries")
+
     def _get(self, path: str, query: Mapping[str, Any]) -> httpx.Response:
         try:
             return self.api.request(
@@ -97,11 +138,29 @@ class KoronaClient:
             raise refusal(exc, path) from exc
 
 
+class DailyLimitReached(RateLimited):
+    """KORONA's daily request quota is spent: nothing more until it renews (`retry_after` seconds)."""
+
+
+def seconds_to_midnight(now: datetime | None = None) -> float:
+    """Until KORONA's daily quota is taken to renew: the next midnight, UTC (KORONA does not say)."""
+    moment = now or datetime.now(UTC)
+    following = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (following - moment).total_seconds()
+
+
+def _number(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)  # cents survive: the shortest repr of a two-decimal float gives back its digits
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def set_up_error(status: int) -> AuthenticationFailed:
     if status == 403:
         return AuthenticationFailed(
             "KORONA refused the API user access (403): give the API user the rights to read articles, "
-            "price groups, organizational units and stock, and check the account's API package",
+            "price groups, organizational units and stock and to book receipts, and check the account's API "
+            "package (a receipt refused 403 may also mean a wrong coupling_id)",
             status_code=status,
         )
     return AuthenticationFailed(
@@ -111,7 +170,7 @@ def set_up_error(status: int) -> AuthenticationFailed:
     )
 
 
-def refusal(exc: HttpStatusError, path: str) -> Exception:
+def refusal(exc: HttpStatusError, path: str, method: str = "GET") -> Exception:
     """KORONA's error model (`{code, message}`) as koppel's error, in words an operator can act on."""
     code, message = error_model(exc.body)
     if exc.status_code == 404 and code == "ACCOUNT_NOT_FOUND":
@@ -119,7 +178,7 @@ def refusal(exc: HttpStatusError, path: str) -> Exception:
             "KORONA has no account with this account_id: copy it from the KORONA backoffice", field="account_id"
         )
     detail = f"{code}: {message}" if code else (message or f"status {exc.status_code}")
-    return PermanentConnectorError(f"korona refused GET {path}: {detail}", status_code=exc.status_code, code=code)
+    return PermanentConnectorError(f"korona refused {method} {path}: {detail}", status_code=exc.status_code, code=code)
 
 
 def error_model(body: str) -> tuple[str, str]:

@@ -2,9 +2,8 @@
 
 - `products.py`: `ProductSource` (articles, prices from a price group);
 - `stock.py`: `StockSource` (stock per organizational unit's warehouse);
-- `client.py`: basic auth, numbered pages, KORONA's error models.
-
-Receipts (webshop orders into KORONA) are not built yet.
+- `receipts.py`: `OrderSink` and `ReturnSink` (webshop orders, returns and cancellations as receipts);
+- `client.py`: basic auth, numbered pages, writes sent once, KORONA's error models.
 """
 
 from __future__ import annotations
@@ -17,12 +16,13 @@ from koppel.config import Account
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.korona.client import KoronaClient
 from koppel.connectors.korona.products import KoronaProductSource
+from koppel.connectors.korona.receipts import KoronaReceipts
 from koppel.connectors.korona.settings import KoronaSettings
 from koppel.connectors.korona.stock import KoronaStockSource
 from koppel.errors import ConfigurationError
 
 
-class KoronaConnector(KoronaProductSource, KoronaStockSource):
+class KoronaConnector(KoronaProductSource, KoronaStockSource, KoronaReceipts):
     """A KORONA account: every protocol its declaration serves, each from its own module."""
 
     def __init__(
@@ -32,10 +32,12 @@ class KoronaConnector(KoronaProductSource, KoronaStockSource):
         password: str,
         settings: KoronaSettings,
         *,
+        coupling_id: str = "",
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self.coupling_id = coupling_id
         self.korona = KoronaClient(client, user, password, settings, policy=policy, clock=clock)
 
 
@@ -60,4 +62,5 @@ def from_account(
     password = str(credentials.get("password") or "")
     if not user or not password:
         raise ConfigurationError("KORONA credentials need the API user's user and password", field="user")
-    return KoronaConnector(client, user, password, settings, policy=policy, clock=clock)
+    coupling_id = str(credentials.get("coupling_id") or "").strip()
+    return KoronaConnector(client, user, password, settings, coupling_id=coupling_id, policy=policy, clock=clock)

@@ -27,3 +27,19 @@ class KoronaSettings(Strict):
         description="Price group (id, number or name) of the articles' default price; a link's price_list overrides it",
     )
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the account's prices")
+    point_of_sale: str = Field(
+        default="",
+        pattern=rf"^({UUID})?$",
+        description="The external point of sale (uuid) webshop orders are booked at as receipts; a link's "
+        "orders.point_of_sale overrides it. Its coupling id goes in the account's secret (coupling_id)",
+    )
+    payment_method: str = Field(
+        default="",
+        max_length=100,
+        description="Payment method (number) of a receipt when the link maps none for the webshop's gateway",
+    )
+    shipping_article: str = Field(
+        default="",
+        max_length=100,
+        description="Article number shipping costs are booked as (one receipt line); needed for orders with shipping",
+    )
