@@ -143,7 +143,10 @@ def test_koppel_systems_prints_the_matrix_and_the_readme_holds_the_same(capsys):
     assert by_system["bol"]["orders_in"] == "channel"
     assert by_system["shopify"]["orders_in"] == "backoffice"
     assert by_system["shopify"]["products"] == "both"
-    assert by_system["korona"]["orders_in"] == ""
+    assert by_system["korona"]["webshop_orders_in"] == "backoffice"
+    assert by_system["korona"]["returns"] == "backoffice"
+    assert by_system["shopify"]["webshop_orders_in"] == "both"
+    assert by_system["bol"]["webshop_orders_in"] == ""
     readme = (ROOT / "README.md").read_text()
     table = re.search(r"<!-- systems:begin -->\n(.*?)<!-- systems:end -->", readme, re.S)
     assert table is not None, "README.md has no systems table between its markers"

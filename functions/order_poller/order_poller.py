@@ -1,4 +1,8 @@
-"""Every 5 minutes: import each orders-enabled link's open marketplace orders into its backoffice."""
+"""Every 5 minutes: import each orders-enabled link's open marketplace orders into its backoffice.
+
+A link whose channel is a webshop (its orders come by webhook, there is no list to poll) gets its
+waiting orders and refunds tried again instead: an unknown SKU mapped since, an order whose
+answer was lost, a refund that came before its order was booked."""
 
 from __future__ import annotations
 
@@ -17,10 +21,13 @@ SAFETY_MARGIN_MS = 60_000
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    def out_of_time() -> bool:
+        return context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
+
     def import_link(link: Link) -> str:
-        flow = wiring.order_import(
-            link, context.aws_request_id, lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
-        )
+        if wiring.takes_webshop_orders(link):
+            return wiring.webshop_orders(link, context.aws_request_id, out_of_time).retry_waiting(out_of_time)
+        flow = wiring.order_import(link, context.aws_request_id, out_of_time)
         report = flow.run()
         metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=len(report.created))
         metrics.add_metric(name="OrdersWaiting", unit=MetricUnit.Count, value=len(report.waiting))

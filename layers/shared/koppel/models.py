@@ -143,6 +143,9 @@ class Order(Model):
         default="", description="Filled in from the link: the backoffice's payment method for `payment_method`"
     )
     book_at: str = Field(default="", description="Filled in from the link: where the backoffice books it (a till)")
+    updated_at: datetime | None = Field(
+        default=None, description="When the channel last changed the order; an older state never replaces a newer"
+    )
 
     @property
     def cancel_requested_lines(self) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from koppel.flows.inbound import InboundHandler
     from koppel.flows.orders import OrderImport
     from koppel.flows.tracking import TrackingRun
+    from koppel.flows.webshop import WebshopOrders
     from koppel.models import Product
     from koppel.ports.stock import IncomingLevel
     from koppel.queue import Envelope
@@ -205,6 +206,73 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
     )
 
 
+def takes_webshop_orders(link: Link) -> bool:
+    """The link's channel is a webshop whose order webhooks koppel books from (it has no order list to poll)."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+
+    channel = config_store().get_account(link.channel)
+    spec = registry.spec(channel.system)
+    return not spec.can(Capability.ORDER_SOURCE) and spec.webhooks is not None and bool(spec.webhooks.orders)
+
+
+def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = lambda: False) -> WebshopOrders:
+    """A webshop's delivered orders and refunds booked into the link's backoffice (flows 7 and 3)."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+    from koppel.flows.orders import OrderImport
+    from koppel.flows.webshop import KeptOrders, WebshopOrders
+
+    channel = config_store().get_account(link.channel)
+    backoffice, backoffice_credentials = _account_with_credentials(link.backoffice)
+    sink = registry.build(Capability.ORDER_SINK, backoffice, backoffice_credentials, http_client())
+    importer = OrderImport(
+        link=link,
+        source=KeptOrders(order_links(), link.link_id),
+        sink=sink,
+        orders=order_links(),
+        mappings=sku_mappings(),
+        cursors=cursors(),
+        run_id=run_id,
+        channel=channel.system,
+        out_of_time=out_of_time,
+    )
+    returns = _also(Capability.RETURN_SINK, backoffice, sink)
+    return WebshopOrders(link=link, importer=importer, returns=returns, orders=order_links(), run_id=run_id)
+
+
+def _delivered(kind: str, envelope: Envelope, payload: dict[str, Any]) -> Any:
+    """The order or return a delivery carries, read by the parser its sender's system declares."""
+    from pydantic import ValidationError
+
+    from koppel.connectors import registry
+    from koppel.errors import BadRequest
+    from koppel.flows.inbound import Unhandled
+
+    webhooks = registry.spec(envelope.system).webhooks
+    path = str(getattr(webhooks, kind, "") or "") if webhooks is not None else ""
+    if not path:
+        raise Unhandled(f"{envelope.topic} from {envelope.system} has no {kind} handler yet")
+    try:
+        return registry.load(path)(envelope, payload)
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
+        raise BadRequest(f"{kind} payload: {type(exc).__name__}: {exc}") from exc
+
+
+def order_delivered(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
+    import uuid
+
+    order = _delivered("orders", envelope, payload)
+    return webshop_orders(link, f"webhook-{uuid.uuid4()}").order_delivered(order)
+
+
+def return_delivered(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
+    import uuid
+
+    refund = _delivered("returns", envelope, payload)
+    return webshop_orders(link, f"webhook-{uuid.uuid4()}").return_delivered(refund)
+
+
 def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:
     from datetime import UTC, datetime
 
@@ -339,7 +407,11 @@ def inbound_handlers() -> dict[Flow, InboundHandler]:
     from koppel.config import Flow
     from koppel.flows.inbound import stock_handler
 
-    return {Flow.STOCK: stock_handler(stock_store(), push_requests(), read_levels)}
+    return {
+        Flow.STOCK: stock_handler(stock_store(), push_requests(), read_levels),
+        Flow.ORDERS: order_delivered,
+        Flow.RETURNS: return_delivered,
+    }
 
 
 def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]) -> dict[str, Any]:

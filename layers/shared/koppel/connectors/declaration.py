@@ -57,7 +57,10 @@ class Webhooks:
     `verifier` and `stock_levels` are dotted paths (`module:function`), imported on first use:
     - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping | Ignored (see `koppel.webhooks`);
     - stock_levels(envelope, payload, inventory_items) -> list[IncomingLevel], for deliveries that
-      report stock (`koppel.ports.stock.IncomingLevel`s; see `connectors/shopify/webhooks.py`).
+      report stock (`koppel.ports.stock.IncomingLevel`s; see `connectors/shopify/webhooks.py`);
+    - orders(envelope, payload) -> Order, for a webshop whose order webhooks carry the whole order as
+      it is now (flow 7; see `connectors/shopify/deliveries.py`);
+    - returns(envelope, payload) -> Return, for its refund or return webhooks.
     `topics` are the topics the system sends and koppel takes; any other verified delivery is
     acknowledged as ignored and queued nowhere (a topic header the signature does not cover must not
     choose what koppel does).
@@ -66,6 +69,8 @@ class Webhooks:
     scheme: str  # shown to the merchant: how deliveries are signed
     verifier: str
     stock_levels: str = ""  # "" : this system's deliveries carry no stock koppel reads
+    orders: str = ""  # "" : its order webhooks carry no order koppel books from them
+    returns: str = ""
     topics: frozenset[str] = KOPPEL_TOPICS
 
 

@@ -63,6 +63,11 @@ def flows_for_topic(topic: str) -> tuple[Flow, ...]:
     return (Flow.STOCK, flow) if flow in _ALSO_STOCK else (flow,)
 
 
+class Unhandled(Exception):
+    """The flow's handler has nothing to read this delivery with (its sender's system declares no
+    parser for it): the delivery is parked, kept whole and replayable, rather than dropped."""
+
+
 class InboundHandler(Protocol):
     def __call__(self, link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
         """Act on the delivery for this link; return a one-line summary for the activity log."""
@@ -131,7 +136,12 @@ def _deliver(
         parked.park(link.link_id, envelope, reason)
         activity.record(link.link_id, "webhook.parked", reason, event_id=envelope.event_id)
         return 0
-    summary = handler(link, envelope, payload)
+    try:
+        summary = handler(link, envelope, payload)
+    except Unhandled as exc:
+        parked.park(link.link_id, envelope, str(exc))
+        activity.record(link.link_id, "webhook.parked", str(exc), event_id=envelope.event_id)
+        return 0
     activity.record(link.link_id, f"{flow.value}.webhook", summary, event_id=envelope.event_id)
     return 1
 

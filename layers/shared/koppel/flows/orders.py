@@ -185,7 +185,7 @@ class OrderImport:
             self.orders.mark_cancelled(self.link.link_id, order_id, self.run_id, "cancelled on the channel")
             self.report.cancelled.append(order_id)
             return
-        mapped = self.map_lines(order, store=True)
+        mapped = self.for_backoffice(order)
         self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
         attempt.may_exist = True  # from here on, whatever happens, the order may exist
         created = self.sink.create_order(
@@ -224,10 +224,26 @@ class OrderImport:
             recovered=recovered,
         )
 
+    def for_backoffice(self, order: Order, *, store: bool = True) -> Order:
+        """The order as the backoffice books it: lines mapped, the link's payment method and place filled in.
+
+        NeedsAttention when a line has no backoffice product, or when the order's lines and shipping do
+        not come to the total the channel charged (koppel books no order for another amount)."""
+        if order.channel_total is not None and order.channel_total.amount != order.total.amount:
+            raise NeedsAttention(
+                f"the order's lines and shipping come to {order.total.amount}, the channel charged "
+                f"{order.channel_total.amount}: koppel books no order at another amount"
+            )
+        settings = self.link.orders
+        methods = {name.casefold(): method for name, method in settings.payment_methods.items()}
+        method = methods.get(order.payment_method.casefold(), settings.default_payment_method)
+        mapped = self.map_lines(order, store=store)
+        return mapped.model_copy(update={"backoffice_payment_method": method, "book_at": settings.point_of_sale})
+
     def _rehearse(self, order_id: str) -> None:
         order = self.source.get_order(order_id)
         try:
-            self.map_lines(order, store=False)
+            self.for_backoffice(order, store=False)
         except NeedsAttention as exc:
             self.report.waiting[order_id] = exc.message
             return

@@ -49,7 +49,53 @@ class DynamoOrderLinks:
 
     def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None:
         item = self.table.get(_pk(link_id), f"ORDER#{channel_order_id}")
-        return self._record(item) if item else None
+        return self._record(item) if item and "state" in item else None
+
+    # --- what a channel delivered, kept for the flows that book it (webshop orders and refunds) ---
+    def keep(self, link_id: str, key: str, document: str, version: str) -> bool:
+        """Keep the channel's copy of an order or return under `key`, unless a newer one is kept:
+        deliveries come out of order, and an older state must never replace a newer one."""
+        client = self.table.client
+        try:
+            client.update_item(
+                TableName=self.table.table_name,
+                Key=self._key(link_id, key),
+                UpdateExpression="SET kept = :doc, kept_version = :version",
+                ConditionExpression="attribute_not_exists(kept_version) OR kept_version <= :version",
+                ExpressionAttributeValues=to_item({":doc": document, ":version": version}),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def kept(self, link_id: str, key: str) -> str | None:
+        item = self.table.get(_pk(link_id), f"ORDER#{key}") or {}
+        return item.get("kept")
+
+    def note_booked_back(self, link_id: str, key: str, units: dict[str, int]) -> None:
+        """Units per order line a return booking puts back, written before it goes out."""
+        self.table.client.update_item(
+            TableName=self.table.table_name,
+            Key=self._key(link_id, key),
+            UpdateExpression="SET booked_back = :units",
+            ExpressionAttributeValues=to_item({":units": units}),
+        )
+
+    def booked_back(self, link_id: str, prefix: str) -> list[tuple[OrderRecord, dict[str, int]]]:
+        """Every return booking under `prefix` (an order's: `{order id}/`), with the units it puts back."""
+        client = self.table.client
+        found: list[tuple[OrderRecord, dict[str, int]]] = []
+        for page in client.get_paginator("query").paginate(
+            TableName=self.table.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_item({":pk": _pk(link_id), ":prefix": f"ORDER#{prefix}"}),
+        ):
+            for raw in page["Items"]:
+                item = from_item(raw)
+                if "state" in item:
+                    units = {str(line): int(count) for line, count in (item.get("booked_back") or {}).items()}
+                    found.append((self._record(item), units))
+        return found
 
     def _update(
         self, link_id: str, order_id: str, expression: str, condition: str, values: dict[str, Any], **extra: Any
@@ -78,7 +124,7 @@ class DynamoOrderLinks:
                 channel_order_id,
                 "SET #state = :claimed, claimed_by = :run, lease_until = :lease, updated_at = :now, "
                 "attempts = if_not_exists(attempts, :zero) + :one, gsi1pk = :gpk, gsi1sk = :gsk",
-                "attribute_not_exists(pk) OR #state = :attention OR (#state = :claimed AND lease_until < :clock)",
+                "attribute_not_exists(#state) OR #state = :attention OR (#state = :claimed AND lease_until < :clock)",
                 {
                     ":claimed": OrderState.CLAIMED.value,
                     ":attention": OrderState.NEEDS_ATTENTION.value,

@@ -14,6 +14,8 @@ SYSTEM = SystemSpec(
         scheme="shopify",
         verifier="koppel.connectors.shopify.webhooks:verify",
         stock_levels="koppel.connectors.shopify.webhooks:stock_levels",
+        orders="koppel.connectors.shopify.deliveries:order",
+        returns="koppel.connectors.shopify.deliveries:refund",
         topics=frozenset(
             {
                 "orders/create",

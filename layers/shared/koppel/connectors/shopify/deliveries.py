@@ -73,6 +73,7 @@ def order(envelope: Envelope, payload: Mapping[str, Any]) -> Order:
         note=str(payload.get("note") or "")[:1000],
         payment_method=gateways[0] if gateways else str(payload.get("gateway") or ""),
         channel_total=Money(amount=_amount(payload, "total_price"), currency=currency),
+        updated_at=parse_moment(payload.get("updated_at"), naive_is_utc=False) or placed_at,
     )
 
 
