@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from koppel.errors import ConfigurationError
 
 SLUG = r"^[a-z0-9][a-z0-9-]{1,62}$"
 # Secrets Manager names/ARNs only: a value with spaces or quotes is someone pasting the secret itself.
 SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"  # noqa: S105 - a pattern, not a secret
+
+
+def _number_as_text(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A code another system numbers (a payment method "5"): `key=5` on the command line stays the text "5".
+Code = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class Strict(BaseModel):
@@ -112,12 +120,12 @@ class OrderSettings(Strict):
     auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
     tag: str = Field(default="koppel", max_length=40)
     concurrency: int = Field(default=8, ge=1, le=32, description="Orders imported side by side in one run")
-    payment_methods: dict[str, str] = Field(
+    payment_methods: dict[str, Code] = Field(
         default_factory=dict,
         description="The channel's payment method (a webshop's gateway, e.g. 'ideal') -> the backoffice's "
         "payment method (KORONA: its number)",
     )
-    default_payment_method: str = Field(
+    default_payment_method: Code = Field(
         default="", max_length=100, description="The backoffice payment method for a gateway payment_methods lacks"
     )
     point_of_sale: str = Field(

@@ -250,7 +250,8 @@ def _delivered(kind: str, envelope: Envelope, payload: dict[str, Any]) -> Any:
     from koppel.flows.inbound import Unhandled
 
     webhooks = registry.spec(envelope.system).webhooks
-    path = str(getattr(webhooks, kind, "") or "") if webhooks is not None else ""
+    parsers = {"orders": webhooks.orders, "returns": webhooks.returns} if webhooks is not None else {}
+    path = parsers.get(kind, "")
     if not path:
         raise Unhandled(f"{envelope.topic} from {envelope.system} has no {kind} handler yet")
     try:
@@ -260,17 +261,26 @@ def _delivered(kind: str, envelope: Envelope, payload: dict[str, Any]) -> Any:
 
 
 def order_delivered(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
-    import uuid
-
     order = _delivered("orders", envelope, payload)
-    return webshop_orders(link, f"webhook-{uuid.uuid4()}").order_delivered(order)
+    return _webshop(link).order_delivered(order)
 
 
 def return_delivered(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
+    refund = _delivered("returns", envelope, payload)
+    return _webshop(link).return_delivered(refund)
+
+
+def _webshop(link: Link) -> WebshopOrders:
+    """The flow for one delivery, under a run id of its own; a backoffice that takes no orders parks it."""
     import uuid
 
-    refund = _delivered("returns", envelope, payload)
-    return webshop_orders(link, f"webhook-{uuid.uuid4()}").return_delivered(refund)
+    from koppel.errors import UnsupportedSystem
+    from koppel.flows.inbound import Unhandled
+
+    try:
+        return webshop_orders(link, f"webhook-{uuid.uuid4()}")
+    except UnsupportedSystem as exc:
+        raise Unhandled(f"the link's backoffice takes no webshop orders: {exc.message}") from exc
 
 
 def tracking_run(link: Link, out_of_time: Callable[[], bool]) -> TrackingRun:

@@ -44,11 +44,12 @@ def _takes_feed(spec: SystemSpec) -> bool:
     return spec.plays(Role.CHANNEL) and spec.takes_feed
 
 
-def _webhook_parser(kind: str) -> Side:
-    def side(spec: SystemSpec) -> bool:
-        return spec.plays(Role.CHANNEL) and spec.webhooks is not None and bool(getattr(spec.webhooks, kind))
+def _webhook_orders(spec: SystemSpec) -> bool:
+    return spec.plays(Role.CHANNEL) and spec.webhooks is not None and bool(spec.webhooks.orders)
 
-    return side
+
+def _webhook_returns(spec: SystemSpec) -> bool:
+    return spec.plays(Role.CHANNEL) and spec.webhooks is not None and bool(spec.webhooks.returns)
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,12 @@ COLUMNS: tuple[Column, ...] = (
         _backoffice(Capability.PROGRESS_SOURCE),
         _channel(Capability.CHANNEL_CANCELLATIONS),
     ),
-    Column("returns", "returns", _backoffice(Capability.RETURN_SINK), _webhook_parser("returns")),
+    Column("returns", "returns", _backoffice(Capability.RETURN_SINK), _webhook_returns),
     Column("stock_out", "stock out", _never, _channel(Capability.STOCK_TARGET)),
     Column("stock_in", "stock in", _stock_in, _never),
     Column("products", "products", _backoffice(Capability.PRODUCT_SOURCE), _channel(Capability.PRODUCT_TARGET)),
     Column("feed", "feed", _feed_source, _takes_feed),
-    Column("webshop_orders_in", "webshop orders in", _backoffice(Capability.ORDER_SINK), _webhook_parser("orders")),
+    Column("webshop_orders_in", "webshop orders in", _backoffice(Capability.ORDER_SINK), _webhook_orders),
 )
 
 

@@ -75,6 +75,7 @@ class WebshopOrders:
     returns: ReturnSink | None  # None: the backoffice books nothing back (the flow says so)
     orders: OrderLinks
     run_id: str
+    limited: bool = False  # the backoffice asked to wait longer than a run can: the rest waits too
 
     @property
     def link_id(self) -> str:
@@ -99,7 +100,13 @@ class WebshopOrders:
         if record is not None and record.state is OrderState.CANCELLED:
             return f"order {_named(order)} was cancelled before it was booked; nothing booked"
         report = self.importer.report
-        self.importer.import_one(order_id)
+        try:
+            self.importer.import_one(order_id)
+        except RateLimited as exc:
+            # Held or released with the reason; the order poller tries it again (a daily quota:
+            # until it renews). The delivery itself is done.
+            self.limited = True
+            return f"order {_named(order)} waits for the backoffice's rate limit: {exc.message}"
         if order_id in report.created or order_id in report.recovered:
             record = self.orders.get(self.link_id, order_id)
             if order.status is OrderStatus.CANCELLED and record is not None and record.state in BOOKED:
@@ -287,7 +294,9 @@ class WebshopOrders:
                 else:
                     self.book_order(order_id)
             except RateLimited:
-                outcomes["handed over"] += 1
+                self.limited = True
+            if self.limited:
+                outcomes["handed over (rate-limited)"] += 1
                 break
             now = self.orders.get(self.link_id, key)
             outcomes[now.state.value if now else "unknown"] += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from koppel.config import Strict
+from koppel.config import Code, Strict
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -33,12 +33,12 @@ class KoronaSettings(Strict):
         description="The external point of sale (uuid) webshop orders are booked at as receipts; a link's "
         "orders.point_of_sale overrides it. Its coupling id goes in the account's secret (coupling_id)",
     )
-    payment_method: str = Field(
+    payment_method: Code = Field(
         default="",
         max_length=100,
         description="Payment method (number) of a receipt when the link maps none for the webshop's gateway",
     )
-    shipping_article: str = Field(
+    shipping_article: Code = Field(
         default="",
         max_length=100,
         description="Article number shipping costs are booked as (one receipt line); needed for orders with shipping",
