@@ -25,6 +25,8 @@ from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimI
 
 SHOP_WEBHOOK_SECRET = "demo-shop-webhook-secret"  # noqa: S105 - the demo's own made-up secret
 POS_WEBHOOK_SECRET = "demo-pos-webhook-secret"  # noqa: S105
+WEBSHOP_WEBHOOK_SECRET = "demo-webshop-webhook-secret"  # noqa: S105
+TILL_COUPLING_ID = "demo-webshop-till"
 
 
 class Demo:
@@ -88,6 +90,7 @@ def run() -> int:
         sims = start_simulators()
         bol, bol_url, _ = sims["bol"]
         shop, shop_url, _ = sims["shopify"]
+        korona, korona_url, _ = sims["korona"]
         demo.say(
             f"bol.com Retailer API v10 at {bol_url} "
             f"({'validating every request against retailer.json' if bol.validating else 'spec not found: unvalidated'})"
@@ -103,6 +106,7 @@ def run() -> int:
         shipments(demo, cloud, bol, shop)
         stock(demo, cloud, api, bol, shop)
         feed(demo, cloud)
+        webshop(demo, cloud, api, korona, korona_url)
 
     print()
     if demo.failures:
@@ -357,6 +361,116 @@ def feed(demo: Demo, cloud: LocalCloud) -> None:
         demo.say(f"| {line}")
     wrong = httpx.get(url[: url.index("token=") + 6] + "0" * 64)
     demo.check(wrong.status_code == 401, f"a guessed token -> {wrong.status_code}")
+
+
+def webshop(demo: Demo, cloud: LocalCloud, api: str, korona: Any, korona_url: str) -> None:
+    demo.step("A webshop's orders into the KORONA till; a restocked refund puts the units back")
+    unit = korona.add_unit("Webshop warehouse")
+    korona.add_payment_method("1", "Cash")
+    korona.add_payment_method("5", "iDEAL")
+    till = korona.add_point_of_sale(unit, "Webshop", coupling_id=TILL_COUPLING_ID)
+    korona.add_product("LAMP-OAK", "Table lamp, oak")
+    korona.add_product("SHIPPING", "Shipping", track_inventory=False)
+    korona.set_stock("LAMP-OAK", unit, 6)
+    demo.say(
+        f"KORONA.cloud API v3 at {korona_url} ({'validating' if korona.contract else 'spec not found: unvalidated'})"
+    )
+    demo.koppel(
+        "account",
+        "put",
+        "till",
+        "system=korona",
+        "secret_ref=koppel/till",
+        f"settings.account_id={korona.account_id}",
+        f"settings.base_url={korona_url}/web/api/v3",
+        f"settings.point_of_sale={till}",
+        "settings.payment_method=1",
+        "settings.shipping_article=SHIPPING",
+    )
+    demo.koppel(
+        "account",
+        "secret",
+        "till",
+        "user=koppel-api",
+        "password=korona-demo-password",
+        f"coupling_id={TILL_COUPLING_ID}",
+    )
+    demo.koppel(
+        "account",
+        "put",
+        "webshop",
+        "system=shopify",
+        "secret_ref=koppel/webshop",
+        "settings.shop_domain=lamps.myshopify.com",
+    )
+    demo.koppel("account", "secret", "webshop", f"webhook_secret={WEBSHOP_WEBHOOK_SECRET}")
+    demo.koppel(
+        "link",
+        "put",
+        "shop-to-till",
+        "backoffice=till",
+        "channel=webshop",
+        "flows.tracking=false",
+        "flows.stock=false",
+        "orders.payment_methods.ideal=5",
+    )
+
+    moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    order = {
+        "id": 820982911946154508,
+        "name": "#2001",
+        "email": "sam@example.nl",
+        "currency": "EUR",
+        "created_at": moment,
+        "updated_at": moment,
+        "taxes_included": True,
+        "total_price": "84.90",
+        "total_discounts": "0.00",
+        "payment_gateway_names": ["ideal"],
+        "line_items": [
+            {
+                "id": 11,
+                "sku": "LAMP-OAK",
+                "name": "Table lamp, oak",
+                "quantity": 2,
+                "price": "39.95",
+                "tax_lines": [{"rate": 0.21, "price": "13.87"}],
+            },
+        ],
+        "shipping_lines": [{"price": "5.00"}],
+    }
+
+    def send(topic: str, body: dict[str, Any]) -> int:
+        raw = json.dumps(body).encode()
+        headers = shopify_headers(raw, WEBSHOP_WEBHOOK_SECRET, topic=topic, shop_domain="lamps.myshopify.com")
+        answer = httpx.post(f"{api}/webhooks/webshop", content=raw, headers=headers)
+        cloud.drain_queues()
+        return answer.status_code
+
+    send("orders/create", order)
+    send("orders/paid", order)  # the same order again: nothing more booked
+    receipts = korona.receipts_for(str(order["id"]))
+    demo.check(len(receipts) == 1, f"orders/create and orders/paid -> {len(receipts)} receipt in KORONA")
+    if receipts:
+        gross = Decimal(str(receipts[0]["total"]["gross"]))
+        demo.check(gross == Decimal("84.90"), f"receipt {receipts[0]['number']} comes to {gross}, Shopify's total")
+    demo.check(
+        korona.stock("LAMP-OAK", unit) == 4, f"KORONA's stock of LAMP-OAK: 6 -> {korona.stock('LAMP-OAK', unit)}"
+    )
+    refund = {
+        "id": 3001,
+        "order_id": order["id"],
+        "created_at": moment,
+        "refund_line_items": [{"id": 1, "line_item_id": 11, "quantity": 1, "restock_type": "return"}],
+    }
+    send("refunds/create", refund)
+    send("refunds/create", refund)  # re-sent: booked once
+    demo.check(
+        korona.stock("LAMP-OAK", unit) == 5 and len(korona.receipts_for(str(order["id"]))) == 2,
+        f"refund with restock -> one negative receipt, stock back to {korona.stock('LAMP-OAK', unit)}",
+    )
+    demo.koppel("orders", "shop-to-till", "--state", "created")
+    demo.koppel("activity", "shop-to-till")
 
 
 def _describe(order: dict[str, Any]) -> str:

@@ -16,13 +16,24 @@ from werkzeug.wrappers import Request, Response
 
 from koppel_local.runtime import STATE_FILE, LocalCloud
 from koppel_local.simulators.bol import BolSimulator
+from koppel_local.simulators.kit import ReferenceMissing
+from koppel_local.simulators.korona import KoronaSimulator, load_contract
 from koppel_local.simulators.shopify import ShopifySimulator
 
 
+def korona_simulator() -> KoronaSimulator:
+    """KORONA, checked against its published spec where the reference folder has it."""
+    try:
+        contract = load_contract()
+    except ReferenceMissing:
+        contract = None
+    return KoronaSimulator(contract=contract)
+
+
 def start_simulators() -> dict[str, Any]:
-    """bol.com and Shopify simulators on free 127.0.0.1 ports; returns them with their URLs."""
+    """bol.com, Shopify and KORONA simulators on free 127.0.0.1 ports; returns them with their URLs."""
     started: dict[str, Any] = {}
-    for name, app in (("bol", BolSimulator()), ("shopify", ShopifySimulator())):
+    for name, app in (("bol", BolSimulator()), ("shopify", ShopifySimulator()), ("korona", korona_simulator())):
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         started[name] = (app, f"http://127.0.0.1:{server.server_port}", server)
