@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/carrier_detection_bench.py
 	$(BIN)/python bench/feed_bench.py
 	$(BIN)/python bench/stock_push_bench.py
+	$(BIN)/python bench/webshop_receipt_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .koppel-local .pytest_cache .ruff_cache
