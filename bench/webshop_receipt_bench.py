@@ -24,6 +24,7 @@ import httpx
 from werkzeug.serving import make_server
 
 from koppel import cli
+from koppel_local.demo import TILL_COUPLING_ID, till_commands
 from koppel_local.runtime import LocalCloud
 from koppel_local.serve import korona_simulator
 from koppel_local.signing import shopify_headers
@@ -32,7 +33,6 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # the handlers' me
 
 ORDERS = 200
 SECRET = "bench-webshop-secret"
-COUPLING = "bench-till"
 
 
 def quietly(*argv: str) -> None:
@@ -71,39 +71,16 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     unit = sim.add_unit("Webshop warehouse")
+    sim.add_payment_method("1", "Cash")
     sim.add_payment_method("5", "iDEAL")
-    till = sim.add_point_of_sale(unit, coupling_id=COUPLING)
+    till = sim.add_point_of_sale(unit, coupling_id=TILL_COUPLING_ID)
     sim.add_product("LAMP-OAK", "Table lamp")
     sim.add_product("SHIPPING", "Shipping", track_inventory=False)
     sim.set_stock("LAMP-OAK", unit, ORDERS * 2)
     with LocalCloud(log_level="CRITICAL") as cloud:
         api = cloud.serve_http()
-        quietly(
-            "account", "put", "till", "system=korona", "secret_ref=koppel/till",
-            f"settings.account_id={sim.account_id}", f"settings.base_url={url}/web/api/v3",
-            f"settings.point_of_sale={till}", "settings.payment_method=5", "settings.shipping_article=SHIPPING",
-        )  # fmt: skip
-        quietly(
-            "account", "secret", "till", "user=koppel-api", "password=korona-demo-password", f"coupling_id={COUPLING}"
-        )
-        quietly(
-            "account",
-            "put",
-            "webshop",
-            "system=shopify",
-            "secret_ref=koppel/webshop",
-            "settings.shop_domain=b.myshopify.com",
-        )
-        quietly("account", "secret", "webshop", f"webhook_secret={SECRET}")
-        quietly(
-            "link",
-            "put",
-            "shop-to-till",
-            "backoffice=till",
-            "channel=webshop",
-            "flows.tracking=false",
-            "flows.stock=false",
-        )
+        for argv in till_commands(sim, url, till, SECRET, "b.myshopify.com"):
+            quietly(*argv)
         received: list[float] = []
         booked: list[float] = []
         with httpx.Client() as client:

@@ -363,6 +363,31 @@ def feed(demo: Demo, cloud: LocalCloud) -> None:
     demo.check(wrong.status_code == 401, f"a guessed token -> {wrong.status_code}")
 
 
+def till_commands(korona: Any, korona_url: str, till: str, secret: str, shop_domain: str) -> list[tuple[str, ...]]:
+    """The `koppel` commands that link a Shopify webshop (account `webshop`) to a KORONA till (`till`)."""
+    return [
+        (
+            "account",
+            "put",
+            "till",
+            "system=korona",
+            "secret_ref=koppel/till",
+            f"settings.account_id={korona.account_id}",
+            f"settings.base_url={korona_url}/web/api/v3",
+            f"settings.point_of_sale={till}",
+            "settings.payment_method=1",
+            "settings.shipping_article=SHIPPING",
+        ),
+        ("account", "secret", "till", "user=koppel-api", "password=korona-demo-password",
+         f"coupling_id={TILL_COUPLING_ID}"),
+        ("account", "put", "webshop", "system=shopify", "secret_ref=koppel/webshop",
+         f"settings.shop_domain={shop_domain}"),
+        ("account", "secret", "webshop", f"webhook_secret={secret}"),
+        ("link", "put", "shop-to-till", "backoffice=till", "channel=webshop", "flows.tracking=false",
+         "flows.stock=false", "orders.payment_methods.ideal=5"),
+    ]  # fmt: skip
+
+
 def webshop(demo: Demo, cloud: LocalCloud, api: str, korona: Any, korona_url: str) -> None:
     demo.step("A webshop's orders into the KORONA till; a restocked refund puts the units back")
     unit = korona.add_unit("Webshop warehouse")
@@ -375,45 +400,8 @@ def webshop(demo: Demo, cloud: LocalCloud, api: str, korona: Any, korona_url: st
     demo.say(
         f"KORONA.cloud API v3 at {korona_url} ({'validating' if korona.contract else 'spec not found: unvalidated'})"
     )
-    demo.koppel(
-        "account",
-        "put",
-        "till",
-        "system=korona",
-        "secret_ref=koppel/till",
-        f"settings.account_id={korona.account_id}",
-        f"settings.base_url={korona_url}/web/api/v3",
-        f"settings.point_of_sale={till}",
-        "settings.payment_method=1",
-        "settings.shipping_article=SHIPPING",
-    )
-    demo.koppel(
-        "account",
-        "secret",
-        "till",
-        "user=koppel-api",
-        "password=korona-demo-password",
-        f"coupling_id={TILL_COUPLING_ID}",
-    )
-    demo.koppel(
-        "account",
-        "put",
-        "webshop",
-        "system=shopify",
-        "secret_ref=koppel/webshop",
-        "settings.shop_domain=lamps.myshopify.com",
-    )
-    demo.koppel("account", "secret", "webshop", f"webhook_secret={WEBSHOP_WEBHOOK_SECRET}")
-    demo.koppel(
-        "link",
-        "put",
-        "shop-to-till",
-        "backoffice=till",
-        "channel=webshop",
-        "flows.tracking=false",
-        "flows.stock=false",
-        "orders.payment_methods.ideal=5",
-    )
+    for argv in till_commands(korona, korona_url, till, WEBSHOP_WEBHOOK_SECRET, "lamps.myshopify.com"):
+        demo.koppel(*argv)
 
     moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     order = {
