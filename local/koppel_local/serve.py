@@ -103,8 +103,9 @@ def serve_forever(port: int = 3000, schedules: bool = True) -> int:
             print(f"  every {expression:<23} ({state.lower()})        -> {fn.logical_id}")
     for name, (_app, sim_url, _server) in sims.items():
         print(f"  {name} simulator at {sim_url}")
-    korona = sims["korona"][0]
-    print(f"  (KORONA account_id {korona.account_id}; API base_url {sims['korona'][1]}/web/api/v3)")
+    if "korona" in sims:
+        korona, korona_url, _server = sims["korona"]
+        print(f"  (KORONA account_id {korona.account_id}; API base_url {korona_url}/web/api/v3)")
     print("Run a function now: .venv/bin/koppel-local fire OrderPollerFunction")
     print("Manage it:          .venv/bin/koppel --local account list")
     try:
