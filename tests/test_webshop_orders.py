@@ -183,7 +183,7 @@ def record(key: str):
     return wiring.order_links().get(LINK, key)
 
 
-def poll(context, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+def poll(monkeypatch: pytest.MonkeyPatch | None = None) -> None:
     """The order poller's run; with `monkeypatch`, as it runs once every lease of a lost answer ran out."""
     if monkeypatch is not None:
         ahead = DynamoOrderLinks(wiring.table(), clock=lambda: time.time() + LEASE_SECONDS + 60)
@@ -247,7 +247,7 @@ def test_a_lost_answer_ends_with_one_receipt(till, context, monkeypatch):
     assert record("7001").state is OrderState.CLAIMED  # outcome unknown: held, to be looked up
 
     deliver(context, "orders/create", shop_order())  # a re-send while the lease holds changes nothing
-    poll(context, monkeypatch)  # the next poll after the lease: looked up, found, recorded
+    poll(monkeypatch)  # the next poll after the lease: looked up, found, recorded
 
     assert len(till.receipts("7001")) == 1
     assert record("7001").state is OrderState.CREATED
@@ -261,7 +261,7 @@ def test_an_unknown_sku_waits_visibly_and_goes_through_once_the_article_exists(t
     assert till.receipts("7001") == []
 
     till.sim.add_product("MUG-NEW", "New mug")
-    poll(context)
+    poll()
 
     assert len(till.receipts("7001")) == 1
     assert record("7001").state is OrderState.CREATED
@@ -339,7 +339,7 @@ def test_a_refund_that_comes_before_its_order_waits_and_is_booked_after(till, co
     assert record("7001/refund/58").state is OrderState.NEEDS_ATTENTION
 
     deliver(context, "orders/create", shop_order())
-    poll(context)
+    poll()
 
     assert [r["externalReferences"].get("koppel.return", "") for r in till.receipts("7001")] == ["", "58"]
     assert till.stock("POSTER") == 4

@@ -78,6 +78,24 @@ class Attempt:
     may_exist: bool  # the create may have reached the backoffice (now or in an earlier run)
 
 
+def hold_or_release(
+    orders: OrderLinks, link_id: str, key: str, run_id: str, attempt: Attempt, exc: TransientConnectorError
+) -> None:
+    """After a transient failure: a create that may have reached the backoffice keeps its claim (when the
+    lease runs out the next run takes over and looks it up first, by then visible in search); one
+    that never went out is given back at once."""
+    if attempt.may_exist:
+        orders.note(link_id, key, f"may exist in the backoffice, checked again later: {exc.message}")
+    else:
+        orders.release(link_id, key, run_id)
+        orders.note(link_id, key, f"to retry: {exc.message}")
+
+
+def refusal(exc: ConnectorError) -> str:
+    """A backoffice's lasting refusal as an order's reason to wait."""
+    return f"{type(exc).__name__}: {exc.message}"
+
+
 @dataclass
 class OrderImport:
     link: Link
@@ -157,17 +175,11 @@ class OrderImport:
                 self.report.waiting[order_id] = exc.message
         except TransientConnectorError as exc:
             self.report.retry_later[order_id] = exc.message
-            if attempt.may_exist:
-                # The order may exist in the backoffice. Keep the claim: when its lease runs out the
-                # next run takes over and looks it up first, by then visible in search.
-                self.orders.note(link_id, order_id, f"may exist in the backoffice, checked again later: {exc.message}")
-            else:
-                self.orders.release(link_id, order_id, self.run_id)
-                self.orders.note(link_id, order_id, f"to retry: {exc.message}")
+            hold_or_release(self.orders, link_id, order_id, self.run_id, attempt, exc)
             if isinstance(exc, RateLimited):
                 raise
         except ConnectorError as exc:
-            reason = f"{type(exc).__name__}: {exc.message}"
+            reason = refusal(exc)
             self.orders.mark_needs_attention(link_id, order_id, self.run_id, reason)
             self.report.waiting[order_id] = reason
 

@@ -32,13 +32,12 @@ from koppel.errors import (
     StateConflict,
     TransientConnectorError,
 )
-from koppel.flows.orders import LEASE_SECONDS, OrderImport
+from koppel.flows.orders import LEASE_SECONDS, Attempt, OrderImport, hold_or_release, refusal
 from koppel.models import Money, Order, OrderLine, OrderStatus, Return
 from koppel.observability import logger
 from koppel.ports.orders import OrderLinks, OrderRecord, OrderState
 
 BOOKED = frozenset({OrderState.CREATED, OrderState.SHIPPED, OrderState.CLOSED})
-WAITING = frozenset({OrderState.NEEDS_ATTENTION, OrderState.CLAIMED})
 CENT = Decimal("0.01")
 CANCEL = "cancel"
 
@@ -224,30 +223,31 @@ class WebshopOrders:
         if claim is None:
             return f"{what} is being booked by another run"
         booked = BackofficeOrder(record.backoffice_order_id, record.backoffice_name)
+        attempt = Attempt(may_exist=claim.may_exist)
         try:
             mapped = self.importer.for_backoffice(returned)
             made = (
-                self.returns.find_return(order.channel, order.channel_order_id, return_id) if claim.may_exist else None
+                self.returns.find_return(order.channel, order.channel_order_id, return_id)
+                if attempt.may_exist
+                else None
             )
             if made is None:
                 # What this booking puts back, remembered before it goes out, so no other booking repeats it.
                 units = Counter({line.line_id: line.quantity for line in returned.lines})
                 self.orders.note_booked_back(self.link_id, key, dict(units))
                 self.orders.mark_create_sent(self.link_id, key, self.run_id)
+                attempt.may_exist = True
                 made = self.returns.book_return(booked, mapped, return_id=return_id, whole=whole)
         except NeedsAttention as exc:
             self.orders.mark_needs_attention(self.link_id, key, self.run_id, exc.message)
             return f"{what} waits: {exc.message}"
         except TransientConnectorError as exc:
-            if claim.may_exist or self._sent(order, key):
-                self.orders.note(self.link_id, key, f"may be booked, checked again later: {exc.message}")
-            else:
-                self.orders.release(self.link_id, key, self.run_id)
+            hold_or_release(self.orders, self.link_id, key, self.run_id, attempt, exc)
             if isinstance(exc, RateLimited):
                 raise
             return f"{what} to retry: {exc.message}"
         except ConnectorError as exc:
-            reason = f"{type(exc).__name__}: {exc.message}"
+            reason = refusal(exc)
             self.orders.mark_needs_attention(self.link_id, key, self.run_id, reason)
             return f"{what} waits: {reason}"
         try:
@@ -256,12 +256,6 @@ class WebshopOrders:
             return f"{what}: claim lost while booking; the next run confirms it"
         logger.info("returned units booked", link_id=self.link_id, key=key, backoffice_id=made.backoffice_order_id)
         return f"{what} put back {_units(returned.lines)}, booked as {made.name or made.backoffice_order_id}"
-
-    def _sent(self, order: Order, key: str) -> bool:
-        return any(
-            record.channel_order_id == key and units
-            for record, units in self.orders.booked_back(self.link_id, f"{order.channel_order_id}/")
-        )
 
     def _wait(self, key: str, reason: str) -> str:
         claim = self.orders.claim(self.link_id, key, self.run_id, LEASE_SECONDS)
@@ -286,13 +280,13 @@ class WebshopOrders:
                 continue
             key = record.channel_order_id
             order_id = key.removesuffix(f"/{CANCEL}")
-            if self.orders.kept(self.link_id, key if "/refund/" in key else order_id) is None:
-                continue  # a marketplace order of an earlier set-up, or never delivered here
             try:
                 if "/refund/" in key:
-                    self.book_return(key)
+                    self.book_return(key)  # a refund's record always holds its delivery
                 else:
                     self.book_order(order_id)
+            except NotFound:
+                continue  # a marketplace order of an earlier set-up, never delivered here
             except RateLimited:
                 self.limited = True
             if self.limited:
