@@ -60,6 +60,7 @@ def test_only_the_webhook_receiver_may_enqueue_and_only_the_feed_functions_touch
         "QueueWorkerFunction",
         "StockPusherFunction",
         "StockReconcilerFunction",
+        "StockPollerFunction",
     }
     assert functions_with("s3:PutObject") == {"FeedGeneratorFunction"}
     assert functions_with("s3:GetObject") == {"FeedUrlFunction"}

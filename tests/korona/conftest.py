@@ -63,4 +63,12 @@ def connect(sim: KoronaSimulator, http: httpx.Client, fake_time: FakeTime):
 
 
 PRICE = Decimal("12.50")
-SERVES = frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE, Capability.ORDER_SINK, Capability.RETURN_SINK})
+SERVES = frozenset(
+    {
+        Capability.PRODUCT_SOURCE,
+        Capability.STOCK_SOURCE,
+        Capability.STOCK_CHANGES,
+        Capability.ORDER_SINK,
+        Capability.RETURN_SINK,
+    }
+)

@@ -44,7 +44,7 @@ def test_the_declaration_serves_products_and_stock_and_names_the_api_user() -> N
     assert "receipts" in spec.notes
 
 
-def test_articles_are_read_across_pages_with_the_cursor(sim: KoronaSimulator, connect) -> None:
+def test_articles_are_read_by_revision_page_after_page(sim: KoronaSimulator, connect) -> None:
     # GIVEN 250 articles priced in the "Webshop" group: three pages of KORONA's 100
     webshop = sim.add_price_group("Webshop")
     for number in range(250):
@@ -54,10 +54,64 @@ def test_articles_are_read_across_pages_with_the_cursor(sim: KoronaSimulator, co
     # WHEN koppel pages through with the cursor
     products, cursors = read_products(connector)
 
-    # THEN every article once, the pages asked in turn
-    assert cursors == ["2", "3", None]
+    # THEN every article once, each page asked from the highest revision of the one before
+    assert cursors == ["100", "200", None]
     assert [product.sku for product in products] == [f"ART-{number:03d}" for number in range(250)]
-    assert [call.query["page"] for call in sim.calls("products")] == ["1", "2", "3"]
+    asked = [(call.query.get("revision"), call.query.get("sort"), call.query["page"]) for call in sim.calls("products")]
+    assert asked == [(None, "revision", "1"), ("100", "revision", "1"), ("200", "revision", "1")]
+
+
+def test_the_next_pass_reads_only_the_articles_changed_since(sim: KoronaSimulator, connect) -> None:
+    # GIVEN a pass over three articles, ending in a resume cursor
+    webshop = sim.add_price_group("Webshop")
+    for number in range(3):
+        sim.add_product(f"ART-{number}", f"Article {number}", prices={webshop: "5.00"})
+    connector = connect(price_group="Webshop")
+    last = connector.product_page(None)
+    assert last.cursor is None and last.resume is not None
+
+    # WHEN nothing changed: KORONA answers 204 and the pass is empty, resuming where it was
+    quiet = connector.product_page(last.resume)
+    assert quiet.products == () and quiet.resume == last.resume
+    assert sim.calls("products")[-1].status == 204
+
+    # WHEN one article's price changes in KORONA
+    sim.set_price("ART-1", webshop, "6.50")
+    changed = connector.product_page(quiet.resume)
+
+    # THEN only that article is read, at its new price
+    assert [(product.sku, product.price.amount) for product in changed.products] == [("ART-1", Decimal("6.50"))]
+
+
+def test_a_resume_cursor_of_an_earlier_day_reads_every_article_again(sim: KoronaSimulator, connect) -> None:
+    # A price whose validFrom arrives overnight changes no revision: once a day the pass is a full one.
+    webshop = sim.add_price_group("Webshop")
+    sim.add_product("ART-0", "Article", prices={webshop: "5.00"})
+    sim.set_price("ART-0", webshop, "4.00", valid_from="2020-06-01T00:00:00Z")
+    resume = connect(price_group="Webshop").product_page(None).resume
+    assert resume is not None
+    revision = resume.rpartition(":")[2]
+
+    (product,) = connect(price_group="Webshop").product_page(f"2020-01-01:{revision}").products
+    assert product.price.amount == Decimal("4.00")
+    assert sim.calls("products")[-1].query.get("revision") is None
+
+
+def test_prices_come_from_the_shopify_price_group_unless_another_is_named(sim: KoronaSimulator, connect) -> None:
+    store, shopify = sim.add_price_group("Store"), sim.add_price_group("Shopify")
+    sim.add_product("MUG-1", "Mug", prices={store: "8.50", shopify: "9.25"})
+
+    (product,), _ = read_products(connect())
+
+    assert product.price == Money(amount=Decimal("9.25"))
+
+
+def test_no_shopify_price_group_and_none_named_is_a_set_up_error(sim: KoronaSimulator, connect) -> None:
+    sim.add_price_group("Store")
+    sim.add_product("MUG-1", "Mug")
+    with pytest.raises(ConfigurationError, match=r"no price group 'Shopify'.*price_group") as raised:
+        connect().product_page(None)
+    assert raised.value.field == "price_group"
 
 
 def test_prices_come_from_the_chosen_price_group_in_decimal(sim: KoronaSimulator, connect) -> None:
@@ -205,11 +259,12 @@ def test_a_429_that_does_not_end_hands_over_to_the_next_run(sim: KoronaSimulator
 def test_a_server_that_keeps_failing_is_transient(sim: KoronaSimulator, connect) -> None:
     sim.fail_next(10, 502, group="products")
     with pytest.raises(TransientConnectorError):
-        connect().product_page(None)
+        connect(price_group="").product_page(None)
 
 
 def test_an_empty_list_is_204_and_the_last_page(sim: KoronaSimulator, connect) -> None:
-    assert connect().product_page(None) == ProductPage(products=(), cursor=None)
+    assert connect(price_group="").product_page(None).products == ()
+    assert connect(price_group="").product_page(None).cursor is None
     sim.add_unit("North")
     assert connect().stock_page(None) == StockPage(levels=(), cursor=None)
     assert {call.status for call in sim.request_log if call.group != "organizational-units"} == {204}

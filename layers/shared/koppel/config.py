@@ -143,6 +143,11 @@ class StockSettings(Strict):
     basis: Literal["technical", "free"] = "free"
     warehouses: list[str] = Field(default_factory=list, description="Empty: sum all")
     buffer: int = Field(default=0, ge=0)
+    poll_changes: bool = Field(
+        default=True,
+        description="Read the backoffice's stock change feed every minute (backoffices that send no webhooks, "
+        "e.g. KORONA); off: their stock reaches the channel with the 20-minute reconciliation only",
+    )
 
 
 class FeedSettings(Strict):

@@ -175,6 +175,12 @@ class WarehouseStock(Model):
     on_hand: int = Field(description="Technical stock: units physically there")
     backorders: int = Field(default=0, ge=0, description="Units promised to open orders (reserved/committed)")
     observed_at: datetime
+    sequence: int | None = Field(
+        default=None,
+        ge=0,
+        description="The backoffice's own counter for this level (KORONA's revision), which orders levels; "
+        "None: they are ordered by observed_at",
+    )
 
     @property
     def free(self) -> int:

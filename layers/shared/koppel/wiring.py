@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import httpx
 
     from koppel.config import Account, Flow, Link
-    from koppel.connectors.base import InventoryItems, StockSource, StockTarget
+    from koppel.connectors.base import InventoryItems, StockChanges, StockSource, StockTarget
     from koppel.connectors.declaration import Capability
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
@@ -350,6 +350,24 @@ def stock_source(link: Link) -> StockSource | None:
     from koppel.connectors.declaration import Capability
 
     return _connector(Capability.STOCK_SOURCE, link.backoffice)  # type: ignore[no-any-return]
+
+
+def stock_changes(link: Link) -> StockChanges | None:
+    """The backoffice's stock change feed; None for backoffices that send webhooks or keep no feed."""
+    from koppel.connectors.declaration import Capability
+
+    return _connector(Capability.STOCK_CHANGES, link.backoffice)  # type: ignore[no-any-return]
+
+
+def follow_stock_changes(link: Link, out_of_time: Callable[[], bool]) -> str:
+    """One link's minute poll of its backoffice's stock changes; "" when there is nothing to say."""
+    from koppel.flows.stock import follow_changes
+
+    source = stock_changes(link) if link.stock.poll_changes else None
+    if source is None:
+        return ""
+    result = follow_changes(link, source=source, store=stock_store(), pushes=push_requests(), out_of_time=out_of_time)
+    return result.summary() if result.read else ""
 
 
 def feed_products(link: Link) -> Iterable[Product]:

@@ -137,6 +137,10 @@ class StockSourceHarness(Harness, Protocol):
 InventoryItemsHarness = StockSourceHarness  # the same operations: items stocked at locations
 
 
+class StockChangesHarness(StockSourceHarness, Protocol):
+    def change_stock(self, sku: str, location: str, units: int) -> None: ...  # a count or sale in the backoffice
+
+
 class ProductSourceHarness(Harness, Protocol):
     product_page_size: int
     has_price_lists: bool

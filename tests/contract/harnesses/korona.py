@@ -14,7 +14,15 @@ from koppel.connectors.korona.client import PAGE_SIZE
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimulator, load_contract
 
-COVERS = frozenset({Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE, Capability.ORDER_SINK, Capability.RETURN_SINK})
+COVERS = frozenset(
+    {
+        Capability.PRODUCT_SOURCE,
+        Capability.STOCK_SOURCE,
+        Capability.STOCK_CHANGES,
+        Capability.ORDER_SINK,
+        Capability.RETURN_SINK,
+    }
+)
 
 BASE_URL = "https://korona.test/web/api/v3"
 DEFAULT_GROUP = "Standard"  # the account's price group, what `add_product` prices in
@@ -94,6 +102,9 @@ class KoronaHarness:
         for unit, units in on_hand.items():
             self.sim.set_stock(sku, unit, units)
         return product
+
+    def change_stock(self, sku: str, location: str, units: int) -> None:
+        self.sim.set_stock(sku, location, units)
 
     def warehouse_of(self, location: str) -> str:
         return location  # a KORONA warehouse is the organizational unit that holds it

@@ -201,6 +201,22 @@ class StockSource(Protocol):
     def stock_page(self, cursor: str | None) -> StockPage: ...
 
 
+@dataclass(frozen=True)
+class StockChangesPage:
+    levels: tuple[WarehouseStock, ...]  # each with its `sequence`, so an older read never wins
+    cursor: str  # where the next read goes on; kept, it is never None
+    more: bool  # changes are waiting beyond this page: read again now
+
+
+@runtime_checkable
+class StockChanges(Protocol):
+    """A backoffice that sends no stock webhooks but keeps a change feed koppel polls (KORONA's revisions)."""
+
+    def stock_changes(self, cursor: str | None) -> StockChangesPage:
+        """The levels changed since `cursor`; None: from the beginning (every level once)."""
+        ...
+
+
 @runtime_checkable
 class InventoryItems(Protocol):
     """A backoffice whose stock webhooks name an inventory item at a location rather than a SKU."""
@@ -214,6 +230,9 @@ class InventoryItems(Protocol):
 class ProductPage:
     products: tuple[Product, ...]
     cursor: str | None  # None: this was the last page
+    # A source with a change feed, on its last page: where the next pass starts, so that it reads only
+    # what changed since. None: the next pass reads everything again.
+    resume: str | None = None
 
 
 @runtime_checkable

@@ -30,6 +30,7 @@ class Capability(StrEnum):
     CHANNEL_CANCELLATIONS = "channel_cancellations"  # a channel with buyer cancellation requests and cancels
     STOCK_TARGET = "stock_target"  # a channel that takes stock levels
     STOCK_SOURCE = "stock_source"  # a backoffice koppel can read stock from
+    STOCK_CHANGES = "stock_changes"  # a backoffice whose stock changes koppel polls (no webhooks)
     INVENTORY_ITEMS = "inventory_items"  # inventory item → SKU look-up for stock webhooks
     PRODUCT_SOURCE = "product_source"  # a backoffice koppel can read products from
     PRODUCT_TARGET = "product_target"  # a channel koppel keeps product data current on

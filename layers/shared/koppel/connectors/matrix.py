@@ -32,7 +32,9 @@ def _stock_webhooks(spec: SystemSpec) -> bool:
 
 
 def _stock_in(spec: SystemSpec) -> bool:
-    return spec.plays(Role.BACKOFFICE) and (spec.can(Capability.STOCK_SOURCE) or _stock_webhooks(spec))
+    return spec.plays(Role.BACKOFFICE) and (
+        spec.can(Capability.STOCK_SOURCE) or spec.can(Capability.STOCK_CHANGES) or _stock_webhooks(spec)
+    )
 
 
 def _feed_source(spec: SystemSpec) -> bool:

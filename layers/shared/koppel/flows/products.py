@@ -10,7 +10,8 @@ to the channel when:
 - the channel already has it, by SKU or EAN. A product on the backoffice only is reported, never
   created blindly on the channel;
 - it changed since it was last accepted (a digest of what koppel sends).
-A replaced image is sent as a new image.
+A replaced image is sent as a new image. A backoffice with a change feed (revisions) hands
+back where the next pass starts, so a run reads only the products changed since the last one.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class SyncReport:
     retry: list[str] = field(default_factory=list)
     would_sync: list[str] = field(default_factory=list)
     finished_pass: bool = False
+    resumes: bool = False  # the source hands back where the next pass starts: it reads only changes
 
     def summary(self) -> str:
         done = f"would sync {len(self.would_sync)}" if self.would_sync else f"synced {len(self.synced)}"
@@ -56,7 +58,14 @@ class SyncReport:
             parts.append("refused: " + "; ".join(f"{sku}: {why}" for sku, why in sorted(self.refused.items())))
         if self.retry:
             parts.append(f"{len(self.retry)} to retry next run")
-        parts.append("catalogue done, next run starts over" if self.finished_pass else "continues next run")
+        if self.finished_pass:
+            parts.append(
+                "catalogue done, next run reads what changed"
+                if self.resumes
+                else "catalogue done, next run starts over"
+            )
+        else:
+            parts.append("continues next run")
         return "; ".join(parts)
 
 
@@ -92,9 +101,11 @@ def sync_products(
         cursor = page.cursor
         if not link.dry_run:
             # Saved after every page: a run cut short, or a page that fails, keeps what went before.
-            records.set_cursor(link.link_id, None if cursor is None else mode + cursor)
+            # A source with a change feed resumes the next pass where this one ended.
+            kept = cursor if cursor is not None else page.resume
+            records.set_cursor(link.link_id, None if kept is None else mode + kept)
         if cursor is None:
-            report.finished_pass = True
+            report.finished_pass, report.resumes = True, page.resume is not None
             break
         if out_of_time():
             break

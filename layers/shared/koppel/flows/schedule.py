@@ -48,8 +48,9 @@ def run_for_links(
             logger.exception("scheduled flow crashed for link", flow=flow.value, link_id=link.link_id)
             _failed(report, activity, link, exc, f"unexpected {type(exc).__name__}; see the function's log")
             continue
-        report.done[link.link_id] = summary
-        activity.record(link.link_id, f"{flow.value}.run", summary, dry_run=link.dry_run)
+        report.done[link.link_id] = summary or "nothing to do"
+        if summary:  # a frequent poll that found nothing leaves no line in the activity log
+            activity.record(link.link_id, f"{flow.value}.run", summary, dry_run=link.dry_run)
     if report.failed:
         raise ScheduledRunFailed(f"{flow.value}: {len(report.failed)} link(s) failed", failed=report.failed)
     return report

@@ -8,6 +8,8 @@
    batch size. A record that moved while its push was under way stays pending and goes again.
 3. Reconciliation (`reconcile`) merges what the backoffice reports, where koppel can read it, and
    asks the pusher for every SKU whose sellable quantity differs from what the channel last accepted.
+4. A backoffice that sends no webhooks but keeps a change feed (revisions) is polled every
+   minute (`follow_changes`): what changed since the link's cursor is merged as in 1.
 
 A link's rules: `stock.basis` (technical = on hand, free = on hand - backorders), `stock.warehouses`
 (which to sum; empty = all) and `stock.buffer` (held back from the channel).
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from koppel.config import Flow, Link, StockSettings
-from koppel.connectors.base import StockSource, StockTarget, StockUpdate
+from koppel.connectors.base import StockChanges, StockSource, StockTarget, StockUpdate
 from koppel.errors import KoppelError
 from koppel.ports.config import ActivityLog
 from koppel.ports.stock import IncomingLevel, Level, Merge, PushRequests, StockRecord, StockStore
@@ -258,7 +260,7 @@ def reconcile(
         while True:
             page = source.stock_page(cursor)
             # The backoffice's answer as of its own time; a webhook observed later still wins.
-            levels = [IncomingLevel.of(level, read=True) for level in page.levels]
+            levels = [IncomingLevel.of(level, level.sequence, read=True) for level in page.levels]
             result.read += len(levels)
             result.corrected += sum(merge.accepted > 0 for merge in accept_levels(link, levels, store))
             cursor = page.cursor
@@ -276,3 +278,54 @@ def reconcile(
     if result.differences and not link.dry_run:
         pushes.request(link.link_id, result.differences)
     return result
+
+
+# --- 4. change feeds ----------------------------------------------------------------------------------
+@dataclass
+class ChangesRead:
+    read: int = 0  # levels the feed reported
+    changed: dict[str, int] = field(default_factory=dict)  # SKU -> the link's quantity, for those newer than held
+    asked: int = 0  # SKUs the pusher was asked for
+
+    def summary(self) -> str:
+        if not self.read:
+            return "no stock change"
+        shown = ", ".join(f"{sku}={units}" for sku, units in sorted(self.changed.items())[:20])
+        more = " …" if len(self.changed) > 20 else ""
+        return (
+            f"{self.read} changed level(s) read, {len(self.changed)} SKU(s) newer than koppel's"
+            + (f": {shown}{more}" if shown else "")
+            + (f"; {self.asked} asked to be pushed" if self.asked else "")
+        )
+
+
+def follow_changes(
+    link: Link,
+    *,
+    source: StockChanges,
+    store: StockStore,
+    pushes: PushRequests,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> ChangesRead:
+    """Merge what the backoffice's change feed reports since the link's cursor; ask for the pushes.
+
+    The cursor is kept after each page is merged: a run killed in between reads that page again,
+    and merging it twice changes nothing (each level carries the backoffice's own sequence).
+    """
+    result = ChangesRead()
+    cursor = store.changes_cursor(link.link_id)
+    while True:
+        page = source.stock_changes(cursor)
+        levels = [IncomingLevel.of(level, level.sequence, read=True) for level in page.levels]
+        result.read += len(levels)
+        merges = accept_levels(link, levels, store)
+        result.changed |= {merge.sku: merge.quantity for merge in merges if merge.accepted}
+        waiting = [merge.sku for merge in merges if merge.ask]
+        if waiting and not link.dry_run:
+            pushes.request(link.link_id, waiting)
+            result.asked += len(waiting)
+        if page.cursor != cursor:
+            store.set_changes_cursor(link.link_id, page.cursor)
+            cursor = page.cursor
+        if not page.more or out_of_time():
+            return result

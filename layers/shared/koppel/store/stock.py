@@ -36,6 +36,7 @@ class DynamoStockStore:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
         self._read_cursor = TextCursor(table, "stock-read")  # where reconciliation's read of the backoffice stopped
+        self._changes_cursor = TextCursor(table, "stock-changes")  # how far the backoffice's change feed was read
 
     # --- reading -----------------------------------------------------------------------------
     def get(self, link_id: str, sku: str) -> StockRecord | None:
@@ -120,6 +121,12 @@ class DynamoStockStore:
 
     def set_read_cursor(self, link_id: str, cursor: str | None) -> None:
         self._read_cursor.set(link_id, cursor)
+
+    def changes_cursor(self, link_id: str) -> str | None:
+        return self._changes_cursor.get(link_id)
+
+    def set_changes_cursor(self, link_id: str, cursor: str) -> None:
+        self._changes_cursor.set(link_id, cursor)
 
     def mark_pushed(self, record: StockRecord, pushed: int, channel_ref: str) -> bool:
         """The channel accepted `pushed`; False when the stock moved meanwhile and must go out again."""

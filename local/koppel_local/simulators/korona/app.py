@@ -19,8 +19,9 @@ open what KORONA checks in a receipt; this simulator refuses, per receipt, an un
 an unknown payment method, payments that do not add up to the items' gross totals, and a reversal
 of a receipt it does not have; a wrong `couplingId` is refused 403 (the code is not published:
 `COUPLING_ID_INVALID` here). None of these refusals is verified against the real API.
-Lists are numbered pages (`page` from 1, `size`) in a `ResultList`, filtered by `revision`; an
-empty list is 204 without a body. Every change to an article or a stock level gets the next
+Lists are numbered pages (`page` from 1, `size`) in a `ResultList`, filtered by `revision` and
+ordered by `sort` (attributes, comma separated, `-` for descending; otherwise in the order created);
+an empty list is 204 without a body. Every change to an article or a stock level gets the next
 revision of its type.
 
 Auth is HTTP Basic (an API user); a wrong or missing one is 401 without a body. Rate limits: KORONA
@@ -266,6 +267,12 @@ class KoronaSimulator(WsgiSimulator):
                 "listed": True,
             }
 
+    def sell(self, number: str, unit: str, quantity: int | Decimal = 1) -> None:
+        """A sale at the store's own till: the units leave the unit's warehouse, the stock level's
+        revision moves on (what koppel's minute poll sees)."""
+        with self._lock:
+            self._move_stock(self.product_by_number(number), unit, -Decimal(quantity))
+
     def stock(self, number: str, unit: str) -> Decimal | None:
         with self._lock:
             found = self.stocks.get((self.product_by_number(number)["id"], unit))
@@ -363,6 +370,10 @@ class KoronaSimulator(WsgiSimulator):
             rows = [row for row in rows if int(row.get("revision") or 0) > int(args["revision"])]
         if args.get("number"):
             rows = [row for row in rows if row.get("number") == args["number"]]
+        for attribute in reversed([part.strip() for part in (args.get("sort") or "").split(",") if part.strip()]):
+            # Stable sorts, the last attribute first: "revision" or "-revision", up to five of them.
+            key = attribute.lstrip("-+")
+            rows.sort(key=lambda row, key=key: _sort_key(row.get(key)), reverse=attribute.startswith("-"))
         page, size = int(args.get("page") or 1), int(args.get("size") or DEFAULT_PAGE_SIZE)
         if page < 1 or size < 1:
             return answer(400, {"code": "INVALID_QUERY_PARAMETER", "message": "page and size count from 1"})
@@ -545,6 +556,15 @@ class KoronaSimulator(WsgiSimulator):
             }
         stock["amount"]["actual"] = Decimal(stock["amount"]["actual"]) + change
         stock["revision"] = self._revision("productStock")
+
+
+def _sort_key(value: object) -> tuple[int, Any]:
+    # Numbers before text, a missing attribute first; never comparing a number with a string.
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool | int | float | Decimal):
+        return (1, value)
+    return (2, str(value))
 
 
 def answer(status: int, body: Mapping[str, Any] | list[Any]) -> Response:

@@ -1,7 +1,7 @@
 """KORONA.cloud (API v3) as a backoffice koppel reads: one connector, one module per capability.
 
 - `products.py`: `ProductSource` (articles, prices from a price group);
-- `stock.py`: `StockSource` (stock per organizational unit's warehouse);
+- `stock.py`: `StockSource` and `StockChanges` (stock per organizational unit's warehouse, by revision);
 - `receipts.py`: `OrderSink` and `ReturnSink` (webshop orders, returns and cancellations as receipts);
 - `client.py`: basic auth, numbered pages, writes sent once, KORONA's error models.
 """

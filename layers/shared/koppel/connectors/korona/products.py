@@ -1,10 +1,17 @@
-"""KORONA articles as koppel's products (`ProductSource`).
+"""KORONA articles as koppel's products (`ProductSource`), read by revision.
 
-`GET /accounts/{koronaAccountId}/products` a page at a time. An article's number is its SKU, its
-first code that is a GTIN its EAN, `trackInventory` says whether its stock is managed, its commodity
-group is its group and category. Its price is the one current in a price group (the link's price
-list, else the account's `price_group`): `Product.prices[]` holds one entry per price group,
-organizational unit and start date (`validFrom`) or product code. koppel takes the group's price for
+`GET /accounts/{koronaAccountId}/products?revision=R&sort=revision` a page at a time: every article
+carries a `revision`, raised by each change to it (its name, codes, prices, image), and the list
+answers only the articles changed after R. koppel goes on from the highest revision of each page
+(keyset paging, see `stock.py`), and the last page of a pass hands the flow a `resume` cursor,
+`{UTC date}:{revision}`, so the next run reads only what changed since. The first run of a new UTC
+day reads every article again: a price whose `validFrom` has come since changes no revision.
+
+An article's number is its SKU, its first code that is a GTIN its EAN, `trackInventory` says whether
+its stock is managed, its commodity group is its group and category, its first media URL its image.
+Its price is the one current in a price group: the link's price list, else the account's
+`price_group` (default "Shopify"). `Product.prices[]` holds one entry per price group,
+organizational unit and start date (`validFrom`) or product code; koppel takes the group's price for
 every unit (no organizational unit, no product code) that has started most recently.
 """
 
@@ -15,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from koppel.connectors.base import ProductPage
-from koppel.connectors.korona.client import KoronaPart, reference_id, reference_name
+from koppel.connectors.korona.client import PAGE_SIZE, KoronaPart, reference_id, reference_name
 from koppel.errors import ConfigurationError
 from koppel.models import Money, Product
 
@@ -29,17 +36,16 @@ class KoronaProductSource(KoronaPart):
     _price_groups: dict[str, str] | None = None  # id, number and name (folded) -> price group id
 
     def product_page(self, cursor: str | None, *, price_list: str = "") -> ProductPage:
-        """Active articles with a number; with `price_list` (a price group), only those it prices.
-
-        Without `price_list` the account's `price_group` prices them; an article it does not price
-        comes without a price. No group at all: no prices (koppel does not guess one).
-        """
+        """Active articles with a number changed after `cursor`; with `price_list` (a price group),
+        only those it prices. Without it, the account's `price_group` prices them, and an article it
+        does not price comes without one."""
         named = price_list.strip()
         group = self._price_group(named, "price_list") if named else ""
         if not group and self.settings.price_group:
             group = self._price_group(self.settings.price_group, "price_group")
-        page = self.korona.page("/products", int(cursor or 1))
         now = datetime.now(UTC)
+        since = revision_since(cursor, now)
+        page = self.korona.page("/products", 1, revision=since or None, sort="revision")
         products = []
         for article in page.results:
             price = current_price(article, group, now) if group else None
@@ -48,8 +54,11 @@ class KoronaProductSource(KoronaPart):
             product = article_product(article, price, self.settings.currency)
             if product is not None:
                 products.append(product)
-        following = page.next_page
-        return ProductPage(products=tuple(products), cursor=str(following) if following else None)
+        seen = [int(article["revision"]) for article in page.results if str(article.get("revision", "")).isdigit()]
+        reached = max([since, *seen])
+        if seen and len(page.results) >= PAGE_SIZE:
+            return ProductPage(products=tuple(products), cursor=str(reached))
+        return ProductPage(products=tuple(products), cursor=None, resume=f"{now.date().isoformat()}:{reached}")
 
     def _price_group(self, wanted: str, field: str) -> str:
         """The id of the price group named by id, number or name."""
@@ -63,8 +72,22 @@ class KoronaProductSource(KoronaPart):
             self._price_groups = known
         found = self._price_groups.get(wanted.strip().casefold())
         if not found:
-            raise ConfigurationError(f"KORONA has no price group {wanted!r} (by id, number or name)", field=field)
+            raise ConfigurationError(
+                f"KORONA has no price group {wanted!r} (by id, number or name): create it in KORONA, or name "
+                "the group the webshop's prices are in as the account's price_group or the link's "
+                "products.price_list",
+                field=field,
+            )
         return found
+
+
+def revision_since(cursor: str | None, now: datetime) -> int:
+    """Where a read starts: a page's cursor (`R`) goes on; a pass's resume (`{date}:R`) only on its
+    own UTC day; anything else (None, a cursor of another day) from the beginning."""
+    day, _, revision = (cursor or "").rpartition(":")
+    if not revision.isdigit() or (day and day != now.date().isoformat()):
+        return 0
+    return int(revision)
 
 
 def current_price(article: dict[str, Any], group: str, now: datetime) -> Decimal | None:

@@ -22,9 +22,10 @@ class KoronaSettings(Strict):
         description="Organizational units (ids) whose warehouse stock koppel reads; empty: every one with a warehouse",
     )
     price_group: str = Field(
-        default="",
+        default="Shopify",
         max_length=100,
-        description="Price group (id, number or name) of the articles' default price; a link's price_list overrides it",
+        description="Price group (id, number or name) of the articles' price; a link's price_list overrides it; "
+        "empty: articles without prices",
     )
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the account's prices")
     point_of_sale: str = Field(
