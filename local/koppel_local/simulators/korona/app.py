@@ -229,6 +229,13 @@ class KoronaSimulator(WsgiSimulator):
             self._set_price(product, group, Decimal(str(value)), valid_from=valid_from, unit=unit)
             product["revision"] = self._revision("product")
 
+    def set_image(self, number: str, url: str) -> None:
+        """The article's picture replaced in the KORONA backoffice (its revision moves on)."""
+        with self._lock:
+            product = self.product_by_number(number)
+            product["mediaUrls"] = [{"url": url}]
+            product["revision"] = self._revision("product")
+
     def _set_price(
         self,
         product: dict[str, Any],
