@@ -224,6 +224,23 @@ def test_korona_failing_fails_the_run_and_the_next_poll_catches_up(stack, shops,
     assert shops.selling("TEA-1") == (15, 15)
 
 
+def test_the_daily_limit_pauses_the_poll_until_it_renews(stack, shops, context):
+    poll()
+    push(stack, context)
+    shops.till.fail_next(1, 429, group="unit-stocks", code="DAILY_LIMIT_EXCEEDED")
+
+    with pytest.raises(ScheduledRunFailed):
+        poll()  # the first link meets the limit: the run fails, and the account is paused
+    asked = len(shops.till.calls("unit-stocks"))
+    answer = poll()
+
+    # THEN while the pause lasts KORONA is asked nothing, and the pause is in the activity log once
+    assert len(shops.till.calls("unit-stocks")) == asked
+    assert set(answer["done"].values()) == {"nothing to do"}
+    kinds = [entry.kind for link in ("till-to-bol", "till-to-shop") for entry in wiring.activity_log().recent(link)]
+    assert kinds.count("backoffice.paused") == 1
+
+
 def test_the_stock_poller_needs_only_its_own_policy(stack, shops, context, aws_calls):
     wiring.reset()
     aws_calls.clear()

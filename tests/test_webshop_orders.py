@@ -361,3 +361,43 @@ def test_the_published_shopify_sample_order_books_when_its_articles_exist(till, 
 
     [receipt] = till.receipts(str(body["id"]))
     assert Decimal(str(receipt["total"]["gross"])) == Decimal(str(body["total_price"]))
+
+
+# --- KORONA's daily request limit -----------------------------------------------------------------
+def test_the_daily_limit_pauses_the_till_until_it_renews_and_loses_nothing(till, context, monkeypatch):
+    # GIVEN KORONA answers the first receipt with its daily limit
+    till.sim.fail_next(1, 429, group="receipts-add", code="DAILY_LIMIT_EXCEEDED")
+    deliver(context, "orders/create", shop_order(7001))
+
+    # THEN nothing is booked, the order waits with the reason, and the pause is logged for the alarm
+    assert till.receipts("7001") == []
+    assert "daily request limit" in record("7001").reason
+    paused = [entry for entry in wiring.activity_log().recent(LINK) if entry.kind == "backoffice.paused"]
+    assert len(paused) == 1 and "paused until" in paused[0].message
+
+    # WHEN another order comes and the poller runs while the pause lasts
+    sent = len(till.sim.calls("receipts-add"))
+    deliver(context, "orders/create", shop_order(7002))
+    poll(monkeypatch)
+
+    # THEN KORONA is sent nothing more; both orders wait, saying until when
+    assert len(till.sim.calls("receipts-add")) == sent
+    assert "paused until" in record("7002").reason
+    assert {record(key).state for key in ("7001", "7002")} <= {OrderState.CLAIMED, OrderState.NEEDS_ATTENTION}
+
+    # WHEN the limit has renewed (the next day) and the poller runs
+    import koppel.flows.pauses as pauses
+
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    monkeypatch.setattr(
+        pauses, "datetime", type("Tomorrow", (datetime,), {"now": staticmethod(lambda tz=None: tomorrow)})
+    )
+    later = DynamoOrderLinks(wiring.table(), clock=tomorrow.timestamp)  # every lease has run out
+    monkeypatch.setattr(wiring, "order_links", lambda: later)
+    poll()
+
+    # THEN each order is one receipt, and the till's stock dropped for both
+    assert len(till.receipts("7001")) == 1 and len(till.receipts("7002")) == 1
+    assert {record(key).state for key in ("7001", "7002")} == {OrderState.CREATED}
+    assert till.stock("MUG-1") == 4
+    assert [entry.kind for entry in wiring.activity_log().recent(LINK)].count("backoffice.paused") == 1

@@ -8,6 +8,7 @@ import pytest
 
 from koppel.connectors import registry
 from koppel.connectors.base import ProductPage, StockPage
+from koppel.connectors.korona.client import DailyLimitReached
 from koppel.errors import AuthenticationFailed, ConfigurationError, RateLimited, TransientConnectorError
 from koppel.models import Money, Product, WarehouseStock
 from koppel_local.simulators.korona import DAILY_LIMIT, PARALLEL_UPDATES, KoronaSimulator
@@ -234,11 +235,22 @@ def test_an_account_without_api_access_set_up_is_refused_by_name(sim: KoronaSimu
         from_account(webhook_only, {"webhook_secret": "s"}, http)
 
 
-@pytest.mark.parametrize("code", [PARALLEL_UPDATES, DAILY_LIMIT])
-def test_429_and_5xx_are_retried_with_backoff(sim: KoronaSimulator, connect, fake_time, code: str) -> None:
+def test_the_daily_limit_is_not_retried_into(sim: KoronaSimulator, connect, fake_time) -> None:
+    sim.add_unit("North")
+    sim.fail_next(1, 429, group="unit-stocks", code=DAILY_LIMIT)
+
+    with pytest.raises(DailyLimitReached, match="daily request limit") as raised:
+        read_stock(connect())
+
+    assert [call.status for call in sim.calls("unit-stocks")] == [429]
+    assert fake_time.sleeps == []
+    assert 0 < raised.value.retry_after <= 86_400  # until midnight UTC
+
+
+def test_429_and_5xx_are_retried_with_backoff(sim: KoronaSimulator, connect, fake_time) -> None:
     webshop = sim.add_price_group("Webshop")
     sim.add_product("ART-1", "Article", prices={webshop: "2.00"})
-    sim.fail_next(1, 429, group="products", code=code)
+    sim.fail_next(1, 429, group="products", code=PARALLEL_UPDATES)
     sim.fail_next(1, 503, group="products")
 
     (product,), _ = read_products(connect(price_group="Webshop"))

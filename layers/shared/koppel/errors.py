@@ -81,6 +81,10 @@ class RateLimited(TransientConnectorError):
         self.retry_after = retry_after
 
 
+class QuotaExhausted(RateLimited):
+    """A quota is spent until it renews (`retry_after` seconds): a daily request limit, not a burst to back off."""
+
+
 class PermanentConnectorError(ConnectorError):
     """Will fail again the same way (4xx other than 408/429): needs a person, not a retry."""
 

@@ -34,12 +34,13 @@ if TYPE_CHECKING:
     from koppel.dedupe import IdempotencyDeduplicator
     from koppel.flows.inbound import InboundHandler
     from koppel.flows.orders import OrderImport
+    from koppel.flows.pauses import AccountPauses
     from koppel.flows.tracking import TrackingRun
     from koppel.flows.webshop import WebshopOrders
     from koppel.models import Product
     from koppel.ports.stock import IncomingLevel
     from koppel.queue import Envelope
-    from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoSkuMappings
+    from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoPauses, DynamoSkuMappings
     from koppel.store.products import DynamoProductRecords
     from koppel.store.s3 import S3FeedWriter
 
@@ -203,6 +204,30 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
         channel=channel.system,
         cancellations=_also(Capability.CHANNEL_CANCELLATIONS, channel, source),
         out_of_time=out_of_time,
+        pauses=account_pauses(link),
+    )
+
+
+@built
+def pauses() -> DynamoPauses:
+    from koppel.store.orders import DynamoPauses
+
+    return DynamoPauses(table())
+
+
+def account_pauses(link: Link) -> AccountPauses:
+    """The pause of the link's backoffice account (a spent daily quota), as this link's flows see it."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from koppel.flows.pauses import AccountPauses
+    from koppel.observability import metrics
+
+    return AccountPauses(
+        account_id=link.backoffice,
+        link_id=link.link_id,
+        store=pauses(),
+        activity=activity_log(),
+        on_pause=lambda: metrics.add_metric(name="BackofficePaused", unit=MetricUnit.Count, value=1),
     )
 
 
@@ -236,6 +261,7 @@ def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = la
         run_id=run_id,
         channel=channel.system,
         out_of_time=out_of_time,
+        pauses=account_pauses(link),
     )
     returns = _also(Capability.RETURN_SINK, backoffice, sink)
     return WebshopOrders(link=link, importer=importer, returns=returns, orders=order_links(), run_id=run_id)
@@ -361,12 +387,25 @@ def stock_changes(link: Link) -> StockChanges | None:
 
 def follow_stock_changes(link: Link, out_of_time: Callable[[], bool]) -> str:
     """One link's minute poll of its backoffice's stock changes; "" when there is nothing to say."""
+    from koppel.errors import RateLimited
+    from koppel.flows.pauses import WritesPaused
     from koppel.flows.stock import follow_changes
 
     source = stock_changes(link) if link.stock.poll_changes else None
     if source is None:
         return ""
-    result = follow_changes(link, source=source, store=stock_store(), pushes=push_requests(), out_of_time=out_of_time)
+    paused = account_pauses(link)
+    try:
+        paused.check()
+    except WritesPaused:
+        return ""  # the pause was logged and alarmed when it began; the poll goes on after it
+    try:
+        result = follow_changes(
+            link, source=source, store=stock_store(), pushes=push_requests(), out_of_time=out_of_time
+        )
+    except RateLimited as exc:
+        paused.after(exc)
+        raise
     return result.summary() if result.read else ""
 
 

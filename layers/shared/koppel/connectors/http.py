@@ -94,9 +94,13 @@ class HttpApi:
         system: str,
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
+        quota_spent: Callable[[httpx.Response], RateLimited | None] | None = None,
     ) -> None:
+        """`quota_spent`: the system's reading of a 429 that no backoff ends (a daily limit spent);
+        what it returns is raised at once instead of retrying into the limit."""
         self.client = client
         self.system = system
+        self.quota_spent = quota_spent
         self.policy = policy or RetryPolicy()
         self.clock = clock or Clock()
         self._paused_until = 0.0
@@ -203,6 +207,9 @@ class HttpApi:
             self.pace(response, window)
             if response.status_code == 429:
                 self.throttled += 1
+                spent = self.quota_spent(response) if self.quota_spent is not None else None
+                if spent is not None:
+                    raise spent
                 attempt += 1
                 delay = retry_after_seconds(response.headers.get("Retry-After"))
                 if attempt >= self.policy.max_attempts:

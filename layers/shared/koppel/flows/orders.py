@@ -29,6 +29,7 @@ from koppel.errors import (
     StateConflict,
     TransientConnectorError,
 )
+from koppel.flows.pauses import AccountPauses
 from koppel.models import CancelReason, Order, OrderLine, OrderStatus
 from koppel.observability import logger
 from koppel.ports.orders import Cursors, OrderLinks, OrderState, SkuMapping, SkuMappings
@@ -110,6 +111,8 @@ class OrderImport:
     # are cancelled there rather than imported.
     cancellations: ChannelCancellations | None = None
     out_of_time: Callable[[], bool] = lambda: False
+    # The backoffice account's pause (a daily quota spent): while it lasts, orders wait unsent.
+    pauses: AccountPauses | None = None
     report: ImportReport = field(default_factory=ImportReport)
 
     def run(self) -> ImportReport:
@@ -166,6 +169,8 @@ class OrderImport:
             return
         attempt = Attempt(may_exist=claim.may_exist)
         try:
+            if self.pauses is not None:
+                self.pauses.check()
             self._create(order_id, attempt)
         except NeedsAttention as exc:
             self.orders.mark_needs_attention(link_id, order_id, self.run_id, exc.message)
@@ -177,6 +182,8 @@ class OrderImport:
             self.report.retry_later[order_id] = exc.message
             hold_or_release(self.orders, link_id, order_id, self.run_id, attempt, exc)
             if isinstance(exc, RateLimited):
+                if self.pauses is not None:
+                    self.pauses.after(exc)
                 raise
         except ConnectorError as exc:
             reason = refusal(exc)

@@ -225,6 +225,8 @@ class WebshopOrders:
         booked = BackofficeOrder(record.backoffice_order_id, record.backoffice_name)
         attempt = Attempt(may_exist=claim.may_exist)
         try:
+            if self.importer.pauses is not None:
+                self.importer.pauses.check()
             mapped = self.importer.for_backoffice(returned)
             made = (
                 self.returns.find_return(order.channel, order.channel_order_id, return_id)
@@ -244,6 +246,8 @@ class WebshopOrders:
         except TransientConnectorError as exc:
             hold_or_release(self.orders, self.link_id, key, self.run_id, attempt, exc)
             if isinstance(exc, RateLimited):
+                if self.importer.pauses is not None:
+                    self.importer.pauses.after(exc)
                 raise
             return f"{what} to retry: {exc.message}"
         except ConnectorError as exc:

@@ -114,3 +114,19 @@ class SkuMappings(Protocol):
 class Cursors(Protocol):
     def get(self, link_id: str, name: str) -> int | None: ...
     def put(self, link_id: str, name: str, value: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Pause:
+    until: datetime
+    reason: str
+
+
+class PauseStore(Protocol):
+    """Until when a backoffice account is sent nothing (`koppel.flows.pauses`)."""
+
+    def pause(self, account_id: str, until: datetime, reason: str) -> bool:
+        """Pause the account until then; False when it was already paused at least that long."""
+        ...
+
+    def paused(self, account_id: str, now: datetime) -> Pause | None: ...

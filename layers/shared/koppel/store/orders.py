@@ -15,7 +15,8 @@ from typing import Any
 
 from koppel.connectors.base import BackofficeOrder
 from koppel.errors import StateConflict
-from koppel.ports.orders import Claim, OrderRecord, OrderState, ParcelState, SkuMapping
+from koppel.models import sortable
+from koppel.ports.orders import Claim, OrderRecord, OrderState, ParcelState, Pause, SkuMapping
 from koppel.store.dynamodb import DynamoTable, from_item, to_item
 
 
@@ -360,3 +361,37 @@ class DynamoCursors:
             self.table.delete(_pk(link_id), f"CURSOR#{name}")
         else:
             self.table.put({"pk": _pk(link_id), "sk": f"CURSOR#{name}", "value": value})
+
+
+class DynamoPauses:
+    """ACCOUNT#{account_id} / PAUSE: until when koppel sends the account nothing, and why (it expires)."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def pause(self, account_id: str, until: datetime, reason: str) -> bool:
+        try:
+            self.table.client.put_item(
+                TableName=self.table.table_name,
+                Item=to_item(
+                    {
+                        "pk": f"ACCOUNT#{account_id}",
+                        "sk": "PAUSE",
+                        "until": sortable(until),
+                        "reason": reason,
+                        "ttl": int(until.timestamp()) + 86_400,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR #until < :until",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues=to_item({":until": sortable(until)}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def paused(self, account_id: str, now: datetime) -> Pause | None:
+        item = self.table.get(f"ACCOUNT#{account_id}", "PAUSE")
+        if not item or str(item["until"]) <= sortable(now):
+            return None
+        return Pause(until=datetime.fromisoformat(str(item["until"])), reason=str(item.get("reason") or ""))

@@ -7,7 +7,9 @@ Facts (../shared/reference/korona/korona-cloud-api-v3.swagger.json, FACTS-system
 - 401 comes without a body; 400/403/404/429 carry `{code, message}` (`BadRequestErrorModel`,
   `ForbiddenErrorModel`, `NotFoundErrorModel`, `TooManyRequestsErrorModel`);
 - 429 means `DAILY_LIMIT_EXCEEDED` or `TOO_MANY_PARALLEL_UPDATE_REQUESTS`; KORONA publishes neither
-  number nor a `Retry-After`, so `HttpApi`'s backoff applies.
+  number nor a `Retry-After`. A parallel-update refusal is backed off (`HttpApi`'s backoff); the daily
+  limit is raised at once as `DailyLimitReached` (no backoff ends it, and every retry is one more
+  request against it), until the next midnight UTC.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
     PermanentConnectorError,
+    QuotaExhausted,
     RateLimited,
     TransientConnectorError,
 )
@@ -64,10 +67,14 @@ class KoronaClient:
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
+        self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock, quota_spent=daily_limit)
         # Same clock and limits, one attempt: a write whose answer is lost may have been booked.
         self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
+            client,
+            system=SYSTEM,
+            policy=replace(self.api.policy, max_attempts=1),
+            clock=self.api.clock,
+            quota_spent=daily_limit,
         )
         self.auth = BasicAuth(user, password)
         self.root = f"{settings.base_url.rstrip('/')}/accounts/{settings.account_id}"
@@ -110,15 +117,10 @@ class KoronaClient:
                 return self.once.request(
                     method, f"{self.root}{path}", params=dict(params), content=content, headers=headers, auth=self.auth
                 )
+            except DailyLimitReached:
+                raise
             except RateLimited as exc:
-                code, message = error_model(str(exc.context.get("body") or ""))
-                if code == DAILY_LIMIT:
-                    raise DailyLimitReached(
-                        f"korona's daily request limit is reached ({message or code}); koppel goes on after "
-                        "midnight UTC",
-                        retry_after=seconds_to_midnight(),
-                        code=code,
-                    ) from exc
+                code, _ = error_model(str(exc.context.get("body") or ""))
                 if attempt < attempts:
                     self.api.wait(self.api.backoff(attempt), code or "429")
             except AuthenticationFailed as exc:
@@ -138,8 +140,20 @@ class KoronaClient:
             raise refusal(exc, path) from exc
 
 
-class DailyLimitReached(RateLimited):
+class DailyLimitReached(QuotaExhausted):
     """KORONA's daily request quota is spent: nothing more until it renews (`retry_after` seconds)."""
+
+
+def daily_limit(response: httpx.Response) -> DailyLimitReached | None:
+    """A 429 that says the day's quota is spent: no backoff ends it, so it is not retried."""
+    code, message = error_model(response.text)
+    if code != DAILY_LIMIT:
+        return None
+    return DailyLimitReached(
+        f"korona's daily request limit is reached ({message or code}); koppel goes on after midnight UTC",
+        retry_after=seconds_to_midnight(),
+        code=code,
+    )
 
 
 def seconds_to_midnight(now: datetime | None = None) -> float:
