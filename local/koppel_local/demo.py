@@ -106,7 +106,8 @@ def run() -> int:
         shipments(demo, cloud, bol, shop)
         stock(demo, cloud, api, bol, shop)
         feed(demo, cloud)
-        webshop(demo, cloud, api, korona, korona_url)
+        unit = webshop(demo, cloud, api, korona, korona_url)
+        till_to_channels(demo, cloud, korona, unit, bol, shop)
 
     print()
     if demo.failures:
@@ -388,7 +389,7 @@ def till_commands(korona: Any, korona_url: str, till: str, secret: str, shop_dom
     ]  # fmt: skip
 
 
-def webshop(demo: Demo, cloud: LocalCloud, api: str, korona: Any, korona_url: str) -> None:
+def webshop(demo: Demo, cloud: LocalCloud, api: str, korona: Any, korona_url: str) -> str:
     demo.step("A webshop's orders into the KORONA till; a restocked refund puts the units back")
     unit = korona.add_unit("Webshop warehouse")
     korona.add_payment_method("1", "Cash")
@@ -457,8 +458,59 @@ def webshop(demo: Demo, cloud: LocalCloud, api: str, korona: Any, korona_url: st
         korona.stock("LAMP-OAK", unit) == 5 and len(korona.receipts_for(str(order["id"]))) == 2,
         f"refund with restock -> one negative receipt, stock back to {korona.stock('LAMP-OAK', unit)}",
     )
+    no_restock = {
+        "id": 3002,
+        "order_id": order["id"],
+        "created_at": moment,
+        "refund_line_items": [{"id": 2, "line_item_id": 11, "quantity": 1, "restock_type": "no_restock"}],
+    }
+    send("refunds/create", no_restock)
+    demo.check(
+        korona.stock("LAMP-OAK", unit) == 5 and len(korona.receipts_for(str(order["id"]))) == 2,
+        "refund without restock -> nothing booked, KORONA's stock stays at 5 (the activity log says why)",
+    )
     demo.koppel("orders", "shop-to-till", "--state", "created")
     demo.koppel("activity", "shop-to-till")
+    return unit
+
+
+def till_to_channels(demo: Demo, cloud: LocalCloud, korona: Any, unit: str, bol: Any, shop: Any) -> None:
+    demo.step("KORONA sends no webhooks: a till sale and a new price reach Shopify and bol.com by revision")
+    shopify_group = korona.add_price_group("Shopify")
+    korona.set_price("LAMP-OAK", shopify_group, "39.95")
+    shop.add_variant("LAMP-OAK", title="Table lamp, oak", price="45.00", inventory=0)
+    bol.add_offer("2200000099", "8712345000099", reference="LAMP-OAK")
+    demo.koppel("link", "put", "till-to-shop", "backoffice=till", "channel=shop-main", "flows.orders=false",
+                "flows.tracking=false", "flows.products=true")  # fmt: skip
+    demo.koppel("link", "put", "till-to-bol", "backoffice=till", "channel=bol-nl", "flows.orders=false",
+                "flows.tracking=false", "flows.products=false")  # fmt: skip
+
+    def minute() -> None:
+        cloud.fire("StockPollerFunction")  # every minute in the cloud
+        time.sleep(2.5)  # the pusher's coalescing delay
+        cloud.drain_queues()
+
+    minute()
+    demo.check(
+        (shop.inventory("LAMP-OAK"), bol.offer_stock("2200000099")) == (5, 5),
+        f"the first poll reads KORONA's stock: Shopify {shop.inventory('LAMP-OAK')}, "
+        f"bol.com {bol.offer_stock('2200000099')}",
+    )
+    korona.sell("LAMP-OAK", unit, 2)
+    demo.say("two lamps are sold at the till in the store")
+    minute()
+    demo.check(
+        (shop.inventory("LAMP-OAK"), bol.offer_stock("2200000099")) == (3, 3),
+        f"one minute later: Shopify sells {shop.inventory('LAMP-OAK')}, bol.com {bol.offer_stock('2200000099')}",
+    )
+    cloud.fire("ProductSyncFunction")
+    price = shop.variant("LAMP-OAK")["price"]
+    demo.check(price == Decimal("39.95"), f"product sync: the lamp's price in the Shopify group -> Shopify {price}")
+    korona.set_price("LAMP-OAK", shopify_group, "34.95")
+    cloud.fire("ProductSyncFunction")
+    price = shop.variant("LAMP-OAK")["price"]
+    demo.check(price == Decimal("34.95"), f"a new price in KORONA -> Shopify {price}, the only article read")
+    demo.koppel("activity", "till-to-shop")
 
 
 def _describe(order: dict[str, Any]) -> str:
