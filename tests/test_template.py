@@ -118,3 +118,19 @@ def test_the_layer_is_built_for_the_function_runtime():
     layer = TEMPLATE.resources["KoppelLayer"]
     assert layer["Metadata"]["BuildMethod"] == "python3.11"
     assert TEMPLATE.body["Globals"]["Function"]["Runtime"] == "python3.11"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "state"),
+    [
+        ({}, "ENABLED"),
+        ({"StockPollingEnabled": "false"}, "DISABLED"),
+        ({"SchedulesEnabled": "false"}, "DISABLED"),
+    ],
+)
+def test_the_minute_stock_poll_follows_both_switches(parameters, state):
+    # The local runtime resolves the template's conditions as CloudFormation does (Fn::And included).
+    template = Template(parameters=parameters)
+    [schedule] = template.resources["StockPollerFunction"]["Properties"]["Events"].values()
+    assert schedule["Properties"]["Schedule"] == "rate(1 minute)"
+    assert template.resolve(schedule["Properties"]["State"]) == state

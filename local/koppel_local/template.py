@@ -105,6 +105,10 @@ class Template:
                 return self._sub(arg)
             if key == "Fn::If":
                 return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
+            if key == "Fn::And":
+                return all(self.resolve(item) for item in arg)
+            if key == "Fn::Or":
+                return any(self.resolve(item) for item in arg)
             if key == "Fn::Not":
                 return not self.resolve(arg[0])
             if key == "Fn::Equals":
