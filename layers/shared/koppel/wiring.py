@@ -387,26 +387,20 @@ def stock_changes(link: Link) -> StockChanges | None:
 
 def follow_stock_changes(link: Link, out_of_time: Callable[[], bool]) -> str:
     """One link's minute poll of its backoffice's stock changes; "" when there is nothing to say."""
-    from koppel.errors import RateLimited
-    from koppel.flows.pauses import WritesPaused
     from koppel.flows.stock import follow_changes
 
     source = stock_changes(link) if link.stock.poll_changes else None
     if source is None:
         return ""
-    paused = account_pauses(link)
-    try:
-        paused.check()
-    except WritesPaused:
-        return ""  # the pause was logged and alarmed when it began; the poll goes on after it
-    try:
-        result = follow_changes(
-            link, source=source, store=stock_store(), pushes=push_requests(), out_of_time=out_of_time
-        )
-    except RateLimited as exc:
-        paused.after(exc)
-        raise
-    return result.summary() if result.read else ""
+    result = follow_changes(
+        link,
+        source=source,
+        store=stock_store(),
+        pushes=push_requests(),
+        pauses=account_pauses(link),
+        out_of_time=out_of_time,
+    )
+    return result.summary()
 
 
 def feed_products(link: Link) -> Iterable[Product]:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from koppel.config import Flow, Link, StockSettings
 from koppel.connectors.base import StockChanges, StockSource, StockTarget, StockUpdate
-from koppel.errors import KoppelError
+from koppel.errors import KoppelError, RateLimited
+from koppel.flows.pauses import AccountPauses, WritesPaused
 from koppel.ports.config import ActivityLog
 from koppel.ports.stock import IncomingLevel, Level, Merge, PushRequests, StockRecord, StockStore
 
@@ -288,8 +289,9 @@ class ChangesRead:
     asked: int = 0  # SKUs the pusher was asked for
 
     def summary(self) -> str:
+        """ "" when nothing changed: a minute poll that found nothing leaves no line in the activity log."""
         if not self.read:
-            return "no stock change"
+            return ""
         shown = ", ".join(f"{sku}={units}" for sku, units in sorted(self.changed.items())[:20])
         more = " …" if len(self.changed) > 20 else ""
         return (
@@ -305,17 +307,30 @@ def follow_changes(
     source: StockChanges,
     store: StockStore,
     pushes: PushRequests,
+    pauses: AccountPauses | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> ChangesRead:
     """Merge what the backoffice's change feed reports since the link's cursor; ask for the pushes.
 
     The cursor is kept after each page is merged: a run killed in between reads that page again,
-    and merging it twice changes nothing (each level carries the backoffice's own sequence).
+    and merging it twice changes nothing (each level carries the backoffice's own sequence). While
+    the backoffice account is paused (its quota spent) the feed is not read; a spent quota met here
+    pauses it.
     """
     result = ChangesRead()
+    if pauses is not None:
+        try:
+            pauses.check()
+        except WritesPaused:
+            return result  # the pause was logged and alarmed when it began
     cursor = store.changes_cursor(link.link_id)
     while True:
-        page = source.stock_changes(cursor)
+        try:
+            page = source.stock_changes(cursor)
+        except RateLimited as exc:
+            if pauses is not None:
+                pauses.after(exc)
+            raise
         levels = [IncomingLevel.of(level, level.sequence, read=True) for level in page.levels]
         result.read += len(levels)
         merges = accept_levels(link, levels, store)
