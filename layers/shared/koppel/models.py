@@ -229,6 +229,10 @@ class Product(Model):
     weight_grams: int | None = None
     category: str = ""
     group: str = ""
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="The backoffice's other fields by its field names, for links that map them to channel attributes",
+    )
 
 
 def sortable(moment: datetime) -> str:

@@ -7,12 +7,12 @@ never build their own, and never touch boto3.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from koppel.models import CancelReason, Order, ProcessState, Product, WarehouseStock
+from koppel.models import CancelReason, Money, Order, ProcessState, Product, WarehouseStock
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,29 @@ class OrderSink(Protocol):
 
     def find_variant(self, sku: str, ean: str = "") -> Variant | None:
         """The backoffice product variant with this SKU (or barcode = EAN)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OrderChangesPage:
+    orders: tuple[Order, ...]  # each as the webshop has it now, with its `updated_at`
+    cursor: str  # where the next read goes on; kept, it is never None
+    more: bool  # changes are waiting beyond this page: read again now
+
+
+@runtime_checkable
+class OrderChanges(Protocol):
+    """A webshop that sends no order webhooks but can list its orders by when they last changed (Magento's
+    `updated_at`, PrestaShop's `date_upd`). Koppel keeps each order as the newest state it read and hands
+    it to the same import as a webhook's order."""
+
+    def order_changes(self, cursor: str | None, *, since: datetime) -> OrderChangesPage:
+        """Orders created or changed since `cursor`; None: since `since` (a first run's look-back).
+
+        Reading again from a kept cursor may answer an order already read (the overlap that keeps a
+        change made in the cursor's own second); it never leaves out one changed after the cursor.
+        Orders in a state koppel does not import (awaiting payment, on hold) are left out: they come
+        again when they change."""
         ...
 
 
@@ -251,6 +274,9 @@ class ProductUpdate:
     product: Product
     channel_ref: str  # the channel's own id for the SKU (bol offer id, Shopify variant gid)
     image_changed: bool = False  # the backoffice's image differs from the one last sent: upload it as a new one
+    # The channel's own attributes to set, by the channel's attribute code (the link's `products.attributes`
+    # maps the backoffice's fields onto them).
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -273,4 +299,54 @@ class ProductTarget(Protocol):
 
     def push_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
         """Update each product on the channel; one result per update, in the same order."""
+        ...
+
+
+@runtime_checkable
+class ProductCreation(Protocol):
+    """A channel koppel may create products on (a webshop), for links with `products.create_missing`."""
+
+    def create_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
+        """Create each product (its `channel_ref` is empty); one result per update, in the same order. A
+        product the channel turns out to have already is updated instead, never made twice."""
+        ...
+
+
+# --- customers' open amounts ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerBalance:
+    email: str  # how the webshop knows the customer
+    open_amount: Money  # what the customer owes on open sales invoices; zero when nothing is open
+    customer_ref: str = ""  # the backoffice's own id of the customer
+
+
+@dataclass(frozen=True)
+class BalancePage:
+    balances: tuple[CustomerBalance, ...]
+    cursor: str | None  # None: this was the last page
+
+
+@runtime_checkable
+class BalanceSource(Protocol):
+    """A backoffice that keeps its customers' open invoices (accounting)."""
+
+    def balance_page(self, cursor: str | None) -> BalancePage:
+        """Every customer with an e-mail address and their open amount, zero included, a page at a time."""
+        ...
+
+
+@dataclass(frozen=True)
+class BalancePushResult:
+    email: str
+    accepted: bool
+    error: str = ""  # "no such customer" included: the webshop has no account for the e-mail
+    retryable: bool = False
+
+
+@runtime_checkable
+class BalanceTarget(Protocol):
+    """A webshop whose customer accounts can carry an attribute for the open amount."""
+
+    def push_balances(self, balances: Sequence[CustomerBalance], attribute: str) -> list[BalancePushResult]:
+        """Set `attribute` on each e-mail's customer account to its open amount; one result per balance."""
         ...

@@ -23,6 +23,7 @@ class Capability(StrEnum):
     """One protocol of `koppel.connectors.base` a system's connector serves (the same name, in snake case)."""
 
     ORDER_SOURCE = "order_source"  # a channel koppel polls for open orders
+    ORDER_CHANGES = "order_changes"  # a webshop koppel polls for orders by when they changed (no webhooks)
     ORDER_SINK = "order_sink"  # a backoffice that takes orders
     RETURN_SINK = "return_sink"  # a backoffice that books returned or cancelled units back into stock
     PROGRESS_SOURCE = "progress_source"  # a backoffice that reports fulfilment and cancellation
@@ -34,6 +35,9 @@ class Capability(StrEnum):
     INVENTORY_ITEMS = "inventory_items"  # inventory item → SKU look-up for stock webhooks
     PRODUCT_SOURCE = "product_source"  # a backoffice koppel can read products from
     PRODUCT_TARGET = "product_target"  # a channel koppel keeps product data current on
+    PRODUCT_CREATION = "product_creation"  # a channel koppel may create the backoffice's new products on
+    BALANCE_SOURCE = "balance_source"  # a backoffice that keeps its customers' open invoices
+    BALANCE_TARGET = "balance_target"  # a webshop whose customers can carry their open amount
 
 
 # The topics of koppel's own scheme (README, "Webhooks"): what a system signing with it may send.

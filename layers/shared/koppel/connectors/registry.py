@@ -83,6 +83,7 @@ def protocol(capability: Capability) -> type:
 
     return {
         Capability.ORDER_SOURCE: base.OrderSource,
+        Capability.ORDER_CHANGES: base.OrderChanges,
         Capability.ORDER_SINK: base.OrderSink,
         Capability.RETURN_SINK: base.ReturnSink,
         Capability.PROGRESS_SOURCE: base.ProgressSource,
@@ -94,11 +95,15 @@ def protocol(capability: Capability) -> type:
         Capability.INVENTORY_ITEMS: base.InventoryItems,
         Capability.PRODUCT_SOURCE: base.ProductSource,
         Capability.PRODUCT_TARGET: base.ProductTarget,
+        Capability.PRODUCT_CREATION: base.ProductCreation,
+        Capability.BALANCE_SOURCE: base.BalanceSource,
+        Capability.BALANCE_TARGET: base.BalanceTarget,
     }[capability]
 
 
 LABELS: dict[Capability, str] = {
     Capability.ORDER_SOURCE: "order-source",
+    Capability.ORDER_CHANGES: "order-change-feed",
     Capability.ORDER_SINK: "order-sink",
     Capability.RETURN_SINK: "return",
     Capability.PROGRESS_SOURCE: "fulfilment",
@@ -110,6 +115,9 @@ LABELS: dict[Capability, str] = {
     Capability.INVENTORY_ITEMS: "inventory-item",
     Capability.PRODUCT_SOURCE: "product-source",
     Capability.PRODUCT_TARGET: "product",
+    Capability.PRODUCT_CREATION: "product-create",
+    Capability.BALANCE_SOURCE: "balance-source",
+    Capability.BALANCE_TARGET: "balance",
 }
 
 
