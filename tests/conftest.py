@@ -108,3 +108,17 @@ def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
     return calls
+
+
+@pytest.fixture
+def local_state(stack, tmp_path, monkeypatch):
+    """The CLI's --local target, pointed at the in-process moto stack."""
+    outputs = {
+        "KoppelTableName": stack.ref("KoppelTable"),
+        "FeedSigningSecretArn": stack.ref("FeedSigningSecret"),
+        "FeedBucketName": stack.ref("FeedBucket"),
+    }
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
+    monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
+    return stack

@@ -20,20 +20,6 @@ from koppel_local.runtime import LocalCloud
 from koppel_local.template import Function
 
 
-@pytest.fixture
-def local_state(stack, tmp_path, monkeypatch):
-    """The CLI's --local target, pointed at the in-process moto stack."""
-    outputs = {
-        "KoppelTableName": stack.ref("KoppelTable"),
-        "FeedSigningSecretArn": stack.ref("FeedSigningSecret"),
-        "FeedBucketName": stack.ref("FeedBucket"),
-    }
-    state = tmp_path / "state.json"
-    state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
-    monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
-    return stack
-
-
 def run_cli(*argv: str) -> int:
     return cli.main(["--local", *argv])
 
@@ -133,8 +119,8 @@ def test_the_cli_manages_accounts_links_and_switches(local_state, capsys):
     capsys.readouterr()
     assert run_cli("link", "list") == 0
     header, row = capsys.readouterr().out.splitlines()
-    assert header.split() == ["LINK", "BACKOFFICE", "CHANNEL", "MODE", "FLOWS", "ON"]
-    assert row.split() == ["bol-to-shop", "shop-main", "bol-nl", "test", "orders,tracking,returns"]
+    assert header.split() == ["LINK", "BACKOFFICE", "CHANNEL", "MODE", "FLOWS", "ON", "SCHEDULE"]
+    assert row.split() == ["bol-to-shop", "shop-main", "bol-nl", "test", "orders,tracking,returns", "default"]
     assert row.index("shop-main") == header.index("BACKOFFICE")  # columns line up
 
 

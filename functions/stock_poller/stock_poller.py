@@ -28,4 +28,5 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         lambda link: wiring.follow_stock_changes(
             link, lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
         ),
+        job="stock-changes",  # the 20-minute reconciliation keeps its own stamps for a link's stock schedule
     )

@@ -240,7 +240,7 @@ def cmd_link(args: argparse.Namespace) -> None:
         _listing(
             args,
             [lk.model_dump(mode="json") for lk in links],
-            ["LINK", "BACKOFFICE", "CHANNEL", "MODE", "FLOWS ON"],
+            ["LINK", "BACKOFFICE", "CHANNEL", "MODE", "FLOWS ON", "SCHEDULE"],
             [
                 [
                     lk.link_id,
@@ -248,6 +248,7 @@ def cmd_link(args: argparse.Namespace) -> None:
                     lk.channel,
                     lk.mode.value,
                     ",".join(f.value for f in Flow if lk.flows.enabled(f)),
+                    "; ".join(f"{flow.value} {text}" for flow, text in lk.schedule.items()) or "default",
                 ]
                 for lk in links
             ],

@@ -11,7 +11,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from koppel.errors import ConfigurationError
 
@@ -89,6 +98,7 @@ class Flow(StrEnum):
     PRODUCTS = "products"
     FEED = "feed"
     RETURNS = "returns"
+    BALANCES = "balances"  # customers' open amounts from the backoffice onto the webshop's accounts
 
 
 class Flows(Strict):
@@ -100,6 +110,7 @@ class Flows(Strict):
     products: bool = False
     feed: bool = False
     returns: bool = True
+    balances: bool = False
 
     def enabled(self, flow: Flow) -> bool:
         return bool(self.model_dump()[flow.value])
@@ -177,6 +188,34 @@ class ProductSettings(Strict):
         default_factory=list, description="With publish_all_by_default off: the product groups that are published"
     )
     excluded_groups: list[str] = Field(default_factory=list)
+    create_missing: bool = Field(
+        default=False,
+        description="Create a backoffice product the channel does not have yet (webshops); off: matched by SKU only",
+    )
+    attributes: dict[str, Code] = Field(
+        default_factory=dict,
+        description="The backoffice's product field -> the channel's attribute code it is written to "
+        "(e.g. a SnelStart extra field onto a Magento attribute)",
+    )
+
+
+class BalanceSettings(Strict):
+    attribute: Code = Field(
+        default="",
+        max_length=60,
+        description="The webshop's customer attribute that holds the open amount (the balances flow writes it)",
+    )
+
+
+def _schedules(value: dict[Flow, str]) -> dict[Flow, str]:
+    from koppel import schedules
+
+    for flow, text in value.items():
+        try:
+            schedules.parse(text)
+        except schedules.ScheduleError as exc:
+            raise ValueError(f"{flow.value}: {exc}") from exc
+    return value
 
 
 class Link(Strict):
@@ -190,6 +229,12 @@ class Link(Strict):
     stock: StockSettings = Field(default_factory=StockSettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
     products: ProductSettings = Field(default_factory=ProductSettings)
+    balances: BalanceSettings = Field(default_factory=BalanceSettings)
+    schedule: Annotated[dict[Flow, str], AfterValidator(_schedules)] = Field(
+        default_factory=dict,
+        description="How often each flow runs for this link: rate(15 minutes), cron(0 6,18 * * ? *) (UTC); "
+        "a flow not named runs every time its function fires",
+    )
 
     @field_validator("channel")
     @classmethod

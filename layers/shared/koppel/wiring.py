@@ -18,6 +18,7 @@ from koppel.store.dynamodb import (
     DynamoActivityLog,
     DynamoConfigStore,
     DynamoParkedDeliveries,
+    DynamoRunStamps,
     DynamoTable,
 )
 from koppel.store.stock import DynamoStockStore
@@ -75,6 +76,11 @@ def cached_accounts() -> CachedAccounts:
 @built
 def activity_log() -> DynamoActivityLog:
     return DynamoActivityLog(table(), ttl_days=environment().activity_ttl_days)
+
+
+@built
+def run_stamps() -> DynamoRunStamps:
+    return DynamoRunStamps(table())
 
 
 @built
@@ -475,8 +481,9 @@ def inbound_handlers() -> dict[Flow, InboundHandler]:
     }
 
 
-def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]) -> dict[str, Any]:
-    """A scheduled handler's whole job: `step` for every link with `flow` on (or the one in detail.link_id)."""
+def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str], *, job: str = "") -> dict[str, Any]:
+    """A scheduled handler's whole job: `step` for every link with `flow` on and due (or the one in
+    detail.link_id)."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     from koppel.flows.schedule import run_for_links
@@ -488,9 +495,14 @@ def run_scheduled(flow: Flow, event: dict[str, Any], step: Callable[[Link], str]
         activity=activity_log(),
         step=step,
         only=(event.get("detail") or {}).get("link_id"),
+        runs=run_stamps(),
+        job=job,
     )
     metrics.add_metric(name="LinksRun", unit=MetricUnit.Count, value=len(report.done))
-    return {"done": report.done}
+    answer: dict[str, Any] = {"done": report.done}
+    if report.not_due:
+        answer["not_due"] = report.not_due
+    return answer
 
 
 def deduplicator(lambda_context: Any, expires_after_seconds: int) -> IdempotencyDeduplicator:

@@ -3,17 +3,23 @@
 One link's failure never stops the others; each outcome lands in that link's activity log, and
 the run ends in `ScheduledRunFailed` when any link failed so the function's error alarm fires and
 EventBridge's retry policy applies.
+
+A link with its own schedule for the flow (`Link.schedule`, `koppel.schedules`) is run only when it
+is due, judged from when the same job last ran it well; a run that failed leaves that time as it was,
+so the next tick tries again. A link's run started by hand (`detail.link_id`) is always run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from koppel import schedules
 from koppel.config import Flow, Link
 from koppel.errors import KoppelError, UnsupportedSystem
 from koppel.observability import logger
-from koppel.ports.config import ActivityLog, ConfigStore
+from koppel.ports.config import ActivityLog, ConfigStore, RunStamps
 
 
 class ScheduledRunFailed(KoppelError):
@@ -25,15 +31,35 @@ class RunReport:
     flow: Flow
     done: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    not_due: dict[str, str] = field(default_factory=dict)  # link → when it runs next
 
 
 def run_for_links(
-    flow: Flow, *, config: ConfigStore, activity: ActivityLog, step: Callable[[Link], str], only: str | None = None
+    flow: Flow,
+    *,
+    config: ConfigStore,
+    activity: ActivityLog,
+    step: Callable[[Link], str],
+    only: str | None = None,
+    runs: RunStamps | None = None,
+    job: str = "",
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RunReport:
+    """`job`: the scheduled function's name for its stamps (default: the flow's), so two functions of one
+    flow (the stock poll and the reconciliation) each keep the link's schedule."""
     report = RunReport(flow=flow)
+    job = job or flow.value
     for link in config.list_links():
         if not link.flows.enabled(flow) or (only and link.link_id != only):
             continue
+        schedule = link.schedule.get(flow)
+        started = now()
+        if schedule and runs is not None and not only:
+            last = runs.last_run(link.link_id, job)
+            if not schedules.due(schedule, last, started):
+                upcoming = schedules.next_run(schedule, last, started)
+                report.not_due[link.link_id] = upcoming.isoformat(timespec="minutes") if upcoming else "never"
+                continue
         try:
             summary = step(link)
         except UnsupportedSystem as exc:
@@ -49,6 +75,8 @@ def run_for_links(
             _failed(report, activity, link, exc, f"unexpected {type(exc).__name__}; see the function's log")
             continue
         report.done[link.link_id] = summary or "nothing to do"
+        if schedule and runs is not None:
+            runs.ran(link.link_id, job, started)
         if summary:  # a frequent poll that found nothing leaves no line in the activity log
             activity.record(link.link_id, f"{flow.value}.run", summary, dry_run=link.dry_run)
     if report.failed:

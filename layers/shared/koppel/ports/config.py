@@ -42,3 +42,11 @@ class ParkedDeliveries(Protocol):
     """Deliveries koppel accepted but cannot act on yet, kept whole until a person or a release can."""
 
     def park(self, link_id: str, envelope: Envelope, reason: str) -> None: ...
+
+
+class RunStamps(Protocol):
+    """When a link last ran a scheduled job well (`koppel.schedules`): LINK#{link_id} / RAN#{job}."""
+
+    def last_run(self, link_id: str, job: str) -> datetime | None: ...
+
+    def ran(self, link_id: str, job: str, at: datetime) -> None: ...

@@ -4,7 +4,8 @@ Key design (pk / sk):
 - CONFIG            / ACCOUNT#{account_id}      an account (credentials only by secret reference)
 - CONFIG            / LINK#{link_id}            a link
 - ACTIVITY#{subject}/ {iso time}#{nonce}       what happened, newest last, expires via `ttl`
-Flows add their own items under LINK#{link_id} (mappings, order links, cursors, stock).
+Flows add their own items under LINK#{link_id} (mappings, order links, cursors, stock, RAN#{job}: when a
+scheduled job last ran the link well).
 """
 
 from __future__ import annotations
@@ -181,6 +182,20 @@ class CachedAccounts:
         account = self.store.get_account(account_id)  # unknown accounts are not cached: they raise
         self._seen[account_id] = (now, account)
         return account
+
+
+class DynamoRunStamps:
+    """When each link last ran a scheduled job well: LINK#{link_id} / RAN#{job}."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def last_run(self, link_id: str, job: str) -> datetime | None:
+        item = self.table.get(f"LINK#{link_id}", f"RAN#{job}", consistent=False)
+        return datetime.fromisoformat(str(item["at"])) if item else None
+
+    def ran(self, link_id: str, job: str, at: datetime) -> None:
+        self.table.put({"pk": f"LINK#{link_id}", "sk": f"RAN#{job}", "at": at.astimezone(UTC).isoformat()})
 
 
 class DynamoActivityLog:
