@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from koppel.connectors.declaration import Capability
     from koppel.credentials import SecretsManagerCredentials
     from koppel.dedupe import IdempotencyDeduplicator
+    from koppel.flows.customers import CustomerGate
     from koppel.flows.inbound import InboundHandler
     from koppel.flows.orders import OrderImport
     from koppel.flows.pauses import AccountPauses
@@ -211,7 +212,15 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
         cancellations=_also(Capability.CHANNEL_CANCELLATIONS, channel, source),
         out_of_time=out_of_time,
         pauses=account_pauses(link),
+        customers=customer_gate(link),
     )
+
+
+def customer_gate(link: Link) -> CustomerGate:
+    from koppel.flows.customers import CustomerGate
+    from koppel.store.orders import DynamoCustomerLocks
+
+    return CustomerGate(DynamoCustomerLocks(table()), link.backoffice)
 
 
 @built
@@ -268,6 +277,7 @@ def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = la
         channel=channel.system,
         out_of_time=out_of_time,
         pauses=account_pauses(link),
+        customers=customer_gate(link),
     )
     returns = _also(Capability.RETURN_SINK, backoffice, sink)
     return WebshopOrders(link=link, importer=importer, returns=returns, orders=order_links(), run_id=run_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from koppel.config import Link
@@ -29,6 +30,7 @@ from koppel.errors import (
     StateConflict,
     TransientConnectorError,
 )
+from koppel.flows.customers import CustomerGate
 from koppel.flows.pauses import AccountPauses
 from koppel.models import CancelReason, Order, OrderLine, OrderStatus
 from koppel.observability import logger
@@ -113,6 +115,8 @@ class OrderImport:
     out_of_time: Callable[[], bool] = lambda: False
     # The backoffice account's pause (a daily quota spent): while it lasts, orders wait unsent.
     pauses: AccountPauses | None = None
+    # With `orders.create_customers`: one order at a time may create a given buyer (`flows.customers`).
+    customers: CustomerGate | None = None
     report: ImportReport = field(default_factory=ImportReport)
 
     def run(self) -> ImportReport:
@@ -205,12 +209,17 @@ class OrderImport:
             self.report.cancelled.append(order_id)
             return
         mapped = self.for_backoffice(order)
-        self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
-        attempt.may_exist = True  # from here on, whatever happens, the order may exist
-        created = self.sink.create_order(
-            mapped, tag=self.link.orders.tag, create_customer=self.link.orders.create_customers
-        )
+        create_customer = self.link.orders.create_customers
+        with self._customer(mapped, create_customer):
+            self.orders.mark_create_sent(self.link.link_id, order_id, self.run_id)
+            attempt.may_exist = True  # from here on, whatever happens, the order may exist
+            created = self.sink.create_order(mapped, tag=self.link.orders.tag, create_customer=create_customer)
         self._record_created(order_id, created, recovered=False)
+
+    def _customer(self, order: Order, create_customer: bool) -> AbstractContextManager[None]:
+        if self.customers is None or not create_customer:
+            return nullcontext()
+        return self.customers.creating(order, holder=f"{self.link.link_id}/{order.channel_order_id}/{self.run_id}")
 
     def _honour_cancellation_requests(self, order: Order) -> Order:
         """Lines the buyer asked to cancel before import are cancelled on the channel, not imported."""

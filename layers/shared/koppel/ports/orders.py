@@ -130,3 +130,14 @@ class PauseStore(Protocol):
         ...
 
     def paused(self, account_id: str, now: datetime) -> Pause | None: ...
+
+
+class CustomerLocks(Protocol):
+    """Who is creating a backoffice customer right now (`koppel.flows.customers`), per backoffice account
+    and customer key; a lock ends when released or after its seconds."""
+
+    def take(self, account_id: str, customer_key: str, holder: str, seconds: int) -> bool:
+        """True when `holder` has it now (taken, or held by it already); False while another holds it."""
+        ...
+
+    def release(self, account_id: str, customer_key: str, holder: str) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -395,3 +396,43 @@ class DynamoPauses:
         if not item or str(item["until"]) <= sortable(now):
             return None
         return Pause(until=datetime.fromisoformat(str(item["until"])), reason=str(item.get("reason") or ""))
+
+
+class DynamoCustomerLocks:
+    """ACCOUNT#{account_id} / CUSTOMER#{key}: the order creating that customer in the backoffice now. The
+    key is a digest, never the e-mail itself; the item expires with its lock."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self.table = table
+
+    def take(self, account_id: str, customer_key: str, holder: str, seconds: int) -> bool:
+        now = int(time.time())
+        try:
+            self.table.client.put_item(
+                TableName=self.table.table_name,
+                Item=to_item(
+                    {
+                        "pk": f"ACCOUNT#{account_id}",
+                        "sk": f"CUSTOMER#{customer_key}",
+                        "holder": holder,
+                        "until": now + seconds,
+                        "ttl": now + seconds + 86_400,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR holder = :holder",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues=to_item({":now": now, ":holder": holder}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release(self, account_id: str, customer_key: str, holder: str) -> None:
+        # A lock that expired and was taken by another order since is theirs now: left alone.
+        with suppress(self.table.client.exceptions.ConditionalCheckFailedException):
+            self.table.client.delete_item(
+                TableName=self.table.table_name,
+                Key=to_item({"pk": f"ACCOUNT#{account_id}", "sk": f"CUSTOMER#{customer_key}"}),
+                ConditionExpression="holder = :holder",
+                ExpressionAttributeValues=to_item({":holder": holder}),
+            )
