@@ -65,7 +65,7 @@ from koppel_local.simulators.snelstart.odata import FilterError, parse_filter
 
 SPEC = ("snelstart", "snelstart-b2b-api-v2.openapi.yaml")
 BASE = "/v2"
-TOKEN_PATH = "/b2b/token"
+TOKEN_PATH = "/b2b/token"  # noqa: S105 - a path, not a secret
 DEMO_SUBSCRIPTION_KEY = "snelstart-demo-subscription-key"
 DEMO_CLIENT_KEY = "snelstart-demo-koppelsleutel"
 TOKEN_SECONDS = 3599

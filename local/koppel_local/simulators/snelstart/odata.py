@@ -82,7 +82,7 @@ class _Parser:
         return token
 
     def expect(self, value: str) -> None:
-        kind, text = self.take()
+        _, text = self.take()
         if text != value:
             raise FilterError(f"expected {value!r} in $filter, found {text!r}")
 
