@@ -264,6 +264,11 @@ class MagentoSimulator(WsgiSimulator):
     def now(self) -> str:
         return self._now.strftime(TIME_FORMAT)
 
+    @property
+    def moment(self) -> datetime:
+        """The store's clock: when the next change happens."""
+        return self._now
+
     # --- state API for tests and the demo -------------------------------------------------------
     def add_product(
         self,
