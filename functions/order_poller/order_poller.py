@@ -2,7 +2,8 @@
 
 A link whose channel is a webshop (its orders come by webhook, there is no list to poll) gets its
 waiting orders and refunds tried again instead: an unknown SKU mapped since, an order whose
-answer was lost, a refund that came before its order was booked."""
+answer was lost, a refund that came before its order was booked. A webshop without order webhooks
+(Magento) is read for the orders changed since the last run, then the same retries follow."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         return context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
 
     def import_link(link: Link) -> str:
+        if wiring.polls_webshop_orders(link):
+            return wiring.follow_webshop_orders(link, context.aws_request_id, out_of_time)
         if wiring.takes_webshop_orders(link):
             return wiring.webshop_orders(link, context.aws_request_id, out_of_time).retry_waiting(out_of_time)
         flow = wiring.order_import(link, context.aws_request_id, out_of_time)

@@ -131,6 +131,12 @@ class OrderSettings(Strict):
     auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
     tag: str = Field(default="koppel", max_length=40)
     concurrency: int = Field(default=8, ge=1, le=32, description="Orders imported side by side in one run")
+    look_back_hours: int = Field(
+        default=48,
+        ge=0,
+        le=24 * 90,
+        description="A webshop polled for changed orders: how far back its first poll reads (later ones go on)",
+    )
     payment_methods: dict[str, Code] = Field(
         default_factory=dict,
         description="The channel's payment method (a webshop's gateway, e.g. 'ideal') -> the backoffice's "

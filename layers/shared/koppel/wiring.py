@@ -256,6 +256,28 @@ def takes_webshop_orders(link: Link) -> bool:
     return not spec.can(Capability.ORDER_SOURCE) and spec.webhooks is not None and bool(spec.webhooks.orders)
 
 
+def polls_webshop_orders(link: Link) -> bool:
+    """The link's channel is a webshop koppel polls for what changed (it sends no order webhooks)."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+
+    return registry.spec(config_store().get_account(link.channel).system).can(Capability.ORDER_CHANGES)
+
+
+def follow_webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> str:
+    """A polled webshop's run: its changed orders read and booked, then whatever waits tried again."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+    from koppel.flows.webshop_poll import poll_order_changes
+    from koppel.store.dynamodb import TextCursor
+
+    flow = webshop_orders(link, run_id, out_of_time)
+    source = registry.build(Capability.ORDER_CHANGES, *_account_with_credentials(link.channel), http_client())
+    polled = poll_order_changes(flow, source, TextCursor(table(), "order-changes"), out_of_time=out_of_time)
+    retried = "" if flow.limited else flow.retry_waiting(out_of_time)
+    return "; ".join(part for part in (polled, retried if retried != "nothing waiting" else "") if part)
+
+
 def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = lambda: False) -> WebshopOrders:
     """A webshop's delivered orders and refunds booked into the link's backoffice (flows 7 and 3)."""
     from koppel.connectors import registry

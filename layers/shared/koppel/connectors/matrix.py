@@ -46,8 +46,10 @@ def _takes_feed(spec: SystemSpec) -> bool:
     return spec.plays(Role.CHANNEL) and spec.takes_feed
 
 
-def _webhook_orders(spec: SystemSpec) -> bool:
-    return spec.plays(Role.CHANNEL) and spec.webhooks is not None and bool(spec.webhooks.orders)
+def _webshop_orders(spec: SystemSpec) -> bool:
+    # A webshop's orders reach koppel by its webhooks or by polling what changed since the last read.
+    webhooks = spec.webhooks is not None and bool(spec.webhooks.orders)
+    return spec.plays(Role.CHANNEL) and (webhooks or spec.can(Capability.ORDER_CHANGES))
 
 
 def _webhook_returns(spec: SystemSpec) -> bool:
@@ -81,7 +83,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("stock_in", "stock in", _stock_in, _never),
     Column("products", "products", _backoffice(Capability.PRODUCT_SOURCE), _channel(Capability.PRODUCT_TARGET)),
     Column("feed", "feed", _feed_source, _takes_feed),
-    Column("webshop_orders_in", "webshop orders in", _backoffice(Capability.ORDER_SINK), _webhook_orders),
+    Column("webshop_orders_in", "webshop orders in", _backoffice(Capability.ORDER_SINK), _webshop_orders),
+    Column("balances", "open amounts", _backoffice(Capability.BALANCE_SOURCE), _channel(Capability.BALANCE_TARGET)),
 )
 
 

@@ -1,6 +1,6 @@
 """One backoffice customer per buyer, however many of their orders arrive at once.
 
-A backoffice that makes the customer before the order (SnelStart's relatie, Shopify's customer) looks
+A backoffice that makes the customer before the order (an accounting package's debtor, a shop's customer) looks
 the buyer up and creates them when missing. Two orders of a new buyer booked side by side (two
 webhook deliveries, two workers of one run, two runs) would both miss and both create. So the order
 that may create a customer first takes a short lock on that customer in koppel's table (per backoffice
