@@ -473,6 +473,9 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
         or registry.build(Capability.PRODUCT_TARGET, channel, channel_secret, http_client()),
         records=product_records(),
         out_of_time=out_of_time,
+        creator=_optional(Capability.PRODUCT_CREATION, channel, channel_secret)
+        if link.products.create_missing
+        else None,
     )
     return report.summary()
 
