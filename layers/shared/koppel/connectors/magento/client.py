@@ -190,15 +190,17 @@ def path_sku(sku: str) -> str:
 
 
 def set_up_error(body: str) -> ConfigurationError:
+    """A 401. Magento answers a token it does not take and an integration without the rights alike
+    ("The consumer isn't authorized to access %resources."), so the words cover both."""
     message, parameters, _ = error_body(body)
     resources = parameters.get("resources") if isinstance(parameters, dict) else None
+    text = UNAUTHORIZED_HELP
     if resources:
-        return ConfigurationError(
-            f"the Magento integration may not use {resources}: give the integration access to it "
-            "(System > Extensions > Integrations > API) and activate it again",
-            field="access_token",
+        text += (
+            f"; if the token is right, give the integration access to {resources} "
+            "(System > Extensions > Integrations > API) and activate it again"
         )
-    return ConfigurationError(UNAUTHORIZED_HELP, field="access_token", detail=message)
+    return ConfigurationError(text, field="access_token", detail=message)
 
 
 def refusal(exc: HttpStatusError, method: str, path: str) -> Exception:

@@ -36,7 +36,7 @@ SHIPPED_STATES = frozenset({"complete", "closed"})
 # A configurable parent carries the price, its one child the SKU bought; a bundle's children are the
 # goods, priced themselves unless the bundle has one fixed price.
 PARENT_TYPES = frozenset({"configurable", "bundle"})
-STREET_NUMBER = re.compile(r"^(?P<street>.*?\D)\s*(?P<number>\d+)\s*(?P<extension>[-/]?\s*[A-Za-z0-9]{0,6}.*)?$")
+STREET_NUMBER = re.compile(r"^(?P<street>.*\D)\s*(?P<number>\d+)\s*(?P<extension>[-/]?\s*[A-Za-z0-9]{0,6}.*)?$")
 NUMBER = re.compile(r"^(?P<number>\d+)\s*[-/]?\s*(?P<extension>.*)$")
 
 
