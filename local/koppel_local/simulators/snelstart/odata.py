@@ -174,6 +174,9 @@ def compare(actual: object, operator: str, expected: object) -> bool:
         actual = parse_moment(str(actual)) if actual else None
     elif isinstance(expected, Decimal) and actual is not None and not isinstance(actual, bool):
         actual = Decimal(str(actual))
+    if isinstance(expected, str) and isinstance(actual, str):
+        # SnelStart's database compares text regardless of case (taken to be SQL Server's default; unverified).
+        actual, expected = actual.casefold(), expected.casefold()
     if operator == "eq":
         return actual == expected
     if operator == "ne":
