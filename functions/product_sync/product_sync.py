@@ -1,4 +1,5 @@
-"""Every 10 minutes: products and prices from the backoffice to each products-enabled link's channel.
+"""Every 10 minutes: products and prices from the backoffice to each products-enabled link's channel,
+then customers' open amounts to the webshop of each balances-enabled link.
 
 Each run continues from the link's cursor and stops a minute before its timeout, so the first sync
 of a large catalogue spans several runs.
@@ -19,8 +20,13 @@ SAFETY_MARGIN_MS = 60_000
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return wiring.run_scheduled(
-        Flow.PRODUCTS,
-        event,
-        lambda link: wiring.product_sync(link, lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS),
-    )
+    def out_of_time() -> bool:
+        return context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
+
+    try:
+        products = wiring.run_scheduled(Flow.PRODUCTS, event, lambda link: wiring.product_sync(link, out_of_time))
+    finally:
+        # A link whose products failed must not keep the open amounts of every link from going out;
+        # the products' failure is still the run's, after them.
+        balances = wiring.run_scheduled(Flow.BALANCES, event, lambda link: wiring.balance_sync(link, out_of_time))
+    return products | {"balances": balances}

@@ -480,6 +480,23 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
     return report.summary()
 
 
+def balance_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
+    """Customers' open amounts from the link's backoffice onto its webshop's accounts."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+    from koppel.flows.balances import sync_balances
+    from koppel.store.balances import DynamoBalanceRecords
+
+    report = sync_balances(
+        link,
+        source=registry.build(Capability.BALANCE_SOURCE, *_account_with_credentials(link.backoffice), http_client()),
+        target=registry.build(Capability.BALANCE_TARGET, *_account_with_credentials(link.channel), http_client()),
+        records=DynamoBalanceRecords(table()),
+        out_of_time=out_of_time,
+    )
+    return report.summary()
+
+
 def inventory_items(link: Link) -> InventoryItems:
     """The backoffice's SKU for an inventory item, for stock webhooks that name no SKU."""
     from koppel.connectors import registry
