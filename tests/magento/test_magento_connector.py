@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from koppel.connectors.base import CustomerBalance, ProductUpdate, StockUpdate
-from koppel.errors import ConfigurationError
+from koppel.errors import ConfigurationError, RateLimited
 from koppel.models import Money, OrderStatus, Product
 from koppel_local.simulators.magento import MagentoSimulator, configurable, item
 
@@ -99,6 +99,47 @@ def test_the_last_page_answered_again_does_not_make_the_feed_loop(sim, connect) 
     assert len(sim.calls("orders")) <= 4
 
 
+def test_two_orders_of_one_second_split_by_a_page_boundary_both_come_once(sim, connect) -> None:
+    # GIVEN three orders saved in the same second, read two per page
+    placed = [sim.add_order([item("MUG", 1, "9.95")])["increment_id"] for _ in range(3)]
+    connector = connect(page_size=2)
+
+    first = connector.order_changes(None, since=SINCE)
+    rest = connector.order_changes(first.cursor, since=SINCE)
+
+    assert first.more and first.cursor == "2026-05-01 09:00:00|2"
+    assert [o.channel_order_id for o in first.orders + rest.orders] == placed
+    assert not rest.more
+
+
+def test_an_order_shipped_after_it_was_read_comes_again_as_shipped(sim, connect) -> None:
+    placed = sim.add_order([item("MUG", 1, "9.95")])["increment_id"]
+    connector = connect(overlap_seconds=60)
+    _, cursor = read_all(connector)
+
+    sim.advance(600)
+    sim.update_order(placed, state="complete")
+    again, _ = read_all(connector, cursor)
+
+    assert [(o.channel_order_id, o.status) for o in again] == [(placed, OrderStatus.SHIPPED)]
+    assert again[0].updated_at == datetime(2026, 5, 1, 9, 10, tzinfo=UTC)
+
+
+def test_an_order_committed_late_within_the_overlap_is_read(sim, connect) -> None:
+    sim.add_order([item("MUG", 1, "9.95")])
+    sim.advance(100)
+    sim.add_order([item("MUG", 1, "9.95")])
+    connector = connect(overlap_seconds=300)
+    _, cursor = read_all(connector)
+
+    # WHEN an order stamped 09:00:50 (before the newest read, 09:01:40) is committed only now
+    sim.freeze(datetime(2026, 5, 1, 9, 0, 50, tzinfo=UTC))
+    late = sim.add_order([item("MUG", 1, "9.95")])["increment_id"]
+    again, _ = read_all(connector, cursor)
+
+    assert late in [o.channel_order_id for o in again]
+
+
 # --- products and stock -------------------------------------------------------------------------------
 def test_a_product_is_updated_by_sku_with_the_link_s_attributes(sim, connect) -> None:
     sim.add_product("LAMP-1", "Lamp", price="19.95")
@@ -156,6 +197,17 @@ def test_an_msi_store_takes_stock_at_the_account_s_source(sim, connect) -> None:
 
     assert result.accepted and sim.quantity("MUG-1") == 12 and sim.in_stock("MUG-1")
     assert len(sim.calls("stock-item-save")) == 0
+
+
+def test_a_rate_limit_longer_than_koppel_waits_hands_over_to_a_later_run(sim, connect) -> None:
+    sim.add_product("MUG-1")
+    sim.faults.add(1, 429, target="source-items-save", retry_after=120)
+
+    with pytest.raises(RateLimited) as limited:
+        connect().push_stock([StockUpdate("MUG-1", 4, "MUG-1")])
+
+    assert limited.value.retry_after == 120
+    assert sim.quantity("MUG-1") is None  # nothing was set: the whole push goes again later
 
 
 def test_a_configurable_parent_takes_no_stock(sim, connect) -> None:

@@ -277,7 +277,7 @@ class MagentoSimulator(WsgiSimulator):
         *,
         price: Decimal | str = "9.99",
         type_id: str = "simple",
-        quantity: int = 0,
+        quantity: int | None = None,
         custom_attributes: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         with self._lock:
@@ -292,7 +292,7 @@ class MagentoSimulator(WsgiSimulator):
                     ],
                 }
             )
-            if type_id == "simple":
+            if type_id == "simple" and quantity is not None:
                 self._set_stock(product, Decimal(quantity))
             return product
 
