@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 
 from koppel.connectors.base import CustomerBalance, ProductUpdate, StockUpdate
+from koppel.connectors.http import HttpStatusError
+from koppel.connectors.magento.client import refusal
 from koppel.errors import ConfigurationError, RateLimited
 from koppel.models import Money, OrderStatus, Product
 from koppel_local.simulators.magento import MagentoSimulator, configurable, item
@@ -251,3 +253,24 @@ def test_open_amounts_land_on_every_account_of_the_e_mail(sim: MagentoSimulator,
     assert [c["custom_attributes"] for c in sim.customers.values()] == [
         [{"attribute_code": "open_amount", "value": "42.50"}]
     ] * 2
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            '{"message": "No such entity with %fieldName = %fieldValue", "parameters": {"fieldName": "email", '
+            '"fieldValue": "a@b.nl"}}',
+            "No such entity with email = a@b.nl",
+        ),
+        (
+            '{"message": "Validation Failed", "errors": [{"message": "Product with SKU \\"%1\\" does not exist.", '
+            '"parameters": ["MUG-9"]}]}',
+            'Validation Failed (Product with SKU "MUG-9" does not exist.)',
+        ),
+    ],
+)
+def test_magento_s_error_bodies_read_as_words(body: str, words: str) -> None:
+    refused = refusal(HttpStatusError("refused", status_code=400, body=body), "POST", "/inventory/source-items")
+
+    assert refused.message == f"magento refused POST /inventory/source-items: {words}"

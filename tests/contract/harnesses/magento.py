@@ -43,9 +43,6 @@ class MagentoHarness:
         self.connector = build("magento", settings, {"access_token": DEMO_TOKEN}, client)
 
     # --- order changes --------------------------------------------------------------------------
-    def hold_clock(self) -> None:
-        """Every change from now on falls in the same second, until `tick`."""
-
     def tick(self, seconds: int = 1) -> None:
         self.sim.advance(seconds)
 
