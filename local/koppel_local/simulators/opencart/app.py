@@ -97,7 +97,7 @@ def item(sku: str, quantity: int, unit_price_incl: Decimal | str, *, name: str =
         "sku": sku,
         "model": extra.get("model", sku),
         "name": name or sku,
-        "quantity": quantity,
+        "quantity": quantity or 0,
         "gross": Decimal(str(unit_price_incl)),
         "rate": Decimal(str(tax_rate)),
     }
@@ -184,18 +184,32 @@ class OpenCartSimulator(WsgiSimulator):
 
     # --- state API for tests and the demo -------------------------------------------------------
     def add_product(
-        self, sku: str, name: str = "", *, price: Decimal | str = "9.99", quantity: int = 0, model: str | None = None
+        self,
+        sku: str,
+        name: str = "",
+        *,
+        price: Decimal | str = "9.99",
+        quantity: int | None = None,
+        model: str | None = None,
     ) -> dict[str, Any]:
+        """A product in the catalogue; without `quantity` its stock was never set (it shows 0)."""
         with self._lock:
-            return self._new_product(
+            product = self._new_product(
                 {
                     "model": model if model is not None else sku,
                     "sku": sku,
                     "price": price,
-                    "quantity": quantity,
+                    "quantity": quantity or 0,
                     "product_description": [{"language_id": 1, "name": name or sku}],
                 }
             )
+            product["_stocked"] = quantity is not None
+            return product
+
+    def quantity(self, sku: str) -> int | None:
+        """The product's quantity; None: never set since it was added."""
+        found = self.product(sku)
+        return int(found["quantity"]) if found is not None and found.get("_stocked") else None
 
     def product(self, sku: str) -> dict[str, Any] | None:
         """The product whose SKU (or, without one, model) is `sku`."""
@@ -460,6 +474,7 @@ class OpenCartSimulator(WsgiSimulator):
         for field in ("model", "sku", "ean", "quantity", "status", "tax_class_id"):
             if field in given:
                 product[field] = given[field]
+        product["_stocked"] = product.get("_stocked") or "quantity" in given
         if "price" in given:
             product["price"] = Decimal(str(given["price"])).quantize(FOUR)
         for entry in given.get("product_description") or ():
