@@ -17,6 +17,7 @@ import product_sync
 import pytest
 import stock_poller
 import stock_pusher
+import stock_reconciler
 from helpers import assert_allowed
 from scenarios import schedule_event, sqs_event
 from werkzeug.serving import make_server
@@ -40,6 +41,7 @@ LINK = "books-to-shop"
 POLLER = LambdaContext(function_name="OrderPollerFunction", timeout=300)
 STOCK_POLLER = LambdaContext(function_name="StockPollerFunction", timeout=50)
 SYNC = LambdaContext(function_name="ProductSyncFunction", timeout=300)
+RECONCILER = LambdaContext(function_name="StockReconcilerFunction", timeout=300)
 AMSTERDAM = {
     "firstname": "Anna",
     "lastname": "de Vries",
@@ -332,3 +334,23 @@ def test_a_link_on_a_twice_a_day_schedule_is_skipped_until_it_is_due(books):
 
     assert LINK in first["done"] and LINK in second["not_due"]
     assert len(books.sales_orders()) == 1  # the second order waits for 06:00 or 18:00
+
+
+def test_switching_a_link_from_free_to_technical_stock_reaches_magento_on_the_next_reconciliation(
+    books, stack, context
+):
+    link(stock={"basis": "free"})
+    books.snelstart.set_stock("MUG-1", 12, 9)
+    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER)
+    stock_pusher.lambda_handler(sqs_event(*[m["Body"] for m in stack.queued("StockPushQueue")]), context)
+    assert books.shop.quantity("MUG-1") == 9
+
+    # WHEN the merchant switches the link to technical stock, and nothing changes in SnelStart
+    link(stock={"basis": "technical"})
+    stock_reconciler.lambda_handler(
+        schedule_event(), LambdaContext(function_name="StockReconcilerFunction", timeout=300)
+    )
+    stock_pusher.lambda_handler(sqs_event(*[m["Body"] for m in stack.queued("StockPushQueue")]), context)
+
+    # THEN Magento sells every unit on the shelf
+    assert books.shop.quantity("MUG-1") == 12

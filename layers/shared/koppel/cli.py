@@ -334,7 +334,7 @@ def cmd_parked(args: argparse.Namespace) -> None:
 
 def cmd_stock(args: argparse.Namespace) -> None:
     """What koppel holds of each SKU for the link, what the channel last accepted, and why not."""
-    from koppel.flows.stock import sellable
+    from koppel.flows.stock import held_quantity, sellable
 
     link = wiring.config_store().get_link(args.link)
     records = [record for record in wiring.stock_store().all(link.link_id) if not args.sku or record.sku == args.sku]
@@ -342,7 +342,7 @@ def cmd_stock(args: argparse.Namespace) -> None:
     for record in records:
         state = "pending" if record.pending else (f"refused: {record.push_error}" if record.push_error else "pushed")
         on_channel = "not on the channel" if record.pushed is None else record.pushed
-        first = [record.sku, sellable(link.stock, record.quantity), on_channel]
+        first = [record.sku, sellable(link.stock, held_quantity(link.stock, record)), on_channel]
         # One line per warehouse; '' is a backoffice that reports one figure for all its warehouses.
         for n, (name, level) in enumerate(sorted(record.levels.items()) or [("", None)]):
             figures = [level.on_hand, level.backorders] if level is not None else ["-", "-"]

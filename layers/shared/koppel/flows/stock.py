@@ -41,6 +41,12 @@ def link_quantity(settings: StockSettings, levels: Mapping[str, Level]) -> int:
     return sum(level.on_hand - level.backorders for level in chosen)
 
 
+def held_quantity(settings: StockSettings, record: StockRecord) -> int:
+    """The record's quantity under the link's rules as they are now: a changed basis or warehouse choice
+    counts at once, not only from the SKU's next change."""
+    return link_quantity(settings, record.levels) if record.levels else record.quantity
+
+
 def sellable(settings: StockSettings, quantity: int) -> int:
     """What the channel may sell: never below zero, the buffer held back (7 with a buffer of 2 sells 5)."""
     return max(0, quantity - settings.buffer)
@@ -118,7 +124,7 @@ def push_pending(
             if not link.dry_run:
                 _settle(store.mark_refused(record, NOT_ON_CHANNEL), record, report, store)
             continue
-        quantity = sellable(link.stock, record.quantity)
+        quantity = sellable(link.stock, held_quantity(link.stock, record))
         update = StockUpdate(sku=record.sku, quantity=quantity, channel_ref=ref, observed_at=record.observed_at)
         ready.append((record, update))
     if link.dry_run:
@@ -269,7 +275,7 @@ def reconcile(
             if cursor is None or out_of_time():
                 break
     for record in store.all(link.link_id):
-        if sellable(link.stock, record.quantity) == record.pushed and not record.pending:
+        if sellable(link.stock, held_quantity(link.stock, record)) == record.pushed and not record.pending:
             continue
         if record.push_error and not record.pending:
             continue  # refused by the channel and unchanged since: reported once, not hammered
