@@ -22,6 +22,9 @@ from koppel_local.runtime import LocalCloud
 from koppel_local.serve import start_simulators
 from koppel_local.signing import koppel_headers, shopify_headers
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimItem
+from koppel_local.simulators.magento import DEMO_TOKEN as MAGENTO_TOKEN
+from koppel_local.simulators.magento import item
+from koppel_local.simulators.snelstart import DEMO_CLIENT_KEY, DEMO_SUBSCRIPTION_KEY
 
 SHOP_WEBHOOK_SECRET = "demo-shop-webhook-secret"  # noqa: S105 - the demo's own made-up secret
 POS_WEBHOOK_SECRET = "demo-pos-webhook-secret"  # noqa: S105
@@ -108,6 +111,9 @@ def run() -> int:
         feed(demo, cloud)
         unit = webshop(demo, cloud, api, korona, korona_url)
         till_to_channels(demo, cloud, korona, unit, bol, shop)
+        snelstart, snelstart_url, _ = sims["snelstart"]
+        magento, magento_url, _ = sims["magento"]
+        accounting_webshop(demo, cloud, snelstart, snelstart_url, magento, magento_url)
 
     print()
     if demo.failures:
@@ -511,6 +517,98 @@ def till_to_channels(demo: Demo, cloud: LocalCloud, korona: Any, unit: str, bol:
     price = shop.variant("LAMP-OAK")["price"]
     demo.check(price == Decimal("34.95"), f"a new price in KORONA -> Shopify {price}, the only article read")
     demo.koppel("activity", "till-to-shop")
+
+
+def accounting_commands(snelstart_url: str, magento_url: str) -> list[tuple[str, ...]]:
+    """The `koppel` commands that link a Magento webshop (`magento`) to a SnelStart administration (`books`)."""
+    return [
+        ("account", "put", "books", "system=snelstart", "secret_ref=koppel/books",
+         f"settings.base_url={snelstart_url}/v2", f"settings.token_url={snelstart_url}/b2b/token",
+         "settings.shipping_article=VERZEND", "settings.discount_article=KORTING"),
+        ("account", "secret", "books", f"subscription_key={DEMO_SUBSCRIPTION_KEY}", f"client_key={DEMO_CLIENT_KEY}"),
+        ("account", "put", "magento", "system=magento", "secret_ref=koppel/magento",
+         f"settings.base_url={magento_url}", "settings.inventory=msi"),
+        ("account", "secret", "magento", f"access_token={MAGENTO_TOKEN}"),
+        ("link", "put", "magento-to-books", "backoffice=books", "channel=magento", "flows.tracking=false",
+         "flows.returns=false", "flows.products=true", "stock.basis=free", "products.attributes.Merk=brand"),
+    ]  # fmt: skip
+
+
+def accounting_webshop(
+    demo: Demo, cloud: LocalCloud, snelstart: Any, snelstart_url: str, magento: Any, magento_url: str
+) -> None:
+    demo.step("SnelStart and a Magento webshop: orders and new customers in, prices and free stock out")
+    for code, title, price, stock in (
+        ("CHAIR-OAK", "Dining chair, oak", "129.00", 10),
+        ("CUSHION-1", "Seat cushion", "19.95", 30),
+        ("VERZEND", "Verzendkosten", "0", 0),
+        ("KORTING", "Korting", "0", 0),
+    ):
+        snelstart.add_article(code, title, price, technical=stock, stock_control=stock > 0, extra={"Merk": "Eiken&Co"})
+        if stock:
+            magento.add_product(code, title, price=price, quantity=0)
+    demo.say(f"SnelStart B2B API v2 at {snelstart_url} ({'validating' if snelstart.contract else 'unvalidated'})")
+    demo.say(f"Magento 2.4 admin REST at {magento_url} ({'validating' if magento.contract else 'unvalidated'})")
+    for argv in accounting_commands(snelstart_url, magento_url):
+        demo.koppel(*argv)
+
+    buyer = {"firstname": "Mila", "lastname": "Bakker", "street": ["Oudegracht", "158"], "postcode": "3511 AZ",
+             "city": "Utrecht", "country_id": "NL"}  # fmt: skip
+    magento.add_order(
+        [item("CHAIR-OAK", 2, "129.00", discount="25.80"), item("CUSHION-1", 2, "19.95")],
+        increment_id="000000042",
+        email="mila@example.nl",
+        billing=buyer,
+        shipping_incl_tax="9.95",
+    )
+    demo.say("Magento order 000000042 of a new customer: 2 chairs with 10% off, 2 cushions, 9.95 shipping")
+    cloud.fire("OrderPollerFunction")
+    magento.add_order([item("CUSHION-1", 1, "19.95")], increment_id="000000043", email="mila@example.nl", billing=buyer)
+    cloud.fire("OrderPollerFunction")  # a second order of the same customer, and a re-read of the first
+    orders = list(snelstart.verkooporders.values())
+    relaties = [r for r in snelstart.relaties.values() if r.get("email") == "mila@example.nl"]
+    demo.check(len(orders) == 2, f"two Magento orders -> {len(orders)} sales orders in SnelStart")
+    demo.check(len(relaties) == 1, f"one new customer -> {len(relaties)} relatie, made once for both orders")
+    if orders:
+        first = orders[0]
+        total = Decimal(str(first.get("totaalInclusiefBtw")))
+        lines = ", ".join(
+            f"{line['aantal']}x {line.get('omschrijving') or ''} {line['stuksprijs']}"
+            + (f" -{line['kortingsPercentage']}%" if line.get("kortingsPercentage") else "")
+            for line in first["regels"]
+        )
+        demo.check(total == Decimal("282.05"), f"sales order {first.get('nummer')}: {lines}; total {total}")
+
+    snelstart.set_price("CHAIR-OAK", "119.00")
+    snelstart.set_stock("CHAIR-OAK", 10, 6)  # two orders hold 4 of the 10 chairs
+    demo.say("in SnelStart: the chair now 119.00; 10 in the warehouse, 4 of them on open sales orders")
+    cloud.fire("ProductSyncFunction")
+    cloud.fire("StockPollerFunction")
+    time.sleep(2.5)  # the pusher's coalescing delay
+    cloud.drain_queues()
+    chair = magento.product("CHAIR-OAK") or {}
+    demo.check(chair.get("price") == Decimal("119.00"), f"Magento's chair price -> {chair.get('price')}")
+    demo.check(magento.attribute("CHAIR-OAK", "brand") == "Eiken&Co", "SnelStart's extra field Merk -> brand")
+    demo.check(
+        magento.quantity("CHAIR-OAK") == 6, f"free stock (10 - 4) -> Magento sells {magento.quantity('CHAIR-OAK')}"
+    )
+    demo.koppel("link", "put", "magento-to-books", "stock.basis=technical")
+    cloud.fire("StockReconcilerFunction")
+    time.sleep(2.5)
+    cloud.drain_queues()
+    demo.check(magento.quantity("CHAIR-OAK") == 10, f"technical stock -> Magento sells {magento.quantity('CHAIR-OAK')}")
+
+    demo.koppel("link", "put", "magento-to-books", "schedule.orders=cron(0 6,18 * * ? *)")
+    cloud.fire("OrderPollerFunction")  # never ran on this schedule: due at once
+    magento.add_order([item("CUSHION-1", 1, "19.95")], increment_id="000000044", email="noor@example.nl")
+    answer = cloud.fire("OrderPollerFunction")
+    upcoming = (answer or {}).get("not_due", {}).get("magento-to-books")
+    demo.check(
+        upcoming is not None and len(snelstart.verkooporders) == 2,
+        f"twice a day: the next tick skips the link until {upcoming}; order 000000044 waits for it",
+    )
+    demo.koppel("link", "list")
+    demo.koppel("activity", "magento-to-books")
 
 
 def _describe(order: dict[str, Any]) -> str:

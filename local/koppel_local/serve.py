@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +18,40 @@ from werkzeug.wrappers import Request, Response
 from koppel_local.runtime import STATE_FILE, LocalCloud
 from koppel_local.simulators.bol import BolSimulator
 from koppel_local.simulators.kit import ReferenceMissing
-from koppel_local.simulators.korona import KoronaSimulator, load_contract
+from koppel_local.simulators.korona import KoronaSimulator
+from koppel_local.simulators.korona import load_contract as korona_contract
+from koppel_local.simulators.magento import MagentoSimulator
+from koppel_local.simulators.magento import load_contract as magento_contract
 from koppel_local.simulators.shopify import ShopifySimulator
+from koppel_local.simulators.snelstart import SnelStartSimulator
+from koppel_local.simulators.snelstart import load_contract as snelstart_contract
+
+
+def _contract(load: Any) -> Any:
+    """A simulator's published spec where the reference folder has it; None: it serves unchecked."""
+    try:
+        return load()
+    except ReferenceMissing:
+        return None
 
 
 def korona_simulator() -> KoronaSimulator:
     """KORONA, checked against its published spec where the reference folder has it."""
-    try:
-        contract = load_contract()
-    except ReferenceMissing:
-        contract = None
-    return KoronaSimulator(contract=contract)
+    return KoronaSimulator(contract=_contract(korona_contract))
 
 
 def start_simulators() -> dict[str, Any]:
-    """bol.com, Shopify and KORONA simulators on free 127.0.0.1 ports; returns them with their URLs."""
+    """bol.com, Shopify, KORONA, SnelStart and Magento simulators on free 127.0.0.1 ports; returns them
+    with their URLs."""
     started: dict[str, Any] = {}
-    for name, app in (("bol", BolSimulator()), ("shopify", ShopifySimulator()), ("korona", korona_simulator())):
+    apps = (
+        ("bol", BolSimulator()),
+        ("shopify", ShopifySimulator()),
+        ("korona", korona_simulator()),
+        ("snelstart", SnelStartSimulator(contract=_contract(snelstart_contract))),
+        ("magento", MagentoSimulator(contract=_contract(magento_contract), now=datetime.now(UTC))),
+    )
+    for name, app in apps:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         started[name] = (app, f"http://127.0.0.1:{server.server_port}", server)
@@ -106,6 +124,9 @@ def serve_forever(port: int = 3000, schedules: bool = True) -> int:
     if "korona" in sims:
         korona, korona_url, _server = sims["korona"]
         print(f"  (KORONA account_id {korona.account_id}; API base_url {korona_url}/web/api/v3)")
+    if "snelstart" in sims:
+        _app, snelstart_url, _server = sims["snelstart"]
+        print(f"  (SnelStart base_url {snelstart_url}/v2, token_url {snelstart_url}/b2b/token)")
     print("Run a function now: .venv/bin/koppel-local fire OrderPollerFunction")
     print("Manage it:          .venv/bin/koppel --local account list")
     try:
