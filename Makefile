@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python bench/feed_bench.py
 	$(BIN)/python bench/stock_push_bench.py
 	$(BIN)/python bench/webshop_receipt_bench.py
+	$(BIN)/python bench/webshop_accounting_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .koppel-local .pytest_cache .ruff_cache
