@@ -96,13 +96,17 @@ class OpenCartOrderChanges(OpenCartPart):
             room = size - len(taken)
             if len(fresh) > room:
                 taken.extend(fresh[:room])
-                self._span = max(timedelta(seconds=1), taken[-1][0][0] - start) if taken else self._span
+                # The span from this window's start that holds one page: the next window's length.
+                self._span = max(timedelta(seconds=1), fresh[min(size, len(fresh)) - 1][0][0] - start)
                 more = True
                 break
             taken.extend(fresh)
             seen.update(key[1] for key, _ in fresh)
             if end >= self._shop_now():
                 break  # the window reached the shop's now: the read is at the end
+            if len(taken) >= size:
+                more = True  # a full page: hand it over before asking the next window
+                break
             if self._span is not None:
                 self._span = min(self._span * 2, MAX_SPAN)
             start, stop = end, end
