@@ -181,4 +181,59 @@ class PrestaShopShop:
         return self.app.violations
 
 
-WEBSHOPS: dict[str, type] = {"magento": MagentoShop, "prestashop": PrestaShopShop}
+class OpenCartShop:
+    """OpenCart through the REST admin extension koppel documents (no published spec: the simulator
+    checks the shapes koppel's docs describe)."""
+
+    system = "opencart"
+
+    def __init__(self) -> None:
+        from koppel_local.simulators.opencart import OpenCartSimulator
+
+        self.app = OpenCartSimulator(now=datetime.now(UTC))
+
+    def account(self, url: str) -> tuple[dict[str, Any], dict[str, str]]:
+        from koppel_local.simulators.opencart import DEMO_SECRET
+
+        return {"base_url": url}, {"restadmin_secret": DEMO_SECRET}
+
+    def add_product(self, sku: str, title: str, price: str, quantity: int = 0) -> None:
+        self.app.add_product(sku, title, price=price, quantity=quantity)
+
+    def place_order(self, lines: list[Line], buyer: Buyer, *, discount: str = "0", shipping: str = "4.95") -> str:
+        from koppel_local.simulators.opencart import item
+
+        address = {
+            "firstname": buyer.first_name,
+            "lastname": buyer.last_name,
+            "address_1": f"{buyer.street} {buyer.number}",
+            "postcode": buyer.postcode,
+            "city": buyer.city,
+        }
+        items = [item(line.sku, line.quantity, line.price) for line in lines]
+        order = self.app.add_order(
+            items, email=buyer.email, payment=address, shipping_incl=shipping, coupon_incl=discount
+        )
+        return str(order["order_id"])
+
+    def later(self, seconds: int) -> None:
+        self.app.advance(seconds)
+
+    def number_of(self, order_id: str) -> str:
+        return order_id  # OpenCart shows its order id
+
+    def quantity(self, sku: str) -> int | None:
+        return self.app.quantity(sku)
+
+    def price(self, sku: str) -> Decimal:
+        return Decimal(str(self.app.product(sku)["price"]))
+
+    def has_product(self, sku: str) -> bool:
+        return self.app.product(sku) is not None
+
+    @property
+    def violations(self) -> list[Any]:
+        return self.app.violations
+
+
+WEBSHOPS: dict[str, type] = {"magento": MagentoShop, "prestashop": PrestaShopShop, "opencart": OpenCartShop}
