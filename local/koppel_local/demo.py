@@ -24,6 +24,9 @@ from koppel_local.signing import koppel_headers, shopify_headers
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimItem
 from koppel_local.simulators.magento import DEMO_TOKEN as MAGENTO_TOKEN
 from koppel_local.simulators.magento import item
+from koppel_local.simulators.opencart import DEMO_SECRET as OPENCART_SECRET
+from koppel_local.simulators.opencart import item as opencart_item
+from koppel_local.simulators.prestashop import DEMO_WS_KEY, row
 from koppel_local.simulators.snelstart import DEMO_CLIENT_KEY, DEMO_SUBSCRIPTION_KEY
 
 SHOP_WEBHOOK_SECRET = "demo-shop-webhook-secret"  # noqa: S105 - the demo's own made-up secret
@@ -114,6 +117,9 @@ def run() -> int:
         snelstart, snelstart_url, _ = sims["snelstart"]
         magento, magento_url, _ = sims["magento"]
         accounting_webshop(demo, cloud, snelstart, snelstart_url, magento, magento_url)
+        prestashop, prestashop_url, _ = sims["prestashop"]
+        opencart, opencart_url, _ = sims["opencart"]
+        more_webshops(demo, cloud, snelstart, prestashop, prestashop_url, opencart, opencart_url)
 
     print()
     if demo.failures:
@@ -609,6 +615,69 @@ def accounting_webshop(
     )
     demo.koppel("link", "list")
     demo.koppel("activity", "magento-to-books")
+
+
+def more_webshops(
+    demo: Demo,
+    cloud: LocalCloud,
+    snelstart: Any,
+    prestashop: Any,
+    prestashop_url: str,
+    opencart: Any,
+    opencart_url: str,
+) -> None:
+    demo.step("PrestaShop and OpenCart on the same SnelStart: an order from each, one stock change to both")
+    snelstart.add_article("LAMP-WALNUT", "Floor lamp, walnut", "89.00", technical=8)
+    prestashop.add_product("LAMP-WALNUT", "Floor lamp, walnut", price="73.553719", quantity=0)  # 89.00 with 21% VAT
+    opencart.add_product("LAMP-WALNUT", "Floor lamp, walnut", price="89.00", quantity=0)
+    demo.say(f"PrestaShop 8 webservice at {prestashop_url} ({'validating' if prestashop.contract else 'unvalidated'})")
+    demo.say(f"OpenCart REST admin extension at {opencart_url} (checked against the shapes in docs/opencart.md)")
+    for argv in (
+        ("account", "put", "presta", "system=prestashop", "secret_ref=koppel/presta",
+         f"settings.base_url={prestashop_url}"),
+        ("account", "secret", "presta", f"ws_key={DEMO_WS_KEY}"),
+        ("account", "put", "oc", "system=opencart", "secret_ref=koppel/oc", f"settings.base_url={opencart_url}"),
+        ("account", "secret", "oc", f"restadmin_secret={OPENCART_SECRET}"),
+        ("link", "put", "presta-to-books", "backoffice=books", "channel=presta", "flows.tracking=false",
+         "flows.returns=false"),
+        ("link", "put", "oc-to-books", "backoffice=books", "channel=oc", "flows.tracking=false", "flows.returns=false"),
+    ):  # fmt: skip
+        demo.koppel(*argv)
+    cloud.fire("StockPollerFunction")  # the links' first poll reads every level
+    time.sleep(2.5)
+    cloud.drain_queues()
+    lamp = int(prestashop.product("LAMP-WALNUT").findtext("id"))
+    presta_order = prestashop.add_order(
+        [row("LAMP-WALNUT", 1, "89.00", product_id=lamp)],
+        email="jet@example.nl",
+        delivery={"firstname": "Jet", "lastname": "Smit", "address1": "Markt 5", "postcode": "5611 EB",
+                  "city": "Eindhoven"},
+    )  # fmt: skip
+    opencart.add_order(
+        [opencart_item("LAMP-WALNUT", 2, "89.00")],
+        email="bram@example.nl",
+        payment={"firstname": "Bram", "lastname": "Visser", "address_1": "Dam 1", "postcode": "1012 JS"},
+    )
+    demo.say("a PrestaShop order (1 lamp) and an OpenCart order (2 lamps), each of a new customer")
+    before = len(snelstart.verkooporders)
+    cloud.fire("OrderPollerFunction")
+    new = len(snelstart.verkooporders) - before
+    reference = presta_order.findtext("reference")
+    demo.check(new == 2, f"order poller -> {new} new sales orders in SnelStart (PrestaShop {reference}, OpenCart 1)")
+    buyers = [
+        sum(1 for r in snelstart.relaties.values() if r.get("email") == email)
+        for email in ("jet@example.nl", "bram@example.nl")
+    ]
+    demo.check(buyers == [1, 1], "each for its own new relatie, created once")
+    snelstart.set_stock("LAMP-WALNUT", 8, 5)  # the two orders hold 3 of the 8 lamps
+    demo.say("in SnelStart: 8 lamps in the warehouse, 3 on the new sales orders (free stock 5)")
+    cloud.fire("StockPollerFunction")
+    time.sleep(2.5)
+    cloud.drain_queues()
+    both = (prestashop.quantity("LAMP-WALNUT"), opencart.quantity("LAMP-WALNUT"))
+    demo.check(both == (5, 5), f"one SnelStart change -> PrestaShop sells {both[0]}, OpenCart sells {both[1]}")
+    demo.koppel("activity", "presta-to-books")
+    demo.koppel("activity", "oc-to-books")
 
 
 def _describe(order: dict[str, Any]) -> str:

@@ -22,6 +22,9 @@ from koppel_local.simulators.korona import KoronaSimulator
 from koppel_local.simulators.korona import load_contract as korona_contract
 from koppel_local.simulators.magento import MagentoSimulator
 from koppel_local.simulators.magento import load_contract as magento_contract
+from koppel_local.simulators.opencart import OpenCartSimulator
+from koppel_local.simulators.prestashop import PrestaShopSimulator
+from koppel_local.simulators.prestashop import load_contract as prestashop_contract
 from koppel_local.simulators.shopify import ShopifySimulator
 from koppel_local.simulators.snelstart import SnelStartSimulator
 from koppel_local.simulators.snelstart import load_contract as snelstart_contract
@@ -41,8 +44,8 @@ def korona_simulator() -> KoronaSimulator:
 
 
 def start_simulators() -> dict[str, Any]:
-    """bol.com, Shopify, KORONA, SnelStart and Magento simulators on free 127.0.0.1 ports; returns them
-    with their URLs."""
+    """bol.com, Shopify, KORONA, SnelStart, Magento, PrestaShop and OpenCart simulators on free 127.0.0.1
+    ports; returns them with their URLs."""
     started: dict[str, Any] = {}
     apps = (
         ("bol", BolSimulator()),
@@ -50,6 +53,8 @@ def start_simulators() -> dict[str, Any]:
         ("korona", korona_simulator()),
         ("snelstart", SnelStartSimulator(contract=_contract(snelstart_contract))),
         ("magento", MagentoSimulator(contract=_contract(magento_contract), now=datetime.now(UTC))),
+        ("prestashop", PrestaShopSimulator(contract=_contract(prestashop_contract), now=datetime.now(UTC))),
+        ("opencart", OpenCartSimulator(now=datetime.now(UTC))),
     )
     for name, app in apps:
         server = make_server("127.0.0.1", 0, app, threaded=True)
