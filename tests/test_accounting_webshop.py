@@ -23,6 +23,7 @@ import stock_pusher
 import stock_reconciler
 from helpers import assert_allowed
 from scenarios import schedule_event, sqs_event
+from test_cli import run_cli
 from webshops import WEBSHOPS, Buyer, Line
 from werkzeug.serving import make_server
 
@@ -257,6 +258,31 @@ def test_a_link_without_customer_creation_books_nothing_for_an_unknown_buyer(boo
     assert books.sales_orders() == [] and books.relaties_with("new@example.nl") == []
     record = wiring.order_links().get(LINK, order_id)
     assert record is not None and record.state.value == "needs_attention"
+
+
+def test_a_link_without_auto_accept_books_an_order_only_once_a_person_accepts_it(books, local_state, capsys):
+    link(orders={"auto_accept": False})
+    order_id = books.shop.place_order([Line("MUG-1", 1, "14.95")], Buyer("f@example.nl"))
+
+    # WHEN the poller runs twice before anyone looks
+    poll_orders()
+    poll_orders()
+
+    # THEN nothing is booked: the order waits, and `koppel orders` says how to accept it
+    assert books.sales_orders() == []
+    capsys.readouterr()
+    assert run_cli("orders", LINK) == 0
+    listed = capsys.readouterr().out
+    assert order_id in listed and f"koppel orders {LINK} accept {order_id}" in listed
+    # AND once accepted, the next run books it, once
+    assert run_cli("orders", LINK, "accept", order_id) == 0
+    assert "accepted" in capsys.readouterr().out
+    poll_orders()
+    poll_orders()
+    assert len(books.sales_orders()) == 1
+    # an order koppel holds no waiting copy of is refused in words, and nothing else happens
+    assert run_cli("orders", LINK, "accept", "no-such-order") == 2
+    assert "no order waiting" in capsys.readouterr().err
 
 
 # --- products and stock out --------------------------------------------------------------------------

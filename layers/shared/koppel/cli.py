@@ -311,6 +311,11 @@ def cmd_mapping(args: argparse.Namespace) -> None:
 
 
 def cmd_orders(args: argparse.Namespace) -> None:
+    if args.action == "accept":
+        _accept_orders(args)
+        return
+    if args.ids:
+        raise UsageError(f"order ids go with an action: koppel orders {args.link} accept {' '.join(args.ids)}")
     records = wiring.order_links().in_state(args.link, OrderState(args.state))
     _listing(
         args,
@@ -319,6 +324,20 @@ def cmd_orders(args: argparse.Namespace) -> None:
         [[r.channel_order_id, r.state.value, r.backoffice_name or r.backoffice_order_id, r.reason] for r in records],
         empty=f"no {args.state} orders on {args.link}",
     )
+
+
+def _accept_orders(args: argparse.Namespace) -> None:
+    """Orders a person accepts for booking (a link with `orders.auto_accept` off); the next poller run books them."""
+    wiring.config_store().get_link(args.link)  # an unknown link is an error, not nothing accepted
+    if not args.ids:
+        raise UsageError(f"name the orders to accept: koppel orders {args.link} accept ORDER [ORDER ...]")
+    links = wiring.order_links()
+    unknown = [order_id for order_id in args.ids if not links.accept(args.link, order_id)]
+    accepted = [order_id for order_id in args.ids if order_id not in unknown]
+    if accepted:
+        print(f"accepted {', '.join(accepted)}: booked in the backoffice by the next order poller run")
+    if unknown:
+        raise NotFound(f"no order waiting on {args.link} as {', '.join(unknown)} (see `koppel orders {args.link}`)")
 
 
 def cmd_parked(args: argparse.Namespace) -> None:
@@ -515,9 +534,14 @@ def _listings_parser(sub: Any) -> None:
         "a link's imported orders by state (default: needs_attention)",
         "koppel orders bol-to-shop",
         "koppel orders bol-to-shop --state created",
+        "koppel orders shop-to-books accept 000000042",
         listing=True,
     )
     orders.add_argument("link")
+    orders.add_argument(
+        "action", nargs="?", choices=["accept"], help="accept: book these waiting orders (orders.auto_accept off)"
+    )
+    orders.add_argument("ids", nargs="*", metavar="ORDER", help="the channel's order ids")
     orders.add_argument("--state", default="needs_attention", choices=[s.value for s in OrderState])
 
     parked = _leaf(

@@ -129,6 +129,11 @@ class OrderSettings(Strict):
         default=Decimal(21), ge=0, le=100, description="VAT % for lines whose channel sends none (bol.com)"
     )
     auto_map_by_sku: bool = Field(default=True, description="Match channel SKU/EAN to backoffice SKU/barcode")
+    auto_accept: bool = Field(
+        default=True,
+        description="Book orders as they arrive; off: each waits as 'awaiting acceptance' until a person accepts it "
+        "(`koppel orders LINK accept ORDER`)",
+    )
     tag: str = Field(default="koppel", max_length=40)
     concurrency: int = Field(default=8, ge=1, le=32, description="Orders imported side by side in one run")
     look_back_hours: int = Field(

@@ -79,6 +79,11 @@ LEASE_SECONDS = 16 * 60  # longer than a Lambda can run (15 min), so a live run 
 @dataclass
 class Attempt:
     may_exist: bool  # the create may have reached the backoffice (now or in an earlier run)
+    accepted: bool = False  # a person accepted the order (links without `orders.auto_accept`)
+
+
+def awaiting_acceptance(link_id: str, order_id: str) -> str:
+    return f"awaiting acceptance: accept it with `koppel orders {link_id} accept {order_id}`"
 
 
 def hold_or_release(
@@ -171,7 +176,7 @@ class OrderImport:
         if claim is None:
             self.report.count("skipped")
             return
-        attempt = Attempt(may_exist=claim.may_exist)
+        attempt = Attempt(may_exist=claim.may_exist, accepted=record is not None and record.accepted)
         try:
             if self.pauses is not None:
                 self.pauses.check()
@@ -208,6 +213,8 @@ class OrderImport:
             self.orders.mark_cancelled(self.link.link_id, order_id, self.run_id, "cancelled on the channel")
             self.report.cancelled.append(order_id)
             return
+        if not self.link.orders.auto_accept and not attempt.accepted:
+            raise NeedsAttention(awaiting_acceptance(self.link.link_id, order_id), order_id=order_id)
         mapped = self.for_backoffice(order)
         create_customer = self.link.orders.create_customers
         with self._customer(mapped, create_customer):

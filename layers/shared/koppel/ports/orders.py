@@ -30,6 +30,7 @@ class OrderRecord:
     reason: str = ""
     updated_at: str = ""
     attempts: int = 0
+    accepted: bool = False  # a person accepted it for a link that books nothing unaccepted
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class OrderLinks(Protocol):
     """Every order koppel handles for a link: its state from claimed to shipped or cancelled, and its parcels."""
 
     def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None: ...
+
+    def accept(self, link_id: str, channel_order_id: str) -> bool: ...  # False: no such waiting order
     def claim(self, link_id: str, channel_order_id: str, run_id: str, lease_seconds: int) -> Claim | None: ...
     def mark_created(self, link_id: str, channel_order_id: str, run_id: str, order: BackofficeOrder) -> None: ...
     def mark_needs_attention(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None: ...

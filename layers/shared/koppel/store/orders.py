@@ -47,6 +47,7 @@ class DynamoOrderLinks:
             reason=item.get("reason", ""),
             updated_at=item.get("updated_at", ""),
             attempts=int(item.get("attempts", 0)),
+            accepted=bool(item.get("accepted", False)),
         )
 
     def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None:
@@ -177,6 +178,20 @@ class DynamoOrderLinks:
         self._move(
             link_id, channel_order_id, run_id, OrderState.NEEDS_ATTENTION, ", reason = :reason", {":reason": reason}
         )
+
+    def accept(self, link_id: str, channel_order_id: str) -> bool:
+        """A person accepts a waiting order for booking; False when koppel holds no waiting order by that id."""
+        try:
+            self._update(
+                link_id,
+                channel_order_id,
+                "SET accepted = :yes",
+                "#state = :waiting",
+                {":yes": True, ":waiting": OrderState.NEEDS_ATTENTION.value},
+            )
+        except StateConflict:
+            return False
+        return True
 
     def mark_create_sent(self, link_id: str, channel_order_id: str, run_id: str) -> None:
         self._update(
