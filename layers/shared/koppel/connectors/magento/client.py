@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +27,7 @@ import httpx
 
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.magento.settings import MagentoSettings
+from koppel.connectors.wire import json_number, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -121,10 +122,7 @@ class MagentoClient:
         clock: Clock | None = None,
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
-        # Same clock, one attempt: a create whose answer is lost may have been made; it is looked up instead.
-        self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
-        )
+        self.once = sent_once(self.api)
         self.auth = IntegrationToken(access_token)
         self.root = f"{settings.base_url.rstrip('/')}/rest/{settings.store_code}/V1"
 
@@ -168,7 +166,7 @@ class MagentoClient:
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
-            content = json.dumps(body, default=_number).encode()
+            content = json.dumps(body, default=json_number).encode()
         try:
             return api.request(
                 method,
@@ -256,17 +254,6 @@ def json_object(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise TransientConnectorError("magento answered with JSON that is not an object")
     return body
-
-
-def _number(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)  # cents survive: the shortest repr of a two-decimal float gives back its digits
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class MagentoPart:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import secret, settings_of
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.magento.client import MagentoClient
 from koppel.connectors.magento.customers import MagentoBalances
@@ -21,7 +22,6 @@ from koppel.connectors.magento.orders import MagentoOrderChanges
 from koppel.connectors.magento.products import MagentoProducts
 from koppel.connectors.magento.settings import MagentoSettings
 from koppel.connectors.magento.stock import STOCK_BATCH, MagentoStockTarget
-from koppel.errors import ConfigurationError
 
 
 class MagentoConnector(MagentoOrderChanges, MagentoProducts, MagentoStockTarget, MagentoBalances):
@@ -53,13 +53,10 @@ def from_account(
     clock: Clock | None = None,
 ) -> MagentoConnector:
     """The connector for a configured Magento account; `credentials` is its Secrets Manager secret."""
-    settings = account.typed_settings()
-    if not isinstance(settings, MagentoSettings):
-        raise ConfigurationError(f"account {account.account_id} is not a Magento account", field="system")
-    token = str(credentials.get("access_token") or "").strip()
-    if not token:
-        raise ConfigurationError(
-            "Magento credentials need the integration's access_token (System > Extensions > Integrations)",
-            field="access_token",
-        )
+    settings = settings_of(account, MagentoSettings, "a Magento")
+    token = secret(
+        credentials,
+        "access_token",
+        "Magento credentials need the integration's access_token (System > Extensions > Integrations)",
+    )
     return MagentoConnector(client, token, settings, policy=policy, clock=clock)

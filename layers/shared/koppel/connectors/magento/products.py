@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from koppel.connectors.base import ProductPushResult, ProductUpdate
-from koppel.connectors.magento.client import MagentoClient, MagentoPart, Search, chunks, path_sku
-from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, RateLimited, TransientConnectorError
-from koppel.observability import logger
+from koppel.connectors.magento.client import MagentoClient, MagentoPart, Search, path_sku
+from koppel.connectors.webshop import create_or_update, created, written
+from koppel.connectors.wire import chunks
+from koppel.errors import NotFound, TransientConnectorError
 
 LOOKUP_BATCH = 50  # SKUs per `sku in` look-up: keeps the query string short
 ENABLED = 1
@@ -42,32 +43,20 @@ class MagentoProducts(MagentoPart):
     def create_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
         """Create each product the store does not have; one it has already is updated instead."""
         existing = self.products_by_sku([update.product.sku for update in updates])
-        results: list[ProductPushResult] = []
-        for update in updates:
-            if update.product.sku in existing:
-                ref = str(existing[update.product.sku]["sku"])
-                results.append(
-                    self._update(ProductUpdate(update.product, ref, update.image_changed, update.attributes))
-                )
-            else:
-                results.append(self._create(update))
-        return results
+        refs = {sku: str(found["sku"]) for sku, found in existing.items()}
+        return create_or_update(updates, refs, self._update, self._create)
 
     def _update(self, update: ProductUpdate) -> ProductPushResult:
         sku = update.product.sku
         ref = update.channel_ref.strip() or sku
-        try:
-            self.magento.write("PUT", f"/products/{path_sku(ref)}", {"product": self._body(update, ref)})
-        except NotFound:
-            return ProductPushResult(sku, False, "Magento has no product with this SKU (deleted since koppel looked?)")
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            return ProductPushResult(sku, False, f"Magento could not be reached: {exc.message}", retryable=True)
-        except PermanentConnectorError as exc:
-            logger.warning("magento refused a product update", sku=sku, status=exc.context.get("status_code"))
-            return ProductPushResult(sku, False, exc.message)
-        return ProductPushResult(sku, True)
+        return written(
+            ProductPushResult,
+            sku,
+            "Magento",
+            lambda: self.magento.write("PUT", f"/products/{path_sku(ref)}", {"product": self._body(update, ref)}),
+            missing="Magento has no product with this SKU (deleted since koppel looked?)",
+            refused="magento refused a product update",
+        )
 
     def _create(self, update: ProductUpdate) -> ProductPushResult:
         sku = update.product.sku
@@ -79,18 +68,9 @@ class MagentoProducts(MagentoPart):
             "extension_attributes": {"website_ids": list(self.settings.website_ids)},
         }
         body.setdefault("price", 0)  # Magento needs a price to save a simple product
-        try:
-            self.magento.write("POST", "/products", {"product": body}, once=True)
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            # The answer is lost; the product may have been made. Look, never send it twice.
-            if self._exists(sku):
-                return ProductPushResult(sku, True)
-            return ProductPushResult(sku, False, f"Magento did not confirm the new product: {exc.message}", True)
-        except PermanentConnectorError as exc:
-            return ProductPushResult(sku, False, exc.message)
-        return ProductPushResult(sku, True)
+        return created(
+            sku, "Magento", lambda: self.magento.write("POST", "/products", {"product": body}, once=True), self._exists
+        )
 
     def _exists(self, sku: str) -> bool:
         try:

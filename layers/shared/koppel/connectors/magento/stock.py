@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from koppel.connectors.base import StockPushResult, StockUpdate
-from koppel.connectors.magento.client import MagentoPart, chunks, path_sku
+from koppel.connectors.magento.client import MagentoPart, path_sku
 from koppel.connectors.magento.products import find_products
+from koppel.connectors.webshop import written
+from koppel.connectors.wire import chunks
 from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, RateLimited, TransientConnectorError
 from koppel.observability import logger
 
@@ -93,7 +95,8 @@ class MagentoStockTarget(MagentoPart):
     # --- the legacy single stock ----------------------------------------------------------------
     def _stock_item(self, update: StockUpdate) -> StockPushResult:
         sku = update.channel_ref
-        try:
+
+        def send() -> StockPushResult | None:
             item = self.magento.get(f"/stockItems/{path_sku(sku)}")
             if item.get("item_id") is None:
                 return StockPushResult(update.sku, False, "Magento has no stock item for this SKU")
@@ -102,12 +105,12 @@ class MagentoStockTarget(MagentoPart):
             changed = {key: value for key, value in item.items() if value is not None}
             changed.update(qty=max(update.quantity, 0), is_in_stock=update.quantity > 0)
             self.magento.write("PUT", f"/products/{path_sku(sku)}/stockItems/{item['item_id']}", {"stockItem": changed})
-        except NotFound:
-            return StockPushResult(update.sku, False, "Magento has no product with this SKU (deleted since?)")
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            return StockPushResult(update.sku, False, f"Magento could not be reached: {exc.message}", retryable=True)
-        except PermanentConnectorError as exc:
-            return StockPushResult(update.sku, False, exc.message)
-        return StockPushResult(update.sku, True)
+            return None
+
+        return written(
+            StockPushResult,
+            update.sku,
+            "Magento",
+            send,
+            missing="Magento has no product with this SKU (deleted since?)",
+        )

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -29,6 +27,7 @@ import httpx
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.opencart import routes
 from koppel.connectors.opencart.settings import OpenCartSettings
+from koppel.connectors.wire import answer_date, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -59,10 +58,7 @@ class OpenCartClient:
         clock: Clock | None = None,
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
-        # Same clock, one attempt: a create whose answer is lost may have been made; it is looked up instead.
-        self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
-        )
+        self.once = sent_once(self.api)
         self._secret = secret
         self.settings = settings
         self.shop_time: datetime | None = None  # the `Date` of the latest answer (UTC)
@@ -101,14 +97,9 @@ class OpenCartClient:
         return envelope.get("data")
 
     def _keep_date(self, response: httpx.Response) -> None:
-        stamped = response.headers.get("Date")
-        if not stamped:
-            return
-        try:
-            moment = parsedate_to_datetime(stamped)
-        except (TypeError, ValueError):
-            return
-        self.shop_time = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        moment = answer_date(response)
+        if moment is not None:
+            self.shop_time = moment.astimezone(UTC)
 
 
 def parse(content: bytes) -> dict[str, Any] | None:

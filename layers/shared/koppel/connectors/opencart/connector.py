@@ -19,13 +19,13 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import secret, settings_of
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.opencart.client import OpenCartClient
 from koppel.connectors.opencart.orders import OpenCartOrderChanges
 from koppel.connectors.opencart.products import OpenCartProducts
 from koppel.connectors.opencart.settings import OpenCartSettings
 from koppel.connectors.opencart.stock import STOCK_BATCH, OpenCartStockTarget
-from koppel.errors import ConfigurationError
 
 
 class OpenCartConnector(OpenCartOrderChanges, OpenCartProducts, OpenCartStockTarget):
@@ -60,13 +60,10 @@ def from_account(
     wall_clock: Callable[[], datetime] | None = None,
 ) -> OpenCartConnector:
     """The connector for a configured OpenCart account; `credentials` is its Secrets Manager secret."""
-    settings = account.typed_settings()
-    if not isinstance(settings, OpenCartSettings):
-        raise ConfigurationError(f"account {account.account_id} is not an OpenCart account", field="system")
-    secret = str(credentials.get("restadmin_secret") or "").strip()
-    if not secret:
-        raise ConfigurationError(
-            "OpenCart credentials need the REST Admin API extension's secret key as restadmin_secret",
-            field="restadmin_secret",
-        )
-    return OpenCartConnector(client, secret, settings, policy=policy, clock=clock, wall_clock=wall_clock)
+    settings = settings_of(account, OpenCartSettings, "an OpenCart")
+    key = secret(
+        credentials,
+        "restadmin_secret",
+        "OpenCart credentials need the REST Admin API extension's secret key as restadmin_secret",
+    )
+    return OpenCartConnector(client, key, settings, policy=policy, clock=clock, wall_clock=wall_clock)

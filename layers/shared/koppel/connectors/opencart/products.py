@@ -24,7 +24,8 @@ from typing import Any
 from koppel.connectors.base import ProductPushResult, ProductUpdate
 from koppel.connectors.opencart import routes
 from koppel.connectors.opencart.client import OpenCartPart
-from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, RateLimited, TransientConnectorError
+from koppel.connectors.webshop import create_or_update, created, written
+from koppel.errors import TransientConnectorError
 from koppel.observability import logger
 
 LIST_PAGE = 100
@@ -78,39 +79,29 @@ class OpenCartProducts(OpenCartCatalogue):
         return {sku: str(row["product_id"]) for sku, row in found.items() if row.get("product_id") is not None}
 
     def push_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
-        return [self._update(update, update.channel_ref.strip()) for update in updates]
+        return [self._update(update) for update in updates]
 
     def create_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
         """Create each product the shop does not have; one it has already is updated instead."""
         existing = self.products_by_sku([update.product.sku for update in updates], fresh=True)
-        results = []
-        for update in updates:
-            found = existing.get(update.product.sku)
-            if found is not None:
-                results.append(self._update(update, str(found["product_id"])))
-            else:
-                results.append(self._create(update))
-        return results
+        refs = {sku: str(found["product_id"]) for sku, found in existing.items()}
+        return create_or_update(updates, refs, self._update, self._create)
 
-    def _update(self, update: ProductUpdate, ref: str) -> ProductPushResult:
-        sku = update.product.sku
+    def _update(self, update: ProductUpdate) -> ProductPushResult:
+        sku, ref = update.product.sku, update.channel_ref.strip()
         if not ref:
             return ProductPushResult(sku, False, "OpenCart has no product with this SKU")
         body: dict[str, Any] = {"product_description": [self._description(update)]}
         if update.product.price is not None:
             body["price"] = update.product.price.amount
-        try:
-            self.opencart.write("PUT", routes.product(ref), body)
-        except NotFound:
-            return ProductPushResult(sku, False, "OpenCart has no product with this id (deleted since koppel looked?)")
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            return ProductPushResult(sku, False, f"OpenCart could not be reached: {exc.message}", retryable=True)
-        except PermanentConnectorError as exc:
-            logger.warning("opencart refused a product update", sku=sku, status=exc.context.get("status_code"))
-            return ProductPushResult(sku, False, exc.message)
-        return ProductPushResult(sku, True)
+        return written(
+            ProductPushResult,
+            sku,
+            "OpenCart",
+            lambda: self.opencart.write("PUT", routes.product(ref), body),
+            missing="OpenCart has no product with this id (deleted since koppel looked?)",
+            refused="opencart refused a product update",
+        )
 
     def _create(self, update: ProductUpdate) -> ProductPushResult:
         product = update.product
@@ -126,22 +117,14 @@ class OpenCartProducts(OpenCartCatalogue):
         if product.ean:
             body["ean"] = product.ean[:14]
         try:
-            self.opencart.write("POST", routes.products(), body, once=True)
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            # The answer is lost; the product may have been made. Look, never send it twice.
-            self.forget_catalogue()
-            if self._exists(product.sku):
-                return ProductPushResult(product.sku, True)
-            return ProductPushResult(
-                product.sku, False, f"OpenCart did not confirm the new product: {exc.message}", True
+            return created(
+                product.sku,
+                "OpenCart",
+                lambda: self.opencart.write("POST", routes.products(), body, once=True),
+                self._exists,
             )
-        except PermanentConnectorError as exc:
-            return ProductPushResult(product.sku, False, exc.message)
         finally:
             self.forget_catalogue()  # the next look-up lists the shop again, the new product with it
-        return ProductPushResult(product.sku, True)
 
     def _exists(self, sku: str) -> bool:
         try:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from koppel.config import Strict
+from koppel.connectors.accounts import TimeZoneName
 
 # OpenCart 3's stock order statuses (Sales > Orders > Order Statuses); a shop may have renamed or added
 # some, so these are defaults to check against the shop's list, not facts about every shop.
@@ -49,7 +49,7 @@ class OpenCartSettings(Strict):
         le=3600,
         description="How far back a new poll reads before the last change seen, for orders saved late",
     )
-    time_zone: str = Field(
+    time_zone: TimeZoneName = Field(
         default="Europe/Amsterdam",
         description="The time zone the shop stores its times in (System > Settings > Server, or the PHP/MySQL zone)",
     )
@@ -58,12 +58,3 @@ class OpenCartSettings(Strict):
     new_product_status: Literal[0, 1] = Field(
         default=1, description="Status of a product koppel creates: 1 enabled, 0 disabled"
     )
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a time zone name such as Europe/Amsterdam") from exc
-        return value

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from koppel.connectors.base import StockPushResult, StockUpdate
 from koppel.connectors.opencart import routes
 from koppel.connectors.opencart.products import OpenCartCatalogue
-from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, RateLimited, TransientConnectorError
-from koppel.observability import logger
+from koppel.connectors.webshop import written
 
 STOCK_BATCH = 50
 
@@ -33,17 +32,11 @@ class OpenCartStockTarget(OpenCartCatalogue):
         ref = update.channel_ref.strip()
         if not ref:
             return StockPushResult(update.sku, False, "OpenCart has no product with this SKU")
-        try:
-            self.opencart.write("PUT", routes.product(ref), {"quantity": max(update.quantity, 0)})
-        except NotFound:
-            return StockPushResult(
-                update.sku, False, "OpenCart has no product with this id (deleted since koppel looked?)"
-            )
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            return StockPushResult(update.sku, False, f"OpenCart could not be reached: {exc.message}", retryable=True)
-        except PermanentConnectorError as exc:
-            logger.warning("opencart refused a quantity", sku=update.sku, status=exc.context.get("status_code"))
-            return StockPushResult(update.sku, False, exc.message)
-        return StockPushResult(update.sku, True)
+        return written(
+            StockPushResult,
+            update.sku,
+            "OpenCart",
+            lambda: self.opencart.write("PUT", routes.product(ref), {"quantity": max(update.quantity, 0)}),
+            missing="OpenCart has no product with this id (deleted since koppel looked?)",
+            refused="opencart refused a quantity",
+        )

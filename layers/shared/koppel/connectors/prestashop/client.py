@@ -19,9 +19,7 @@ refused if it declares a DTD: no entity is ever expanded, no external one fetche
 from __future__ import annotations
 
 import base64
-from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import replace
-from typing import Any
+from collections.abc import Generator, Iterable, Mapping
 from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
 import httpx
@@ -30,6 +28,7 @@ from defusedxml.ElementTree import fromstring
 
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.prestashop.settings import PrestaShopSettings
+from koppel.connectors.wire import chunks, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -85,10 +84,7 @@ class PrestaShopClient:
         clock: Clock | None = None,
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
-        # Same clock, one attempt: a create whose answer is lost may have been made; it is looked up instead.
-        self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
-        )
+        self.once = sent_once(self.api)
         self.auth = WebserviceKey(ws_key)
         self.root = f"{settings.base_url.rstrip('/')}/api"
         self.shop_id = settings.shop_id
@@ -252,11 +248,6 @@ def set_field(record: Element, field: str, value: str, language: int | None = No
 
 
 MULTILINGUAL = frozenset({"name", "link_rewrite", "description", "description_short", "meta_title"})
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class PrestaShopPart:

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import secret, settings_of
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.prestashop.client import PrestaShopClient
 from koppel.connectors.prestashop.orders import PrestaShopOrderChanges
 from koppel.connectors.prestashop.products import PrestaShopProducts
 from koppel.connectors.prestashop.settings import PrestaShopSettings
 from koppel.connectors.prestashop.stock import STOCK_BATCH, PrestaShopStockTarget
-from koppel.errors import ConfigurationError
 
 
 class PrestaShopConnector(PrestaShopOrderChanges, PrestaShopProducts, PrestaShopStockTarget):
@@ -51,13 +51,10 @@ def from_account(
     clock: Clock | None = None,
 ) -> PrestaShopConnector:
     """The connector for a configured PrestaShop account; `credentials` is its Secrets Manager secret."""
-    settings = account.typed_settings()
-    if not isinstance(settings, PrestaShopSettings):
-        raise ConfigurationError(f"account {account.account_id} is not a PrestaShop account", field="system")
-    key = str(credentials.get("ws_key") or "").strip()
-    if not key:
-        raise ConfigurationError(
-            "PrestaShop credentials need the webservice key as ws_key (Advanced Parameters > Webservice)",
-            field="ws_key",
-        )
+    settings = settings_of(account, PrestaShopSettings, "a PrestaShop")
+    key = secret(
+        credentials,
+        "ws_key",
+        "PrestaShop credentials need the webservice key as ws_key (Advanced Parameters > Webservice)",
+    )
     return PrestaShopConnector(client, key, settings, policy=policy, clock=clock)

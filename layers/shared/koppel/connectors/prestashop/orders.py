@@ -36,8 +36,8 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
+from koppel.connectors.addresses import split_street
 from koppel.connectors.base import OrderChangesPage
-from koppel.connectors.magento.orders import split_street
 from koppel.connectors.prestashop.client import PrestaShopPart, field_text
 from koppel.errors import NotFound
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus

@@ -29,7 +29,8 @@ from xml.etree.ElementTree import Element, SubElement
 
 from koppel.connectors.base import ProductPushResult, ProductUpdate
 from koppel.connectors.prestashop.client import PrestaShopPart, field_text, set_field
-from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, RateLimited, TransientConnectorError
+from koppel.connectors.webshop import create_or_update, created, written
+from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, TransientConnectorError
 from koppel.observability import logger
 
 NOT_WRITTEN = ("manufacturer_name", "quantity", "position_in_category")
@@ -64,41 +65,30 @@ class PrestaShopProducts(PrestaShopPart):
     def create_products(self, updates: Sequence[ProductUpdate]) -> list[ProductPushResult]:
         """Create each product the shop does not have; one it has already is updated instead."""
         existing = self.product_refs([(u.product.sku, u.product.ean or "") for u in updates])
-        results = []
-        for update in updates:
-            ref = existing.get(update.product.sku)
-            if ref:
-                results.append(
-                    self._update(ProductUpdate(update.product, ref, update.image_changed, update.attributes))
-                )
-            else:
-                results.append(self._create(update))
-        return results
+        return create_or_update(updates, existing, self._update, self._create)
 
     def _update(self, update: ProductUpdate) -> ProductPushResult:
         sku = update.product.sku
         refused = self._unsendable(update)
         if refused:
             return ProductPushResult(sku, False, refused)
-        try:
+
+        def send() -> None:
             record = self.shop.one("products", update.channel_ref)
             for field in NOT_WRITTEN:
                 for node in record.findall(field):
                     record.remove(node)
             self._fill(record, update)
             self.shop.update("products", update.channel_ref, record)
-        except NotFound:
-            return ProductPushResult(
-                sku, False, "PrestaShop has no product with this id (deleted since koppel looked?)"
-            )
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            return ProductPushResult(sku, False, f"PrestaShop could not be reached: {exc.message}", retryable=True)
-        except PermanentConnectorError as exc:
-            logger.warning("prestashop refused a product update", sku=sku, status=exc.context.get("status_code"))
-            return ProductPushResult(sku, False, exc.message)
-        return ProductPushResult(sku, True)
+
+        return written(
+            ProductPushResult,
+            sku,
+            "PrestaShop",
+            send,
+            missing="PrestaShop has no product with this id (deleted since koppel looked?)",
+            refused="prestashop refused a product update",
+        )
 
     def _create(self, update: ProductUpdate) -> ProductPushResult:
         sku = update.product.sku
@@ -125,18 +115,7 @@ class PrestaShopProducts(PrestaShopPart):
         self._fill(record, update)
         categories = SubElement(SubElement(record, "associations"), "categories")
         SubElement(SubElement(categories, "category"), "id").text = str(self.settings.category_id)
-        try:
-            self.shop.create("products", record)
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            # The answer is lost; the product may have been made. Look, never send it twice.
-            if self._exists(sku):
-                return ProductPushResult(sku, True)
-            return ProductPushResult(sku, False, f"PrestaShop did not confirm the new product: {exc.message}", True)
-        except PermanentConnectorError as exc:
-            return ProductPushResult(sku, False, exc.message)
-        return ProductPushResult(sku, True)
+        return created(sku, "PrestaShop", lambda: self.shop.create("products", record), self._exists)
 
     def _exists(self, sku: str) -> bool:
         try:

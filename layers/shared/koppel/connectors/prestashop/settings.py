@@ -10,11 +10,11 @@ they are assumed (a shop may have renumbered or added states: check Orders > Sta
 from __future__ import annotations
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from koppel.config import Strict
+from koppel.connectors.accounts import TimeZoneName
 
 # Paid and on their way: payment accepted, processing, shipped, delivered, on backorder (paid),
 # remote payment accepted. Awaiting a cheque, a bank wire or cash on delivery are not paid yet.
@@ -59,7 +59,7 @@ class PrestaShopSettings(Strict):
         le=7200,
         description="How far back a new poll reads before the last change seen, for orders saved late",
     )
-    time_zone: str = Field(
+    time_zone: TimeZoneName = Field(
         default="Europe/Amsterdam",
         description="The shop's time zone (International > Localization): PrestaShop stores date_upd in it",
     )
@@ -68,12 +68,3 @@ class PrestaShopSettings(Strict):
         description="Send updates as POST with ps_method=PUT, for hosts whose firewall refuses PUT",
     )
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="Currency when an order names none")
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a time zone name such as Europe/Amsterdam") from exc
-        return value

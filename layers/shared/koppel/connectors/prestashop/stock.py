@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 
 from koppel.connectors.base import StockPushResult, StockUpdate
 from koppel.connectors.prestashop.client import PrestaShopPart, field_text, set_field
-from koppel.errors import ConfigurationError, NotFound, PermanentConnectorError, RateLimited, TransientConnectorError
+from koppel.connectors.webshop import written
 
 STOCK_BATCH = 50
 
@@ -58,7 +58,8 @@ class PrestaShopStockTarget(PrestaShopPart):
         if not product.isdigit():
             return StockPushResult(update.sku, False, "PrestaShop has no product or combination with this SKU")
         attribute = attribute if attribute.isdigit() else "0"
-        try:
+
+        def send() -> StockPushResult | None:
             row = self._row(product, attribute)
             if row is None:
                 return StockPushResult(
@@ -69,15 +70,10 @@ class PrestaShopStockTarget(PrestaShopPart):
                 )
             set_field(row, "quantity", str(max(update.quantity, 0)))
             self.shop.update("stock_availables", field_text(row, "id"), row)
-        except NotFound:
-            return StockPushResult(update.sku, False, "PrestaShop has no such stock row (deleted since?)")
-        except (ConfigurationError, RateLimited):
-            raise
-        except TransientConnectorError as exc:
-            return StockPushResult(update.sku, False, f"PrestaShop could not be reached: {exc.message}", retryable=True)
-        except PermanentConnectorError as exc:
-            return StockPushResult(update.sku, False, exc.message)
-        return StockPushResult(update.sku, True)
+            return None
+
+        missing = "PrestaShop has no such stock row (deleted since?)"
+        return written(StockPushResult, update.sku, "PrestaShop", send, missing=missing)
 
     def _row(self, product: str, attribute: str) -> Element | None:
         rows = self.shop.list(

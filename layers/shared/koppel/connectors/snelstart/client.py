@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -29,6 +28,7 @@ import httpx
 from koppel.connectors.auth import TOKENS, BearerAuth, Issued, TokenCache, TokenKey, TokenProvider, snelstart_client_key
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.snelstart.settings import SnelStartSettings
+from koppel.connectors.wire import answer_date, json_number, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -83,10 +83,7 @@ class SnelStartClient:
         tokens: TokenCache | None = None,
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
-        # Same clock and limits, one attempt: a write whose answer is lost may have been made.
-        self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
-        )
+        self.once = sent_once(self.api)
         self.root = settings.base_url.rstrip("/")
         fetch = snelstart_client_key(self.api.request, settings.token_url, client_key)
         self.tokens = TokenProvider(
@@ -110,7 +107,7 @@ class SnelStartClient:
         body = json_body(response)
         if not isinstance(body, list):
             raise TransientConnectorError(f"snelstart answered {path} with JSON that is not a list")
-        return Listed(tuple(row for row in body if isinstance(row, dict)), answered_at(response))
+        return Listed(tuple(row for row in body if isinstance(row, dict)), answer_date(response))
 
     def every(self, path: str, *, top: int = LIST_PAGE, filter: str = "") -> Iterator[dict[str, Any]]:
         """Every row of a list, page after page, until a page comes back short."""
@@ -143,7 +140,7 @@ class SnelStartClient:
         """POST once. A lost answer (5xx, a timeout) is a TransientConnectorError "outcome unknown": it
         may have been made, so the caller looks it up before it sends again. A 429 was not carried
         out: it is waited out and sent again."""
-        content = json.dumps(body, default=_number).encode()
+        content = json.dumps(body, default=json_number).encode()
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         attempts = self.api.policy.max_attempts
         for attempt in range(1, attempts + 1):
@@ -258,17 +255,6 @@ def json_body(response: httpx.Response) -> Any:
         raise TransientConnectorError("snelstart answered with a body that is not JSON") from exc
 
 
-def answered_at(response: httpx.Response) -> datetime | None:
-    value = response.headers.get("Date")
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def parse_moment(value: object) -> datetime | None:
     """A SnelStart date-time; one without an offset is taken as UTC (the spec does not say)."""
     if not value:
@@ -288,12 +274,6 @@ def odata_moment(moment: datetime) -> str:
 def odata_text(value: str) -> str:
     """A string literal for `$filter`: single quotes, a quote inside doubled."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def _number(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)  # cents survive: the shortest repr of a two-decimal float gives back its digits
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 class SnelStartPart:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import secret, settings_of
 from koppel.connectors.auth import TokenCache
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.snelstart.balances import SnelStartBalances
@@ -23,7 +24,6 @@ from koppel.connectors.snelstart.orders import SnelStartOrders
 from koppel.connectors.snelstart.products import SnelStartProducts
 from koppel.connectors.snelstart.settings import SnelStartSettings
 from koppel.connectors.snelstart.stock import SnelStartStock
-from koppel.errors import ConfigurationError
 
 
 class SnelStartConnector(SnelStartOrders, SnelStartStock, SnelStartProducts, SnelStartBalances):
@@ -65,23 +65,18 @@ def from_account(
 ) -> SnelStartConnector:
     """The connector for a configured SnelStart account; `credentials` is its Secrets Manager secret.
     Its token is kept in the process's shared cache (or `tokens`), keyed by the account."""
-    settings = account.typed_settings()
-    if not isinstance(settings, SnelStartSettings):
-        raise ConfigurationError(f"account {account.account_id} is not a SnelStart account", field="system")
-    subscription_key = str(credentials.get("subscription_key") or "").strip()
-    if not subscription_key:
-        raise ConfigurationError(
-            "SnelStart credentials need the subscription_key (koppel's partner key from the SnelStart developer "
-            "portal)",
-            field="subscription_key",
-        )
-    client_key = str(credentials.get("client_key") or "").strip()
-    if not client_key:
-        raise ConfigurationError(
-            "SnelStart credentials need the client_key: the koppelsleutel the administration made for koppel in "
-            "SnelStart Web",
-            field="client_key",
-        )
+    settings = settings_of(account, SnelStartSettings, "a SnelStart")
+    subscription_key = secret(
+        credentials,
+        "subscription_key",
+        "SnelStart credentials need the subscription_key (koppel's partner key from the SnelStart developer portal)",
+    )
+    client_key = secret(
+        credentials,
+        "client_key",
+        "SnelStart credentials need the client_key: the koppelsleutel the administration made for koppel in "
+        "SnelStart Web",
+    )
     return SnelStartConnector(
         client,
         subscription_key,

@@ -1,0 +1,48 @@
+"""What several connectors send and read alike over HTTP: a create sent once, amounts as JSON numbers,
+the `Date` of an answer, a list asked in parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import httpx
+
+from koppel.connectors.http import HttpApi
+
+T = TypeVar("T")
+
+
+def sent_once(api: HttpApi) -> HttpApi:
+    """`api` with the same client, clock and limits but one attempt: a write whose answer is lost may have
+    been made, so it is looked up instead of sent again."""
+    return HttpApi(api.client, system=api.system, policy=replace(api.policy, max_attempts=1), clock=api.clock)
+
+
+def json_number(value: object) -> object:
+    """`json.dumps`'s `default`: a `Decimal` as a JSON number."""
+    if isinstance(value, Decimal):
+        return float(value)  # cents survive: the shortest repr of a two-decimal float gives back its digits
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def answer_date(response: httpx.Response) -> datetime | None:
+    """The answer's HTTP `Date` (the server's clock), with its zone; one without a zone read as UTC."""
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    """`items` in parts of `size`, for requests that take a bounded list."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
