@@ -9,8 +9,8 @@ import httpx
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from koppel_local.simulators.innvoice import DEMO_PASSWORD, DEMO_REG, DEMO_USER, InnVoiceSimulator
-from koppel_local.simulators.kit import RateLimit
+from koppel_local.simulators.innvoice import DEMO_PASSWORD, DEMO_REG, DEMO_USER, InnVoiceContract, InnVoiceSimulator
+from koppel_local.simulators.kit import Answer, Call, RateLimit
 
 AUTH = (DEMO_USER, DEMO_PASSWORD)
 HEADER = {
@@ -209,3 +209,15 @@ def test_faults_latency_and_the_rate_limit(http: httpx.Client, sim: InnVoiceSimu
     with httpx.Client(transport=httpx.WSGITransport(app=slow)) as client:
         client.get(f"https://x/{DEMO_REG}/product", auth=AUTH)
     assert waits == [0.25]
+
+
+def test_the_simulators_own_answers_are_held_to_the_shapes_the_facts_show() -> None:
+    contract = InnVoiceContract()
+    listed = b"<response><product><CikkSzam>A</CikkSzam><Ar>1</Ar></product></response>"
+    invoice = b"<invoice><techid>1</techid><PrintUrl>u</PrintUrl><TABLE_ID>2</TABLE_ID></invoice>"
+
+    wrong_list = contract.response_violations(Call("GET", "/r/product"), Answer(200, "text/xml", listed))
+    no_number = contract.response_violations(Call("POST", "/r/invoice"), Answer(200, "text/xml", invoice))
+
+    assert [violation.name for violation in wrong_list] == ["response.product[1].Ar"]
+    assert [violation.name for violation in no_number] == ["invoice.Sorszam"]

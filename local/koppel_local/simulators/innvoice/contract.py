@@ -119,6 +119,35 @@ ANSWERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
+# The product list as the two apps read it: what each element may hold.
+PRODUCT_LIST = {
+    "product": frozenset({"Nev", "CikkSzam", "EAN", "Arak", "Keszletek"}),
+    "Arak": frozenset({"Arcsoport_Ar", "Arcsoport_Brutto"}),
+    "Keszletek": frozenset({"Keszlet"}),
+    "Keszlet": frozenset({"Raktar_Keszlet"}),
+}
+
+
+def product_list_violations(document: Element) -> list[Violation]:
+    found = []
+    for number, product in enumerate(document, 1):
+        where = f"response.product[{number}]"
+        if product.tag != "product":
+            found.append(Violation(where, f"<{product.tag}> in the product list", "products"))
+            continue
+        for node in product.iter():
+            allowed = PRODUCT_LIST.get(node.tag, frozenset())
+            found.extend(
+                Violation(f"{where}.{child.tag}", f"not a field of <{node.tag}>", "products")
+                for child in node
+                if child.tag not in allowed
+            )
+        for price in product.findall("Arak"):
+            if text(price.find("Arcsoport_Ar")) and not NUMBER.fullmatch(text(price.find("Arcsoport_Ar"))):
+                found.append(Violation(f"{where}.Arak", "a price that is not a number", "products"))
+    return found
+
+
 def parse(body: bytes) -> Element:
     """The document, parsed safely (no DTD, no entities); ValueError when it is not safe, well-formed XML."""
     try:
@@ -239,8 +268,16 @@ class InnVoiceContract(CheckingContract):
             document = parse(answer.body)
         except ValueError as exc:
             return [Violation("body", str(exc), "transport")]
+        if document.tag == "tomb_invoice":
+            return [
+                Violation(f"tomb_invoice.invoice[{number}]", "a pad without its TABLE_ID", "pads")
+                for number, pad in enumerate(document, 1)
+                if pad.tag != "invoice" or not text(pad.find("TABLE_ID"))
+            ]
+        if document.tag == "response" and document.find("error") is None:
+            return product_list_violations(document)
         if document.tag not in ANSWERS:
-            return []  # lists: their shapes are the apps' reading, checked by the simulator's own tests
+            return [Violation("body", f"<{document.tag}> is no answer the facts show", "answers")]
         required, optional = ANSWERS[document.tag]
         tags = [child.tag for child in document]
         missing = sorted(required - set(tags))
