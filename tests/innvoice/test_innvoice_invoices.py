@@ -221,3 +221,18 @@ def test_what_koppel_cannot_invoice_waits_for_a_person(catalogue, connect):
 
 def test_the_pads_are_listed_with_their_names(sim, connect):
     assert connect().pads() == [("1", "Számlák"), ("2", "Webshop")]
+
+
+def test_a_paid_proforma_becomes_an_invoice_that_takes_the_stock(catalogue, connect):
+    innvoice = connect(document="proforma")
+    proforma = innvoice.create_order(order(line("POLO-L", 2, "6350")), tag="koppel")
+
+    invoice = innvoice.invoice_from_proforma(proforma.backoffice_order_id)
+
+    assert invoice.name == "WEB-2026-1"
+    made = booked(catalogue, invoice.backoffice_order_id)
+    assert not made.proforma and made.fields["SzamlaKelte"] == made.fields["Hatarido"] == "2026.12.02."
+    assert booked(catalogue, proforma.backoffice_order_id).converted_to == invoice.backoffice_order_id
+    assert catalogue.stock("POLO-L") == 8
+    with pytest.raises(PermanentConnectorError, match="már készült számla"):
+        innvoice.invoice_from_proforma(proforma.backoffice_order_id)

@@ -230,7 +230,9 @@ class InnVoiceSimulator(WsgiSimulator):
         with self._lock:
             return [copy.deepcopy(d) for d in self.documents.values() if words in d.fields.get("Megjegyzes", "")]
 
-    def fail_next(self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False):
+    def fail_next(
+        self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False
+    ) -> Fault:
         """The next `times` requests (of `group`) answered `status`; `after_execution`: carried out first,
         only the answer lost."""
         return self.faults.add(times, status, target=group, after_execution=after_execution)

@@ -138,7 +138,7 @@ def refused_in_words(document: Element, status: int, what: str) -> Exception:
     code, words = value(document, "error"), value(document, "message")
     if status == 401 or code == "401":
         return ConfigurationError(CREDENTIALS_HELP, field="user")
-    if status == 404 and what.startswith("GET") and "/invoice/techid/" not in what:
+    if status == 404 and "/techid/" not in what and "/proforma_invoice" not in what:
         return ConfigurationError(
             f"InnVoice knows no company at this address ({words or 'not found'}): check the account's reg_name "
             "(the company's registration name in InnVoice) and base_url",
