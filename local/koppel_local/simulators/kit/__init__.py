@@ -5,6 +5,7 @@
 - `graphql`: GraphQL documents against an SDL schema (Shopify);
 - `xml_shape`: XML bodies against a documented resource shape (PrestaShop);
 - `faults`, `limits`, `paging`, `log`, `auth`: the tools a simulator imitates a system with;
+- `shop`: a shop's clock, its planned faults and a proxy's rate limit, as mixins;
 - `strict` and `pytest_plugin`: violations that fail the test which caused them;
 - `base`: `WsgiSimulator`, the app a simulator subclasses.
 """
@@ -23,6 +24,7 @@ from koppel_local.simulators.kit.base import RecordedViolation, Route, WsgiSimul
 from koppel_local.simulators.kit.contract import (
     Answer,
     Call,
+    CheckingContract,
     Contract,
     ContractViolation,
     ReferenceMissing,
@@ -41,6 +43,7 @@ from koppel_local.simulators.kit.limits import (
 from koppel_local.simulators.kit.log import LoggedRequest, RequestLog
 from koppel_local.simulators.kit.openapi import OpenApiContract, load_openapi
 from koppel_local.simulators.kit.paging import CursorPage, cursor_page, offset_window, page_of
+from koppel_local.simulators.kit.shop import ClaimedViolations, PlannedFaults, ShopClock, ShopThrottle
 from koppel_local.simulators.kit.strict import ViolationLog
 from koppel_local.simulators.kit.xml_shape import XmlField, XmlShape, load_prestashop_shape
 
@@ -51,6 +54,8 @@ __all__ = [
     "BasicAuth",
     "BearerTokens",
     "Call",
+    "CheckingContract",
+    "ClaimedViolations",
     "ClientCredentials",
     "Contract",
     "ContractViolation",
@@ -65,11 +70,14 @@ __all__ = [
     "LoggedRequest",
     "OpenApiContract",
     "ParallelWriteCap",
+    "PlannedFaults",
     "RateLimit",
     "RecordedViolation",
     "ReferenceMissing",
     "RequestLog",
     "Route",
+    "ShopClock",
+    "ShopThrottle",
     "Violation",
     "ViolationLog",
     "WebhookSender",

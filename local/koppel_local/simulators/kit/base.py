@@ -17,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import HTTP_STATUS_CODES
@@ -67,8 +69,11 @@ class WsgiSimulator:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         latency_seconds: float = 0.0,
+        dated: Callable[[], datetime] | None = None,
     ) -> None:
+        """`dated`: the system's wall clock, sent as every answer's HTTP `Date` (None: no `Date`)."""
         self._clock = clock
+        self._dated = dated
         self._sleep = sleep
         self.latency_seconds = latency_seconds
         self._lock = threading.RLock()
@@ -130,6 +135,8 @@ class WsgiSimulator:
             found, params = self.match(request)
             group = found.group if found else "unknown"
             response = self.answer(request, found, params, group)
+            if self._dated is not None:
+                response.headers["Date"] = format_datetime(self._dated().astimezone(UTC), usegmt=True)
             self.request_log.record(request, group, response.status_code)
         return response(environ, start_response)
 

@@ -36,24 +36,25 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from typing import Any, Literal
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from koppel_local.simulators.kit import (
     Answer,
     Call,
+    CheckingContract,
+    ClaimedViolations,
     Contract,
     ContractViolation,
-    Fault,
-    FixedWindows,
     OpenApiContract,
-    RateLimit,
+    PlannedFaults,
+    ShopClock,
+    ShopThrottle,
     Violation,
     WsgiSimulator,
     load_openapi,
@@ -118,7 +119,7 @@ STOCK_ITEM_DEFAULTS: dict[str, Any] = {
 _INDEXED = re.compile(r"^(searchCriteria\[(?:filterGroups|sortOrders)\])((?:\[\d+\])+)(\[\w+\])$")
 
 
-class SearchCriteriaContract:
+class SearchCriteriaContract(CheckingContract):
     """The Magento document, with each filter and sort order of a `searchCriteria` checked on its own.
 
     The spec lists one example of each repeatable group (`[filterGroups][0][filters][0]`,
@@ -154,16 +155,6 @@ class SearchCriteriaContract:
     def response_violations(self, call: Call, answer: Answer) -> list[Violation]:
         return self.document.response_violations(call, answer)
 
-    def check_request(self, call: Call) -> None:
-        found = self.request_violations(call)
-        if found:
-            raise ContractViolation(self.source, found)
-
-    def check_response(self, call: Call, answer: Answer) -> None:
-        found = self.response_violations(call, answer)
-        if found:
-            raise ContractViolation(self.source, found)
-
 
 def load_contract() -> SearchCriteriaContract:
     """The Magento admin contract; raises `ReferenceMissing` when the reference file is absent."""
@@ -196,7 +187,7 @@ def configurable(parent_sku: str, child_sku: str, qty: int, price_incl_tax: Deci
     return item(child_sku, qty, price_incl_tax, **options) | {"kind": "configurable", "parent_sku": parent_sku}
 
 
-class MagentoSimulator(WsgiSimulator):
+class MagentoSimulator(ShopClock, ShopThrottle, ClaimedViolations, PlannedFaults, WsgiSimulator):
     """One Magento 2.4 store, through its admin REST API."""
 
     system = "Magento simulator"
@@ -227,11 +218,8 @@ class MagentoSimulator(WsgiSimulator):
         self.sources = set(sources)
         self.discount_tax = discount_tax
         self.bearer_allowed = bearer_allowed
-        self.limit = RateLimit(limit_per_second) if limit_per_second else None
-        self.windows = FixedWindows()
-        self.throttled = 0
-        self._now = (now or datetime(2026, 5, 1, 9, 0, tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
-        self._frozen = True
+        self.setup_throttle(limit_per_second)
+        self.start_clock(now)
         self.orders: dict[int, dict[str, Any]] = {}  # entity_id -> order, as Magento answers it
         self.products: dict[str, dict[str, Any]] = {}  # sku (folded) -> product
         self.stock_items: dict[int, dict[str, Any]] = {}  # product id -> legacy stock item
@@ -241,33 +229,9 @@ class MagentoSimulator(WsgiSimulator):
         self._ids = {kind: count(1) for kind in ("order", "item", "address", "product", "customer")}
         self._increments = count(1)
 
-    @property
-    def violations(self) -> list[Any]:
-        """Requests Magento would refuse (answered 400); reading them claims them."""
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
-
     # --- the store's clock ----------------------------------------------------------------------
-    def freeze(self, moment: datetime) -> None:
-        """Every change from now on happens at `moment` (whole seconds, UTC), until `advance`."""
-        with self._lock:
-            self._now = moment.astimezone(UTC).replace(microsecond=0)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            self._now = self._now.replace(microsecond=0)
-
     def now(self) -> str:
         return self._now.strftime(TIME_FORMAT)
-
-    @property
-    def moment(self) -> datetime:
-        """The store's clock: when the next change happens."""
-        return self._now
 
     # --- state API for tests and the demo -------------------------------------------------------
     def add_product(
@@ -447,13 +411,6 @@ class MagentoSimulator(WsgiSimulator):
     def order(self, increment_id: str) -> dict[str, Any]:
         return next(order for order in self.orders.values() if order["increment_id"] == increment_id)
 
-    def fail_next(self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False):
-        """The next `times` requests (of `group`) answered `status`; `after_execution`: carried out, answer lost."""
-        return self.faults.add(times, status, target=group, after_execution=after_execution)
-
-    def calls(self, group: str) -> list[Any]:
-        return self.request_log.of(group)
-
     # --- building records -----------------------------------------------------------------------
     def _new_product(self, given: Mapping[str, Any]) -> dict[str, Any]:
         product_id = next(self._ids["product"])
@@ -588,23 +545,11 @@ class MagentoSimulator(WsgiSimulator):
         )
         return magento_error(401, NOT_AUTHORIZED, {"resources": resource})
 
-    def admit(self, request: Request, group: str) -> tuple[Response | None, Mapping[str, str]]:
-        if self.limit is None:
-            return None, {}
-        admission = self.windows.admit("all", self.limit, self._clock())
-        if admission.admitted:
-            return None, {}
-        self.throttled += 1
-        return magento_error(429, "Too many requests", headers={"Retry-After": str(admission.reset_seconds)}), {}
+    def too_many(self, headers: Mapping[str, str]) -> Response:
+        return magento_error(429, "Too many requests", headers=headers)
 
-    def fault_response(self, fault: Fault, request: Request) -> Response:
-        if fault.status == 429:
-            self.throttled += 1
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return magento_error(429, "Too many requests", headers=headers)
-        if fault.status >= 500:
-            return Response(HTTP_STATUS_CODES.get(fault.status, "Error"), fault.status, content_type="text/html")
-        return magento_error(fault.status, HTTP_STATUS_CODES.get(fault.status, "Error"))
+    def shop_error(self, status: int, words: str) -> Response:
+        return magento_error(status, words)
 
     def refuse(self, request: Request, error: ContractViolation) -> Response:
         errors = [{"message": f"{v.name}: {v.reason}", "parameters": []} for v in error.violations]

@@ -34,23 +34,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from email.utils import format_datetime
 from itertools import count
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from koppel_local.simulators.kit import (
+    ClaimedViolations,
     Contract,
-    Fault,
-    FixedWindows,
     HeaderKey,
-    RateLimit,
+    PlannedFaults,
     Route,
+    ShopClock,
+    ShopThrottle,
     WsgiSimulator,
     route,
 )
@@ -121,7 +120,7 @@ def virtual_path(request: Request) -> str:
     return path
 
 
-class OpenCartSimulator(WsgiSimulator):
+class OpenCartSimulator(ShopClock, ShopThrottle, ClaimedViolations, PlannedFaults, WsgiSimulator):
     """One OpenCart shop through the REST Admin extension."""
 
     system = "OpenCart simulator"
@@ -140,44 +139,20 @@ class OpenCartSimulator(WsgiSimulator):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.setup_kit(clock=clock, sleep=sleep, latency_seconds=latency_seconds)
+        self.setup_kit(clock=clock, sleep=sleep, latency_seconds=latency_seconds, dated=lambda: self._now)
         self.contract: Contract = OpenCartShapes(self._route_of)
         self.auth = HeaderKey(HEADER, secret)
         self.zone = ZoneInfo(time_zone)
         self.success_style = success_style
         self.error_style = error_style
-        self.limit = RateLimit(limit_per_second) if limit_per_second else None
-        self.windows = FixedWindows()
-        self.throttled = 0
-        self._now = (now or datetime(2026, 5, 1, 9, 0, tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+        self.setup_throttle(limit_per_second)
+        self.start_clock(now)
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         self.refusals: dict[str, tuple[int, str]] = {}  # sku (folded) -> the next save's (status, words)
         self._ids = {kind: count(1) for kind in ("order", "line", "product")}
 
-    @property
-    def violations(self) -> list[Any]:
-        """Requests off the documented shapes (answered 400); reading them claims them."""
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
-
     # --- the shop's clock -----------------------------------------------------------------------
-    def freeze(self, moment: datetime) -> None:
-        """Every change from now on happens at `moment` (whole seconds), until `advance`."""
-        with self._lock:
-            self._now = moment.astimezone(UTC).replace(microsecond=0)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now = (self._now + timedelta(seconds=seconds)).replace(microsecond=0)
-
-    @property
-    def moment(self) -> datetime:
-        return self._now
-
     def local(self, moment: datetime | None = None) -> str:
         """A moment as OpenCart writes it: the shop's wall time, no offset."""
         return (moment or self._now).astimezone(self.zone).strftime(TIME_FORMAT)
@@ -316,13 +291,6 @@ class OpenCartSimulator(WsgiSimulator):
             order["order_status"] = STATUS_NAMES.get(status_id, str(status_id))
             order["date_modified"] = self.local()
 
-    def fail_next(self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False):
-        """The next `times` requests (of `group`) answered `status`; `after_execution`: carried out, answer lost."""
-        return self.faults.add(times, status, target=group, after_execution=after_execution)
-
-    def calls(self, group: str) -> list[Any]:
-        return self.request_log.of(group)
-
     # --- building records -----------------------------------------------------------------------
     @staticmethod
     def _totals(rows: list[dict[str, Any]], shipping_incl: Decimal, shipping_rate: Decimal, coupon_incl: Decimal):
@@ -396,37 +364,17 @@ class OpenCartSimulator(WsgiSimulator):
         failure = self.auth.check(request)
         return None if failure is None else self.envelope(401, error="Invalid or missing " + HEADER)
 
-    def admit(self, request: Request, group: str) -> tuple[Response | None, Mapping[str, str]]:
-        if self.limit is None:
-            return None, {}
-        admission = self.windows.admit("all", self.limit, self._clock())
-        if admission.admitted:
-            return None, {}
-        self.throttled += 1
-        return self.envelope(429, error="Too many requests", headers={"Retry-After": str(admission.reset_seconds)}), {}
+    def too_many(self, headers: Mapping[str, str]) -> Response:
+        return self.envelope(429, error="Too many requests", headers=headers)
 
-    def fault_response(self, fault: Fault, request: Request) -> Response:
-        if fault.status == 429:
-            self.throttled += 1
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return self.envelope(429, error="Too many requests", headers=headers)
-        if fault.status >= 500:
-            return Response(HTTP_STATUS_CODES.get(fault.status, "Error"), fault.status, content_type="text/html")
-        return self.envelope(fault.status, error=HTTP_STATUS_CODES.get(fault.status, "Error"))
+    def shop_error(self, status: int, words: str) -> Response:
+        return self.envelope(status, error=words)
 
     def refuse(self, request: Request, error: ContractViolation) -> Response:
         return self.envelope(400, error=[f"{v.name}: {v.reason}" for v in error.violations])
 
     def not_served(self, request: Request) -> Response:
         return self.envelope(404, error="No such route")
-
-    def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
-        def dated(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            headers = [(key, value) for key, value in headers if key.lower() != "date"]
-            headers.append(("Date", format_datetime(self._now, usegmt=True)))
-            return start_response(status, headers, *rest)
-
-        return super().__call__(environ, dated)
 
     def envelope(
         self, status: int, data: Any = None, *, error: str | list[str] = "", headers: Mapping[str, str] | None = None

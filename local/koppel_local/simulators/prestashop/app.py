@@ -40,7 +40,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from typing import Any
@@ -49,26 +49,26 @@ from zoneinfo import ZoneInfo
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from koppel_local.reference import reference_file
 from koppel_local.simulators.kit import (
     Answer,
     Call,
+    CheckingContract,
+    ClaimedViolations,
     ContractViolation,
-    Fault,
-    FixedWindows,
-    RateLimit,
+    PlannedFaults,
     ReferenceMissing,
     Route,
+    ShopClock,
+    ShopThrottle,
     Violation,
     WsgiSimulator,
     XmlShape,
     load_prestashop_shape,
     route,
 )
-from koppel_local.simulators.kit.contract import CheckingContract
 
 DOCS = ("prestashop", "webservice-docs-8.x", "resources")
 DEMO_WS_KEY = "KOPPELDEMOKEY0000000000000000000"  # the simulator's made-up webservice key
@@ -319,7 +319,7 @@ def text(node: Element, field: str, language: int = 1) -> str:
     return (found.text or "").strip()
 
 
-class PrestaShopSimulator(WsgiSimulator):
+class PrestaShopSimulator(ShopClock, ShopThrottle, ClaimedViolations, PlannedFaults, WsgiSimulator):
     """One PrestaShop 8 shop, through its webservice."""
 
     system = "PrestaShop simulator"
@@ -356,10 +356,8 @@ class PrestaShopSimulator(WsgiSimulator):
         self.zone = ZoneInfo(time_zone)
         self.languages = tuple(languages)
         self.put_blocked = put_blocked
-        self.limit = RateLimit(limit_per_second) if limit_per_second else None
-        self.windows = FixedWindows()
-        self.throttled = 0
-        self._now = (now or datetime(2026, 5, 1, 9, 0, tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+        self.setup_throttle(limit_per_second)
+        self.start_clock(now)
         self.data: dict[str, dict[int, Element]] = {resource: {} for resource in RESOURCES}
         self.refusals: dict[tuple[str, int], str] = {}
         self._ids = {resource: count(1) for resource in RESOURCES}
@@ -367,29 +365,7 @@ class PrestaShopSimulator(WsgiSimulator):
         self._row_ids = count(1)
         self._seed()
 
-    @property
-    def violations(self) -> list[Any]:
-        """Requests PrestaShop would refuse (answered 400); reading them claims them."""
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
-
     # --- the shop's clock ----------------------------------------------------------------------
-    def freeze(self, moment: datetime) -> None:
-        """Every change from now on happens at `moment` (whole seconds), until `advance`."""
-        with self._lock:
-            self._now = moment.astimezone(UTC).replace(microsecond=0)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now = (self._now + timedelta(seconds=seconds)).replace(microsecond=0)
-
-    @property
-    def moment(self) -> datetime:
-        return self._now
-
     def now(self) -> str:
         """The shop's clock as PrestaShop stores it: shop-local time, no zone."""
         return self._now.astimezone(self.zone).strftime(TIME_FORMAT)
@@ -740,14 +716,6 @@ class PrestaShopSimulator(WsgiSimulator):
             node.find("current_state").text = str(state)  # type: ignore[union-attr]
             node.find("date_upd").text = self.now()  # type: ignore[union-attr]
 
-    def fail_next(self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False):
-        """The next `times` requests (of `group`, e.g. `create:products`) answered `status`;
-        `after_execution`: carried out, only the answer lost."""
-        return self.faults.add(times, status, target=group, after_execution=after_execution)
-
-    def calls(self, group: str) -> list[Any]:
-        return self.request_log.of(group)
-
     # --- the kit's hooks, in PrestaShop's words ------------------------------------------------
     def match(self, request: Request) -> tuple[Route | None, dict[str, str]]:
         method = request.method
@@ -782,23 +750,11 @@ class PrestaShopSimulator(WsgiSimulator):
             return ps_error(401, 26, f"No permission for this authentication key: {method} {found['resource']}")
         return None
 
-    def admit(self, request: Request, group: str) -> tuple[Response | None, Mapping[str, str]]:
-        if self.limit is None:
-            return None, {}
-        admission = self.windows.admit("all", self.limit, self._clock())
-        if admission.admitted:
-            return None, {}
-        self.throttled += 1
-        return Response("Too Many Requests", 429, headers={"Retry-After": str(admission.reset_seconds)}), {}
+    def too_many(self, headers: Mapping[str, str]) -> Response:
+        return Response("Too Many Requests", 429, headers=headers, content_type="text/html")
 
-    def fault_response(self, fault: Fault, request: Request) -> Response:
-        if fault.status == 429:
-            self.throttled += 1
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return Response("Too Many Requests", 429, headers=headers, content_type="text/html")
-        if fault.status >= 500:
-            return Response(HTTP_STATUS_CODES.get(fault.status, "Error"), fault.status, content_type="text/html")
-        return ps_error(fault.status, 0, HTTP_STATUS_CODES.get(fault.status, "Error"))
+    def shop_error(self, status: int, words: str) -> Response:
+        return ps_error(status, 0, words)
 
     def refuse(self, request: Request, error: ContractViolation) -> Response:
         return ps_errors(400, [(0, f"{v.name}: {v.reason}") for v in error.violations])

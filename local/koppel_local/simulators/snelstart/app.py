@@ -41,7 +41,6 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from email.utils import format_datetime
 from itertools import count
 from typing import Any
 
@@ -50,13 +49,14 @@ from werkzeug.wrappers import Request, Response
 
 from koppel_local.simulators.kit import (
     BearerTokens,
+    ClaimedViolations,
     Contract,
     ContractViolation,
     Fault,
     FixedWindows,
     OpenApiContract,
+    PlannedFaults,
     RateLimit,
-    Route,
     WsgiSimulator,
     load_openapi,
     route,
@@ -124,7 +124,7 @@ def identifier(kind: str, object_id: str) -> dict[str, str]:
     return {"id": object_id, "uri": f"/{kind}/{object_id}"}
 
 
-class SnelStartSimulator(WsgiSimulator):
+class SnelStartSimulator(ClaimedViolations, PlannedFaults, WsgiSimulator):
     """One SnelStart administration, reached through the B2B API v2."""
 
     system = "SnelStart simulator"
@@ -146,7 +146,8 @@ class SnelStartSimulator(WsgiSimulator):
         """`contract`: `load_contract()`, or None to serve unchecked (only where the reference is absent).
         `client_keys`: koppelsleutel -> its scopes (default: the demo key with every scope).
         `wall`: the administration's wall clock (modifiedOn, the `Date` header)."""
-        self.setup_kit(clock=clock, sleep=sleep, latency_seconds=latency_seconds)
+        self.wall = wall or (lambda: datetime.now(UTC))
+        self.setup_kit(clock=clock, sleep=sleep, latency_seconds=latency_seconds, dated=self.wall)
         self.contract = contract
         self.subscription_key = subscription_key
         self.client_keys = {
@@ -157,7 +158,6 @@ class SnelStartSimulator(WsgiSimulator):
         self.token_requests = 0
         self.rate_limit = rate_limit
         self.windows = FixedWindows()
-        self.wall = wall or (lambda: datetime.now(UTC))
         self._last_stamp = datetime(2000, 1, 1, tzinfo=UTC)
         self.artikelen: dict[str, dict[str, Any]] = {}
         self.omzetgroepen: dict[str, dict[str, Any]] = {}
@@ -169,15 +169,6 @@ class SnelStartSimulator(WsgiSimulator):
         self._relatie_codes = count(1)
         self._invoice_numbers = count(1)
         self.default_omzetgroep = self.add_omzetgroep("Omzet hoog", "Hoog")
-
-    @property
-    def violations(self) -> list[Any]:
-        """Requests SnelStart would refuse (answered 400); reading them claims them."""
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
 
     # --- state API for tests and the demo -------------------------------------------------------
     def _stamp(self, at: datetime | None = None) -> str:
@@ -372,21 +363,7 @@ class SnelStartSimulator(WsgiSimulator):
                     artikel["modifiedOn"] = self._stamp()
             order["verkoopOrderStatus"] = "Uitgevoerd"
 
-    def fail_next(
-        self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False
-    ) -> None:
-        """The next `times` requests (of `group`) answered `status`; `after_execution`: carried out, answer lost."""
-        self.faults.add(times, status, target=group, after_execution=after_execution)
-
-    def calls(self, group: str) -> list[Any]:
-        return self.request_log.of(group)
-
     # --- the kit's hooks, in SnelStart's words --------------------------------------------------
-    def answer(self, request: Request, found: Route | None, params: dict[str, str], group: str) -> Response:
-        response = super().answer(request, found, params, group)
-        response.headers["Date"] = format_datetime(self.wall().astimezone(UTC), usegmt=True)
-        return response
-
     def contract_for(self, request: Request) -> tuple[Contract | None, str]:
         return self.contract, request.path
 
