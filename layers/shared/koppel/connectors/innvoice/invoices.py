@@ -35,6 +35,9 @@ techid. So `find_order` cannot find anything and answers None, and a document wh
 holds the order's claim rather than send it again. koppel keeps the techid as the order's
 `backoffice_order_id` and `Sorszam` as its name; a proforma has no number in its answer, and its
 `SorszamFormatted` is read once by techid (left empty when that read fails).
+
+`invoice_from_proforma(techid)` turns a paid proforma into its invoice (`POST /{reg}/proforma_invoice`
+with the proforma's `TABLE_ID`, read by techid, and today's dates), sent once like any document.
 """
 
 from __future__ import annotations
