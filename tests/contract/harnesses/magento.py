@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 from contract.harnesses import SeedLine, build
+from contract.harnesses._webshop import PAGE_SIZE, STARTED, PolledShopHarness
 
 from koppel.connectors.declaration import Capability
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
@@ -25,17 +25,10 @@ COVERS = frozenset(
 )
 
 BASE_URL = "https://magento.test"
-PAGE_SIZE = 5  # orders per page of the connector's read, small so cases cross page boundaries
-STARTED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
-class MagentoHarness:
+class MagentoHarness(PolledShopHarness):
     system = "magento"
-    knows_every_sku = False
-    refuses_per_sku = True
-    takes_titles = True
-    order_page_size = PAGE_SIZE
-    since = STARTED - timedelta(days=1)
 
     def __init__(self, sim: MagentoSimulator, client: httpx.Client) -> None:
         self.sim = sim
@@ -43,21 +36,9 @@ class MagentoHarness:
         self.connector = build("magento", settings, {"access_token": DEMO_TOKEN}, client)
 
     # --- order changes --------------------------------------------------------------------------
-    def tick(self, seconds: int = 1) -> None:
-        self.sim.advance(seconds)
-
     def add_order(self, lines: Sequence[SeedLine]) -> str:
         order = self.sim.add_order([item(line.sku, line.quantity, line.unit_price, name=line.title) for line in lines])
         return str(order["increment_id"])
-
-    def add_late_order(self, lines: Sequence[SeedLine], seconds_before: int) -> str:
-        """An order stamped `seconds_before` the store's clock, seen only now (its save committed late)."""
-        now = self.sim.moment
-        self.sim.freeze(now - timedelta(seconds=seconds_before))
-        try:
-            return self.add_order(lines)
-        finally:
-            self.sim.freeze(now)
 
     def add_unpaid_order(self, lines: Sequence[SeedLine]) -> str:
         order = self.sim.add_order(
@@ -96,21 +77,12 @@ class MagentoHarness:
     def lose_next_create_answer(self) -> None:
         self.sim.fail_next(1, 502, group="product-create", after_execution=True)
 
-    def faults_pending(self) -> int:
-        return self.sim.faults.pending
-
     # --- stock ----------------------------------------------------------------------------------
     def stock_of(self, sku: str) -> int | None:
         return self.sim.quantity(sku)
 
-    def refuse_stock(self, sku: str) -> None:
-        self.sim.remove_product(sku)  # the merchant deleted the product since koppel looked it up
-
     def throttle_next(self, retry_after: int | None) -> None:
         self.sim.faults.add(1, 429, target="source-items-save", retry_after=retry_after)
-
-    def throttled(self) -> int:
-        return self.sim.throttled
 
     # --- balances -------------------------------------------------------------------------------
     balance_attribute = "koppel_open_amount"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 from contract.harnesses import SeedLine, build
+from contract.harnesses._webshop import PAGE_SIZE, STARTED, PolledShopHarness
 
 from koppel.connectors.declaration import Capability
 from koppel_local.simulators.opencart import DEMO_SECRET, OpenCartSimulator, item
@@ -23,18 +23,11 @@ COVERS = frozenset(
 )
 
 BASE_URL = "https://opencart.test"
-PAGE_SIZE = 5  # orders handed over per read, small so cases cross page boundaries
-STARTED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 PENDING, PROCESSING, COMPLETE, CANCELED = 1, 2, 5, 7
 
 
-class OpenCartHarness:
+class OpenCartHarness(PolledShopHarness):
     system = "opencart"
-    knows_every_sku = False
-    refuses_per_sku = True
-    takes_titles = True
-    order_page_size = PAGE_SIZE
-    since = STARTED - timedelta(days=1)
 
     def __init__(self, sim: OpenCartSimulator, client: httpx.Client) -> None:
         self.sim = sim
@@ -42,23 +35,11 @@ class OpenCartHarness:
         self.connector = build("opencart", settings, {"restadmin_secret": DEMO_SECRET}, client)
 
     # --- order changes --------------------------------------------------------------------------
-    def tick(self, seconds: int = 1) -> None:
-        self.sim.advance(seconds)
-
     def add_order(self, lines: Sequence[SeedLine], status_id: int = PROCESSING) -> str:
         order = self.sim.add_order(
             [item(line.sku, line.quantity, line.unit_price, name=line.title) for line in lines], status_id=status_id
         )
         return str(order["order_id"])
-
-    def add_late_order(self, lines: Sequence[SeedLine], seconds_before: int) -> str:
-        """An order stamped `seconds_before` the shop's clock, seen only now (its save committed late)."""
-        now = self.sim.moment
-        self.sim.freeze(now - timedelta(seconds=seconds_before))
-        try:
-            return self.add_order(lines)
-        finally:
-            self.sim.freeze(now)
 
     def add_unpaid_order(self, lines: Sequence[SeedLine]) -> str:
         return self.add_order(lines, status_id=PENDING)
@@ -93,21 +74,12 @@ class OpenCartHarness:
     def lose_next_create_answer(self) -> None:
         self.sim.fail_next(1, 502, group="product-create", after_execution=True)
 
-    def faults_pending(self) -> int:
-        return self.sim.faults.pending
-
     # --- stock ----------------------------------------------------------------------------------
     def stock_of(self, sku: str) -> int | None:
         return self.sim.quantity(sku)
 
-    def refuse_stock(self, sku: str) -> None:
-        self.sim.remove_product(sku)  # the merchant deleted the product since koppel looked it up
-
     def throttle_next(self, retry_after: int | None) -> None:
         self.sim.faults.add(1, 429, target="product-save", retry_after=retry_after)
-
-    def throttled(self) -> int:
-        return self.sim.throttled
 
 
 @contextmanager

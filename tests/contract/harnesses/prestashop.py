@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
 from contract.harnesses import SeedLine, build
+from contract.harnesses._webshop import PAGE_SIZE, STARTED, PolledShopHarness
 
 from koppel.connectors.declaration import Capability
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
@@ -20,18 +20,11 @@ COVERS = frozenset(
 )
 
 BASE_URL = "https://prestashop.test"
-PAGE_SIZE = 5  # orders per page of the connector's read, small so cases cross page boundaries
-STARTED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 PAID, AWAITING_WIRE, SHIPPED, CANCELLED = 2, 10, 4, 6
 
 
-class PrestaShopHarness:
+class PrestaShopHarness(PolledShopHarness):
     system = "prestashop"
-    knows_every_sku = False
-    refuses_per_sku = True
-    takes_titles = True
-    order_page_size = PAGE_SIZE
-    since = STARTED - timedelta(days=1)
 
     def __init__(self, sim: PrestaShopSimulator, client: httpx.Client) -> None:
         self.sim = sim
@@ -39,9 +32,6 @@ class PrestaShopHarness:
         self.connector = build("prestashop", settings, {"ws_key": DEMO_WS_KEY}, client)
 
     # --- order changes --------------------------------------------------------------------------
-    def tick(self, seconds: int = 1) -> None:
-        self.sim.advance(seconds)
-
     def _order(self, lines: Sequence[SeedLine], state: int) -> str:
         placed = self.sim.add_order([row(line.sku, line.quantity, line.unit_price, name=line.title) for line in lines])
         self.sim.set_state(text(placed, "reference"), state)
@@ -49,14 +39,6 @@ class PrestaShopHarness:
 
     def add_order(self, lines: Sequence[SeedLine]) -> str:
         return self._order(lines, PAID)
-
-    def add_late_order(self, lines: Sequence[SeedLine], seconds_before: int) -> str:
-        now = self.sim.moment
-        self.sim.freeze(now - timedelta(seconds=seconds_before))
-        try:
-            return self.add_order(lines)
-        finally:
-            self.sim.freeze(now)
 
     def add_unpaid_order(self, lines: Sequence[SeedLine]) -> str:
         return self._order(lines, AWAITING_WIRE)
@@ -101,21 +83,12 @@ class PrestaShopHarness:
     def lose_next_create_answer(self) -> None:
         self.sim.fail_next(1, 502, group="create:products", after_execution=True)
 
-    def faults_pending(self) -> int:
-        return self.sim.faults.pending
-
     # --- stock ----------------------------------------------------------------------------------
     def stock_of(self, sku: str) -> int | None:
         return self.sim.quantity(sku)  # None: no such row; a new product's row holds 0
 
-    def refuse_stock(self, sku: str) -> None:
-        self.sim.remove_product(sku)  # the merchant deleted the product since koppel looked it up
-
     def throttle_next(self, retry_after: int | None) -> None:
         self.sim.faults.add(1, 429, target="list:stock_availables", retry_after=retry_after)
-
-    def throttled(self) -> int:
-        return self.sim.throttled
 
 
 @contextmanager
