@@ -20,10 +20,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def harness(system: str) -> Iterator[Any]:
+def harness(system: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     module = harness_module(system)
     if module is None:
         pytest.fail(f"{system} declares a capability but has no contract harness", pytrace=False)
+    # A case a system cannot meet (a limit of its API, named with the reason in its harness's
+    # CANNOT_HOLD) still runs, and is expected to fail: the day it passes, the suite says so.
+    case = f"{request.node.path.name}::{request.node.originalname}"
+    reason = getattr(module, "CANNOT_HOLD", {}).get(case)
+    if reason:
+        request.node.add_marker(pytest.mark.xfail(reason=f"{system}: {reason}", strict=True))
     with module.started() as started:
         yield started
 
