@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 CALLS_PER_SECOND = 3
 MARGIN_SECONDS = 0.05
+EPSILON = 1e-6  # a float clock may land a hair short of the moment it slept to
 
 
 class ShopLimiter:
@@ -43,12 +44,12 @@ class ShopLimiter:
         while True:
             with self._lock:
                 now = self._now()
-                while self._sent and now - self._sent[0] >= self.window:
+                while self._sent and now - self._sent[0] >= self.window - EPSILON:
                     self._sent.popleft()
                 if len(self._sent) < self.calls:
                     self._sent.append(now)
                     return
-                pause = self._sent[0] + self.window - now
+                pause = max(self._sent[0] + self.window - now, EPSILON)
             self.waited += pause
             self._sleep(pause)
 
