@@ -213,6 +213,7 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
         out_of_time=out_of_time,
         pauses=account_pauses(link),
         customers=customer_gate(link),
+        sink_finds_orders=registry.spec(backoffice.system).finds_orders,
     )
 
 
@@ -300,6 +301,7 @@ def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = la
         out_of_time=out_of_time,
         pauses=account_pauses(link),
         customers=customer_gate(link),
+        sink_finds_orders=registry.spec(backoffice.system).finds_orders,
     )
     returns = _also(Capability.RETURN_SINK, backoffice, sink)
     return WebshopOrders(link=link, importer=importer, returns=returns, orders=order_links(), run_id=run_id)

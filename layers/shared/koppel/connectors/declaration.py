@@ -102,6 +102,10 @@ class SystemSpec:
     # An account may be set up without API credentials, pushing its stock by webhook only: koppel
     # then reads nothing from it and works from what it pushed. Off, missing credentials are an error.
     webhook_only: bool = False
+    # An order sink whose API can find an order it took by the channel's reference (`find_order`).
+    # Off, an order whose create may have reached it (a lost answer, a crash) is never sent again by
+    # koppel on its own: it waits for a person to check the backoffice and accept it.
+    finds_orders: bool = True
     notes: str = ""  # one line for `koppel systems`, e.g. what is not built yet
 
     def __post_init__(self) -> None:

@@ -82,6 +82,13 @@ class Attempt:
     accepted: bool = False  # a person accepted the order (links without `orders.auto_accept`)
 
 
+def may_exist_unseen(link_id: str, order_id: str) -> str:
+    return (
+        "may already be in the backoffice (its answer was lost) and the backoffice cannot be searched for it: "
+        f"check there; if it is missing, `koppel orders {link_id} accept {order_id}` books it"
+    )
+
+
 def awaiting_acceptance(link_id: str, order_id: str) -> str:
     return f"awaiting acceptance: accept it with `koppel orders {link_id} accept {order_id}`"
 
@@ -122,6 +129,9 @@ class OrderImport:
     pauses: AccountPauses | None = None
     # With `orders.create_customers`: one order at a time may create a given buyer (`flows.customers`).
     customers: CustomerGate | None = None
+    # The backoffice can find an order it took by the channel's reference. Off, an order that may be
+    # there already is not sent again until a person has checked and accepted it.
+    sink_finds_orders: bool = True
     report: ImportReport = field(default_factory=ImportReport)
 
     def run(self) -> ImportReport:
@@ -206,6 +216,8 @@ class OrderImport:
             if existing is not None:
                 self._record_created(order_id, existing, recovered=True)
                 return
+            if not self.sink_finds_orders and not attempt.accepted:
+                raise NeedsAttention(may_exist_unseen(self.link.link_id, order_id), order_id=order_id)
         order = self.source.get_order(order_id)
         if order.status is not OrderStatus.CANCELLED:
             order = self._honour_cancellation_requests(order)

@@ -197,7 +197,8 @@ class DynamoOrderLinks:
         self._update(
             link_id,
             channel_order_id,
-            "SET create_sent = :yes",
+            # An acceptance is spent by the create it allowed: after a lost answer, a person accepts anew.
+            "SET create_sent = :yes REMOVE accepted",
             "#state = :claimed AND claimed_by = :run",
             {":yes": True, ":claimed": OrderState.CLAIMED.value, ":run": run_id},
         )

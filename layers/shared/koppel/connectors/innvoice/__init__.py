@@ -19,6 +19,7 @@ SYSTEM = SystemSpec(
     optional_credentials=("webhook_secret", "previous_webhook_secret"),
     connector="koppel.connectors.innvoice.connector:from_account",
     serves=frozenset({Capability.ORDER_SINK, Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE}),
+    finds_orders=False,  # no documented search by reference: a lost answer waits for a person
     notes="invoicing/ERP; webshop orders as invoices or proformas (stock by article number), products and stock "
     "per warehouse read from the full product list; no look-up by reference after a lost answer",
 )
