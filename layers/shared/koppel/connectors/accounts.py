@@ -1,5 +1,6 @@
 """What connectors check of an account: in `from_account`, that the account is of the connector's system
-and that the secret holds the fields it needs; in the settings, that a time zone is one."""
+and that the secret holds the fields it needs (one field, or a user and password); in the settings, that a
+time zone is one."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ def secret(credentials: dict[str, Any], name: str, missing: str) -> str:
     if not value:
         raise ConfigurationError(missing, field=name)
     return value
+
+
+def user_and_password(credentials: dict[str, Any], missing: str) -> tuple[str, str]:
+    """The secret's `user` (stripped) and `password` (as it is: a password may hold spaces at its ends);
+    a `ConfigurationError` in the words `missing` when either is empty."""
+    user = str(credentials.get("user") or "").strip()
+    password = str(credentials.get("password") or "")
+    if not user or not password:
+        raise ConfigurationError(missing, field="user")
+    return user, password
 
 
 def known_zone(value: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import settings_of, user_and_password
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.innvoice.client import InnVoiceClient
 from koppel.connectors.innvoice.invoices import InnVoiceInvoices
@@ -56,16 +57,11 @@ def from_account(
     today: Callable[[], date] | None = None,
 ) -> InnVoiceConnector:
     """The connector for a configured InnVoice account; `credentials` is its Secrets Manager secret."""
-    settings = account.typed_settings()
-    if not isinstance(settings, InnVoiceSettings):
-        raise ConfigurationError(f"account {account.account_id} is not an InnVoice account", field="system")
+    settings = settings_of(account, InnVoiceSettings, "an InnVoice")
     if not settings.reg_name:
         raise ConfigurationError(
             "InnVoice needs the account's reg_name: the company's registration name, the first part of its API paths",
             field="settings.reg_name",
         )
-    user = str(credentials.get("user") or "").strip()
-    password = str(credentials.get("password") or "")
-    if not user or not password:
-        raise ConfigurationError("InnVoice credentials need the API user's user and password", field="user")
+    user, password = user_and_password(credentials, "InnVoice credentials need the API user's user and password")
     return InnVoiceConnector(client, user, password, settings, policy=policy, clock=clock, today=today)

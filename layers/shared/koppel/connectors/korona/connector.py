@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import settings_of, user_and_password
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.korona.client import KoronaClient
 from koppel.connectors.korona.products import KoronaProductSource
@@ -50,17 +51,12 @@ def from_account(
     clock: Clock | None = None,
 ) -> KoronaConnector:
     """The connector for a configured KORONA account; `credentials` is its Secrets Manager secret."""
-    settings = account.typed_settings()
-    if not isinstance(settings, KoronaSettings):
-        raise ConfigurationError(f"account {account.account_id} is not a KORONA account", field="system")
+    settings = settings_of(account, KoronaSettings, "a KORONA")
     if not settings.account_id:
         raise ConfigurationError(
             "reading KORONA needs the account's account_id (a uuid from the KORONA backoffice)",
             field="settings.account_id",
         )
-    user = str(credentials.get("user") or "").strip()
-    password = str(credentials.get("password") or "")
-    if not user or not password:
-        raise ConfigurationError("KORONA credentials need the API user's user and password", field="user")
+    user, password = user_and_password(credentials, "KORONA credentials need the API user's user and password")
     coupling_id = str(credentials.get("coupling_id") or "").strip()
     return KoronaConnector(client, user, password, settings, coupling_id=coupling_id, policy=policy, clock=clock)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from koppel.config import Account
+from koppel.connectors.accounts import secret, settings_of
 from koppel.connectors.auth import TokenCache
 from koppel.connectors.http import Clock, RetryPolicy
 from koppel.connectors.shoprenter.client import ShoprenterClient
@@ -24,7 +25,6 @@ from koppel.connectors.shoprenter.products import ShoprenterProducts
 from koppel.connectors.shoprenter.settings import ShoprenterSettings
 from koppel.connectors.shoprenter.stock import STOCK_BATCH, ShoprenterStock
 from koppel.connectors.shoprenter.webhook import changed_order_ids
-from koppel.errors import ConfigurationError
 
 __all__ = ["ShoprenterConnector", "changed_order_ids", "from_account"]
 
@@ -72,17 +72,15 @@ def from_account(
 ) -> ShoprenterConnector:
     """The connector for a configured Shoprenter account; `credentials` is its Secrets Manager secret.
     Its token is kept in the process's shared cache (or `tokens`), keyed by account and client id."""
-    settings = account.typed_settings()
-    if not isinstance(settings, ShoprenterSettings):
-        raise ConfigurationError(f"account {account.account_id} is not a Shoprenter account", field="system")
-    found = {key: str(credentials.get(key) or "").strip() for key in ("client_id", "client_secret")}
-    for key, value in found.items():
-        if not value:
-            raise ConfigurationError(
-                f"Shoprenter credentials need the {key} of the shop's API client "
-                "(Settings > Integrations > API settings)",
-                field=key,
-            )
+    settings = settings_of(account, ShoprenterSettings, "a Shoprenter")
+    found = {
+        key: secret(
+            credentials,
+            key,
+            f"Shoprenter credentials need the {key} of the shop's API client (Settings > Integrations > API settings)",
+        )
+        for key in ("client_id", "client_secret")
+    }
     return ShoprenterConnector(
         client,
         found["client_id"],
