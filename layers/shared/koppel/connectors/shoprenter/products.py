@@ -156,7 +156,13 @@ class ShoprenterProducts(ShoprenterPart):
 
     # --- ProductSource --------------------------------------------------------------------------
     def product_page(self, cursor: str | None, *, price_list: str = "") -> ProductPage:
-        """`price_list` is not used: the price read is the default customer group's gross price."""
+        """The default customer group's gross price; Shoprenter has no price list koppel reads, so a link
+        naming one is a set-up error rather than a price silently taken from elsewhere."""
+        if price_list:
+            raise ConfigurationError(
+                f"Shoprenter has no price list {price_list!r} koppel can read: leave products.price_list empty",
+                field="products.price_list",
+            )
         page, after, newest = product_cursor(cursor)
         params: dict[str, Any] = {"full": 1, "limit": self.settings.page_size, "page": page}
         if after:
