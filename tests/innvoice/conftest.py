@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import connector_fixtures
 import httpx
 import pytest
+from connector_fixtures import account_of, wired
 from helpers import FakeTime
 from innvoice.builders import TODAY
 
 from koppel.config import Account
-from koppel.connectors import registry
 from koppel.connectors.innvoice.connector import InnVoiceConnector, from_account
 from koppel_local.simulators.innvoice import DEMO_PASSWORD, DEMO_REG, DEMO_USER, InnVoiceSimulator
 
 BASE_URL = "https://innvoice.test"
 
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+# The fixtures every connector package shares, found by pytest here.
+fake_time = connector_fixtures.fake_time
+http = connector_fixtures.http
 
 
 @pytest.fixture
@@ -30,18 +30,9 @@ def sim(fake_time: FakeTime) -> InnVoiceSimulator:
     return shop
 
 
-@pytest.fixture
-def http(sim: InnVoiceSimulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
-        yield client
-
-
 def innvoice_account(**settings: Any) -> Account:
-    return Account(
-        account_id="innvoice-shop",
-        system="innvoice",
-        secret_ref="koppel/innvoice-shop",
-        settings={"reg_name": DEMO_REG, "base_url": BASE_URL, "pad_id": "2", **settings},
+    return account_of(
+        "innvoice", "innvoice-shop", {"reg_name": DEMO_REG, "base_url": BASE_URL, "pad_id": "2", **settings}
     )
 
 
@@ -52,7 +43,6 @@ def connect(http: httpx.Client, fake_time: FakeTime):
     def build(*, user: str = DEMO_USER, password: str = DEMO_PASSWORD, **settings: Any) -> InnVoiceConnector:
         account = innvoice_account(**settings)
         secret = {"user": user, "password": password}
-        registry.connector(account, secret, http, *registry.spec("innvoice").serves)
-        return from_account(account, secret, http, clock=fake_time.clock(), today=lambda: TODAY)
+        return wired(account, secret, http, from_account, clock=fake_time.clock(), today=lambda: TODAY)
 
     return build

@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import connector_fixtures
 import httpx
 import pytest
+from connector_fixtures import account_of, wired
 from helpers import FakeTime
 
 from koppel.config import Account
-from koppel.connectors import registry
 from koppel.connectors.declaration import Capability
 from koppel.connectors.korona.connector import KoronaConnector, from_account
 from koppel_local.simulators.kit import OpenApiContract
@@ -19,6 +20,10 @@ from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimul
 
 BASE_URL = "https://korona.test/web/api/v3"
 
+# The fixtures every connector package shares, found by pytest here.
+fake_time = connector_fixtures.fake_time
+http = connector_fixtures.http
+
 
 @pytest.fixture(scope="session")
 def korona_contract() -> OpenApiContract:
@@ -26,28 +31,12 @@ def korona_contract() -> OpenApiContract:
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(korona_contract: OpenApiContract, fake_time: FakeTime) -> KoronaSimulator:
     return KoronaSimulator(contract=korona_contract, clock=fake_time.time, sleep=fake_time.sleep)
 
 
-@pytest.fixture
-def http(sim: KoronaSimulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
-        yield client
-
-
 def korona_account(sim: KoronaSimulator, **settings: Any) -> Account:
-    return Account(
-        account_id="korona-shop",
-        system="korona",
-        secret_ref="koppel/korona-shop",
-        settings={"account_id": sim.account_id, "base_url": BASE_URL, **settings},
-    )
+    return account_of("korona", "korona-shop", {"account_id": sim.account_id, "base_url": BASE_URL, **settings})
 
 
 @pytest.fixture
@@ -55,9 +44,8 @@ def connect(sim: KoronaSimulator, http: httpx.Client, fake_time: FakeTime):
     """The connector for settings of the test's choosing, built the way koppel's wiring builds it."""
 
     def build(*, user: str = DEMO_USER, password: str = DEMO_PASSWORD, **settings: Any) -> KoronaConnector:
-        account = korona_account(sim, **settings)
-        registry.connector(account, {"user": user, "password": password}, http, *registry.spec("korona").serves)
-        return from_account(account, {"user": user, "password": password}, http, clock=fake_time.clock())
+        secret = {"user": user, "password": password}
+        return wired(korona_account(sim, **settings), secret, http, from_account, clock=fake_time.clock())
 
     return build
 

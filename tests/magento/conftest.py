@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import connector_fixtures
 import httpx
 import pytest
+from connector_fixtures import account_of, wired
 from helpers import FakeTime
 
 from koppel.config import Account
-from koppel.connectors import registry
 from koppel.connectors.magento.connector import MagentoConnector, from_account
 from koppel_local.simulators.kit import OpenApiContract
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
@@ -17,15 +18,14 @@ from koppel_local.simulators.magento import DEMO_TOKEN, MagentoSimulator, load_c
 
 BASE_URL = "https://shop.example.nl"
 
+# The fixtures every connector package shares, found by pytest here.
+fake_time = connector_fixtures.fake_time
+http = connector_fixtures.http
+
 
 @pytest.fixture(scope="session")
 def magento_contract() -> OpenApiContract:
     return contract_or_skip(load_contract)
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture
@@ -39,19 +39,8 @@ def sim(magento_contract: OpenApiContract, fake_time: FakeTime, store_options: d
     return MagentoSimulator(contract=magento_contract, clock=fake_time.time, sleep=fake_time.sleep, **store_options)
 
 
-@pytest.fixture
-def http(sim: MagentoSimulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
-        yield client
-
-
 def magento_account(**settings: Any) -> Account:
-    return Account(
-        account_id="magento-shop",
-        system="magento",
-        secret_ref="koppel/magento-shop",
-        settings={"base_url": BASE_URL, **settings},
-    )
+    return account_of("magento", "magento-shop", {"base_url": BASE_URL, **settings})
 
 
 @pytest.fixture
@@ -59,8 +48,6 @@ def connect(http: httpx.Client, fake_time: FakeTime):
     """The connector for settings of the test's choosing, built the way koppel's wiring builds it."""
 
     def build(*, token: str = DEMO_TOKEN, **settings: Any) -> MagentoConnector:
-        account = magento_account(**settings)
-        registry.connector(account, {"access_token": token}, http, *registry.spec("magento").serves)
-        return from_account(account, {"access_token": token}, http, clock=fake_time.clock())
+        return wired(magento_account(**settings), {"access_token": token}, http, from_account, clock=fake_time.clock())
 
     return build

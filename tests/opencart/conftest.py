@@ -5,22 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import connector_fixtures
 import httpx
 import pytest
+from connector_fixtures import account_of, wired
 from helpers import FakeTime
 
 from koppel.config import Account
-from koppel.connectors import registry
 from koppel.connectors.opencart.connector import OpenCartConnector, from_account
 from koppel_local.simulators.opencart import DEMO_SECRET, OpenCartSimulator
 
 BASE_URL = "https://winkel.example.nl"
 OPENED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)  # 11:00 in Amsterdam (summer time)
 
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+# The fixtures every connector package shares, found by pytest here.
+fake_time = connector_fixtures.fake_time
+http = connector_fixtures.http
 
 
 @pytest.fixture
@@ -34,19 +34,8 @@ def sim(fake_time: FakeTime, shop_options: dict[str, Any]) -> OpenCartSimulator:
     return OpenCartSimulator(now=OPENED, clock=fake_time.time, sleep=fake_time.sleep, **shop_options)
 
 
-@pytest.fixture
-def http(sim: OpenCartSimulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
-        yield client
-
-
 def opencart_account(**settings: Any) -> Account:
-    return Account(
-        account_id="opencart-shop",
-        system="opencart",
-        secret_ref="koppel/opencart-shop",
-        settings={"base_url": BASE_URL, **settings},
-    )
+    return account_of("opencart", "opencart-shop", {"base_url": BASE_URL, **settings})
 
 
 @pytest.fixture
@@ -55,9 +44,13 @@ def connect(http: httpx.Client, fake_time: FakeTime, sim: OpenCartSimulator):
     own clock reads the shop's, so windows end where the shop is."""
 
     def build(*, secret: str = DEMO_SECRET, **settings: Any) -> OpenCartConnector:
-        account = opencart_account(**settings)
-        credentials = {"restadmin_secret": secret}
-        registry.connector(account, credentials, http, *registry.spec("opencart").serves)
-        return from_account(account, credentials, http, clock=fake_time.clock(), wall_clock=lambda: sim.moment)
+        return wired(
+            opencart_account(**settings),
+            {"restadmin_secret": secret},
+            http,
+            from_account,
+            clock=fake_time.clock(),
+            wall_clock=lambda: sim.moment,
+        )
 
     return build

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import connector_fixtures
 import httpx
 import pytest
+from connector_fixtures import account_of, wired
 from helpers import FakeTime
 
 from koppel.config import Account
-from koppel.connectors import registry
 from koppel.connectors.auth import TokenCache
 from koppel.connectors.shoprenter.connector import ShoprenterConnector, from_account
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
@@ -24,6 +25,10 @@ from koppel_local.simulators.shoprenter import (
 
 SECRET = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
 
+# The fixtures every connector package shares, found by pytest here.
+fake_time = connector_fixtures.fake_time
+http = connector_fixtures.http
+
 
 @pytest.fixture(scope="session")
 def shoprenter_contract() -> FixtureContract:
@@ -31,28 +36,12 @@ def shoprenter_contract() -> FixtureContract:
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(shoprenter_contract: FixtureContract, fake_time: FakeTime) -> ShoprenterSimulator:
     return ShoprenterSimulator(contract=shoprenter_contract, clock=fake_time.time, sleep=fake_time.sleep)
 
 
-@pytest.fixture
-def http(sim: ShoprenterSimulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
-        yield client
-
-
 def shoprenter_account(**settings: Any) -> Account:
-    return Account(
-        account_id="shoprenter-shop",
-        system="shoprenter",
-        secret_ref="koppel/shoprenter-shop",
-        settings={"shop_name": DEMO_SHOP, **settings},
-    )
+    return account_of("shoprenter", "shoprenter-shop", {"shop_name": DEMO_SHOP, **settings})
 
 
 @pytest.fixture
@@ -66,7 +55,6 @@ def connect(http: httpx.Client, fake_time: FakeTime, tokens: TokenCache):
 
     def build(*, secret: dict[str, str] | None = None, **settings: Any) -> ShoprenterConnector:
         account = shoprenter_account(**settings)
-        registry.connector(account, dict(secret or SECRET), http, *registry.spec("shoprenter").serves)
-        return from_account(account, dict(secret or SECRET), http, clock=fake_time.clock(), tokens=tokens)
+        return wired(account, secret or SECRET, http, from_account, clock=fake_time.clock(), tokens=tokens)
 
     return build

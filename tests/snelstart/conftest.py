@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import connector_fixtures
 import httpx
 import pytest
+from connector_fixtures import account_of, wired
 from helpers import FakeTime
 
 from koppel.config import Account
-from koppel.connectors import registry
 from koppel.connectors.auth import TokenCache
 from koppel.connectors.snelstart.connector import SnelStartConnector, from_account
 from koppel_local.simulators.kit import OpenApiContract
@@ -20,6 +21,10 @@ from koppel_local.simulators.snelstart import DEMO_CLIENT_KEY, DEMO_SUBSCRIPTION
 
 BASE_URL = "https://snelstart.test/v2"
 TOKEN_URL = "https://auth.snelstart.test/b2b/token"
+
+# The fixtures every connector package shares, found by pytest here.
+fake_time = connector_fixtures.fake_time
+http = connector_fixtures.http
 
 
 @dataclass
@@ -41,11 +46,6 @@ def snelstart_contract() -> OpenApiContract:
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def wall() -> WallClock:
     return WallClock()
 
@@ -55,19 +55,8 @@ def sim(snelstart_contract: OpenApiContract, fake_time: FakeTime, wall: WallCloc
     return SnelStartSimulator(contract=snelstart_contract, clock=fake_time.time, sleep=fake_time.sleep, wall=wall.now)
 
 
-@pytest.fixture
-def http(sim: SnelStartSimulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
-        yield client
-
-
 def snelstart_account(**settings: Any) -> Account:
-    return Account(
-        account_id="snelstart-admin",
-        system="snelstart",
-        secret_ref="koppel/snelstart-admin",
-        settings={"base_url": BASE_URL, "token_url": TOKEN_URL, **settings},
-    )
+    return account_of("snelstart", "snelstart-admin", {"base_url": BASE_URL, "token_url": TOKEN_URL, **settings})
 
 
 @pytest.fixture
@@ -80,7 +69,6 @@ def connect(http: httpx.Client, fake_time: FakeTime):
     ) -> SnelStartConnector:
         account = snelstart_account(**settings)
         secret = {"subscription_key": subscription_key, "client_key": client_key}
-        registry.connector(account, dict(secret), http, *registry.spec("snelstart").serves)
-        return from_account(account, secret, http, clock=fake_time.clock(), tokens=TokenCache())
+        return wired(account, secret, http, from_account, clock=fake_time.clock(), tokens=TokenCache())
 
     return build

@@ -1,0 +1,51 @@
+"""What every connector package's tests set up the same way: a fake clock, an httpx client that reaches
+the test's simulator (`sim`) in-process, an account of the system, and the connector built as koppel's
+wiring builds it.
+
+A package's `conftest.py` imports the fixtures `fake_time` and `http` from here and defines its own `sim`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from helpers import FakeTime
+
+from koppel.config import Account
+from koppel.connectors import registry
+
+C = TypeVar("C")
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def http(sim: Any) -> Iterator[httpx.Client]:
+    """A client whose requests the test's simulator answers in-process."""
+    with httpx.Client(transport=httpx.WSGITransport(app=sim)) as client:
+        yield client
+
+
+def account_of(system: str, account_id: str, settings: dict[str, Any]) -> Account:
+    """An account of `system` whose secret is named after it (`koppel/<account_id>`)."""
+    return Account(account_id=account_id, system=system, secret_ref=f"koppel/{account_id}", settings=settings)
+
+
+def wired(
+    account: Account,
+    credentials: dict[str, Any],
+    http: httpx.Client,
+    from_account: Callable[..., C],
+    **options: Any,
+) -> C:
+    """The connector as koppel's wiring builds it: the registry must take the account for every capability
+    its system declares; then the package's `from_account` builds the test's connector with `options`
+    (its clocks, its token cache)."""
+    registry.connector(account, dict(credentials), http, *registry.spec(account.system).serves)
+    return from_account(account, dict(credentials), http, **options)
