@@ -21,12 +21,13 @@ a store and its copy, and serves only as the cursor's tie-break.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from koppel.connectors.addresses import split_street
 from koppel.connectors.base import OrderChangesPage
+from koppel.connectors.cursors import next_cursor
 from koppel.connectors.magento.client import MagentoPart, Search
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus
 
@@ -89,12 +90,9 @@ class MagentoOrderChanges(MagentoPart):
     def _cursor(
         self, last: tuple[datetime, int] | None, held: str | None, moment: datetime, after_id: int, more: bool
     ) -> str:
-        if last is not None and more:
-            return cursor_of(*last)
-        if last is None and held is not None and after_id == 0:
-            return held  # already a settled cursor: nothing changed, it stays
-        end = last[0] if last is not None else moment
-        return cursor_of(end - timedelta(seconds=self.settings.overlap_seconds), 0)
+        return next_cursor(
+            last, held, moment, after_id, more, overlap_seconds=self.settings.overlap_seconds, write=cursor_of
+        )
 
 
 def parse_cursor(cursor: str | None, since: datetime) -> tuple[datetime, int]:

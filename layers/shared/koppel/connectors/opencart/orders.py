@@ -42,7 +42,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from koppel.connectors import cursors
 from koppel.connectors.base import OrderChangesPage
+from koppel.connectors.cursors import Key
 from koppel.connectors.opencart import routes
 from koppel.connectors.opencart.client import OpenCartPart, decimal
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus
@@ -56,8 +58,6 @@ MAX_SPAN = timedelta(days=31)
 DISCOUNT_CODES = frozenset({"coupon", "reward", "voucher", "discount"})
 NOT_FEES = frozenset({"sub_total", "tax", "total"}) | DISCOUNT_CODES
 STREET_NUMBER = re.compile(r"^(?P<street>.*\D)\s+(?P<number>\d+)\s*[-/]?\s*(?P<extension>[A-Za-z0-9]{0,6})$")
-
-Key = tuple[datetime, int]
 
 
 @dataclass
@@ -154,17 +154,11 @@ class OpenCartOrderChanges(OpenCartPart):
 
 
 def parse_cursor(cursor: str | None, since: datetime) -> Key:
-    moment, _, after = (cursor or "").partition("|")
-    try:
-        parsed = datetime.strptime(moment, CURSOR_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        start = since if since.tzinfo else since.replace(tzinfo=UTC)
-        return start.astimezone(UTC).replace(microsecond=0), 0
-    return parsed, int(after) if after.isdigit() else 0
+    return cursors.parse_cursor(cursor, since, CURSOR_FORMAT)
 
 
 def cursor_of(moment: datetime, after_id: int) -> str:
-    return f"{moment.astimezone(UTC).strftime(CURSOR_FORMAT)}|{after_id}"
+    return cursors.cursor_of(moment, after_id, CURSOR_FORMAT)
 
 
 def wall_time(moment: datetime, zone: ZoneInfo, *, earliest: bool = False) -> datetime:

@@ -30,14 +30,16 @@ currencies once per connector.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
+from koppel.connectors import cursors
 from koppel.connectors.addresses import split_street
 from koppel.connectors.base import OrderChangesPage
+from koppel.connectors.cursors import next_cursor
 from koppel.connectors.prestashop.client import PrestaShopPart, field_text
 from koppel.errors import NotFound
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus
@@ -98,12 +100,9 @@ class PrestaShopOrderChanges(PrestaShopPart):
     def _cursor(
         self, last: tuple[datetime, int] | None, held: str | None, moment: datetime, after_id: int, more: bool
     ) -> str:
-        if last is not None and more:
-            return cursor_of(*last)
-        if last is None and held is not None and after_id == 0:
-            return held  # already a settled cursor: nothing changed, it stays
-        end = last[0] if last is not None else moment
-        return cursor_of(end - timedelta(seconds=self.settings.overlap_seconds), 0)
+        return next_cursor(
+            last, held, moment, after_id, more, overlap_seconds=self.settings.overlap_seconds, write=cursor_of
+        )
 
     # --- one page's orders ---------------------------------------------------------------------
     def _orders(self, orders: list[Element], zone: ZoneInfo) -> tuple[Order, ...]:
@@ -258,17 +257,11 @@ def vat_rate(entry: Element) -> Decimal | None:
 
 
 def parse_cursor(cursor: str | None, since: datetime) -> tuple[datetime, int]:
-    moment, _, after = (cursor or "").partition("|")
-    try:
-        parsed = datetime.strptime(moment, TIME_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        start = since if since.tzinfo else since.replace(tzinfo=UTC)
-        return start.astimezone(UTC).replace(microsecond=0), 0
-    return parsed, int(after) if after.isdigit() else 0
+    return cursors.parse_cursor(cursor, since, TIME_FORMAT)
 
 
 def cursor_of(moment: datetime, after_id: int) -> str:
-    return f"{moment.astimezone(UTC).strftime(TIME_FORMAT)}|{after_id}"
+    return cursors.cursor_of(moment, after_id, TIME_FORMAT)
 
 
 def local_time(value: str, zone: ZoneInfo) -> datetime | None:

@@ -33,7 +33,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from koppel.connectors import cursors
 from koppel.connectors.base import OrderChangesPage
+from koppel.connectors.cursors import next_cursor
 from koppel.connectors.shoprenter.client import ShoprenterPart, decimal, items_of, page_count
 from koppel.errors import NotFound
 from koppel.models import Address, Customer, Money, Order, OrderLine, OrderStatus
@@ -109,26 +111,17 @@ class ShoprenterOrderChanges(ShoprenterPart):
     def _cursor(
         self, last: tuple[datetime, int] | None, held: str | None, moment: datetime, after_id: int, more: bool
     ) -> str:
-        if last is not None and more:
-            return cursor_of(*last)
-        if last is None and held is not None and after_id == 0:
-            return held  # a settled cursor and nothing changed: it stays
-        end = last[0] if last is not None else moment
-        return cursor_of(end - timedelta(seconds=self.settings.overlap_seconds), 0)
+        return next_cursor(
+            last, held, moment, after_id, more, overlap_seconds=self.settings.overlap_seconds, write=cursor_of
+        )
 
 
 def parse_cursor(cursor: str | None, since: datetime) -> tuple[datetime, int]:
-    moment, _, after = (cursor or "").partition("|")
-    try:
-        parsed = datetime.strptime(moment, CURSOR_TIME).replace(tzinfo=UTC)
-    except ValueError:
-        start = since if since.tzinfo else since.replace(tzinfo=UTC)
-        return start.astimezone(UTC).replace(microsecond=0), 0
-    return parsed, int(after) if after.isdigit() else 0
+    return cursors.parse_cursor(cursor, since, CURSOR_TIME)
 
 
 def cursor_of(moment: datetime, after_id: int) -> str:
-    return f"{moment.astimezone(UTC).strftime(CURSOR_TIME)}|{after_id}"
+    return cursors.cursor_of(moment, after_id, CURSOR_TIME)
 
 
 def shop_time(value: object, zone: ZoneInfo) -> datetime | None:
