@@ -1,5 +1,5 @@
 """What several connectors send and read alike over HTTP: a create sent once, amounts as JSON numbers,
-the `Date` of an answer, a list asked in parts."""
+an answer that must be a JSON object, the `Date` of an answer, a list asked in parts."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from koppel.connectors.http import HttpApi
+from koppel.errors import TransientConnectorError
 
 T = TypeVar("T")
 
@@ -28,6 +29,18 @@ def json_number(value: object) -> object:
     if isinstance(value, Decimal):
         return float(value)  # cents survive: the shortest repr of a two-decimal float gives back its digits
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def json_object(response: httpx.Response, system: str) -> dict[str, Any]:
+    """The answer's JSON object, its numbers as `Decimal` (prices never pass through a binary float); any
+    other body is a `TransientConnectorError` in `system`'s name."""
+    try:
+        body = response.json(parse_float=Decimal)
+    except ValueError as exc:
+        raise TransientConnectorError(f"{system} answered with a body that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise TransientConnectorError(f"{system} answered with JSON that is not an object")
+    return body
 
 
 def answer_date(response: httpx.Response) -> datetime | None:

@@ -15,7 +15,6 @@ ElementTree, never by joining strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from xml.etree.ElementTree import Element, ParseError, tostring
 
 import httpx
@@ -25,6 +24,7 @@ from defusedxml.ElementTree import fromstring
 from koppel.connectors.auth import BasicAuth
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.innvoice.settings import InnVoiceSettings
+from koppel.connectors.wire import sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -65,9 +65,7 @@ class InnVoiceClient:
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
         # Same clock, one attempt: a document whose answer is lost may have been made.
-        self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
-        )
+        self.once = sent_once(self.api)
         self.auth = BasicAuth(user, password)
         self.root = f"{settings.base_url.rstrip('/')}/{settings.reg_name}"
 

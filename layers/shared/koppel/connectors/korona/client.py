@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -26,13 +25,13 @@ import httpx
 from koppel.connectors.auth import BasicAuth
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.korona.settings import KoronaSettings
+from koppel.connectors.wire import json_number, json_object
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
     PermanentConnectorError,
     QuotaExhausted,
     RateLimited,
-    TransientConnectorError,
 )
 
 SYSTEM = "korona"
@@ -88,7 +87,7 @@ class KoronaClient:
         response = self._get(path, query)
         if response.status_code == 204 or not response.content:
             return ResultPage(results=(), page=page, pages_total=page - 1)
-        body = json_object(response)
+        body = json_object(response, SYSTEM)
         results = body.get("results") or []
         return ResultPage(
             results=tuple(item for item in results if isinstance(item, dict)),
@@ -109,7 +108,7 @@ class KoronaClient:
         """Send a write once. A lost answer (5xx, a timeout) is a TransientConnectorError: it may have
         been carried out. A 429 was not: a parallel-update refusal is waited out and sent again; the
         daily limit raises `DailyLimitReached` until the next day."""
-        content = json.dumps(body, default=_number).encode()
+        content = json.dumps(body, default=json_number).encode()
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         attempts = self.api.policy.max_attempts
         for attempt in range(1, attempts + 1):
@@ -163,12 +162,6 @@ def seconds_to_midnight(now: datetime | None = None) -> float:
     return (following - moment).total_seconds()
 
 
-def _number(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)  # cents survive: the shortest repr of a two-decimal float gives back its digits
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def set_up_error(status: int) -> AuthenticationFailed:
     if status == 403:
         return AuthenticationFailed(
@@ -203,17 +196,6 @@ def error_model(body: str) -> tuple[str, str]:
     if not isinstance(parsed, dict):
         return "", ""
     return str(parsed.get("code") or ""), str(parsed.get("message") or "")
-
-
-def json_object(response: httpx.Response) -> dict[str, Any]:
-    # parse_float=Decimal: prices never pass through a binary float.
-    try:
-        body = response.json(parse_float=Decimal)
-    except ValueError as exc:
-        raise TransientConnectorError("korona answered with a body that is not JSON") from exc
-    if not isinstance(body, dict):
-        raise TransientConnectorError("korona answered with JSON that is not an object")
-    return body
 
 
 def reference_id(reference: object) -> str:

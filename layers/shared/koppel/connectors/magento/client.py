@@ -27,7 +27,7 @@ import httpx
 
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.magento.settings import MagentoSettings
-from koppel.connectors.wire import json_number, sent_once
+from koppel.connectors.wire import json_number, json_object, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -141,7 +141,7 @@ class MagentoClient:
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         response = self._send(self.api, "GET", path, params=params)
-        return json_object(response)
+        return json_object(response, SYSTEM)
 
     def write(self, method: str, path: str, body: Any, *, once: bool = False) -> Any:
         """A write; `once`: sent one time only (a create), so a lost answer is the caller's to look up."""
@@ -243,17 +243,6 @@ def rendered(message: str, parameters: Any) -> str:
             else:
                 named[str(index)] = str(value)
     return PLACEHOLDER.sub(lambda found: named.get(found.group(1), found.group(0)), message)
-
-
-def json_object(response: httpx.Response) -> dict[str, Any]:
-    # parse_float=Decimal: prices never pass through a binary float.
-    try:
-        body = response.json(parse_float=Decimal)
-    except ValueError as exc:
-        raise TransientConnectorError("magento answered with a body that is not JSON") from exc
-    if not isinstance(body, dict):
-        raise TransientConnectorError("magento answered with JSON that is not an object")
-    return body
 
 
 class MagentoPart:

@@ -18,8 +18,8 @@ Facts (../shared/reference/shoprenter/sr-api-docs/development/api/, FACTS-system
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from koppel.connectors.auth import (
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.shoprenter.limiter import ShopLimiter, shop_limiter
 from koppel.connectors.shoprenter.settings import ShoprenterSettings
+from koppel.connectors.wire import chunks, json_object, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -118,9 +119,7 @@ class ShoprenterClient:
         tokens: TokenCache | None = None,
     ) -> None:
         self.api = HttpApi(client, system=SYSTEM, policy=policy, clock=clock)
-        self.once = HttpApi(
-            client, system=SYSTEM, policy=replace(self.api.policy, max_attempts=1), clock=self.api.clock
-        )
+        self.once = sent_once(self.api)
         self.root = settings.api_root
         self.client_id = client_id
         fetch = shoprenter_client_credentials(self.api.request, settings.token_endpoint, client_id, client_secret)
@@ -142,7 +141,7 @@ class ShoprenterClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         response = self._send(self.api, "GET", path, params=params)
-        return json_object(response)
+        return json_object(response, SYSTEM)
 
     def batch(self, requests: Sequence[SubRequest]) -> list[SubAnswer]:
         """Every request in as few `POST /batch` as it takes; one answer per request, in order.
@@ -159,7 +158,7 @@ class ShoprenterClient:
                     ]
                 }
             }
-            answered = json_object(self._send(self.api, "POST", "batch", body=body))
+            answered = json_object(self._send(self.api, "POST", "batch", body=body), SYSTEM)
             answers.extend(batch_answers(answered, len(part)))
         return answers
 
@@ -235,16 +234,6 @@ def error_text(body: Any) -> str:
     return message
 
 
-def json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json(parse_float=Decimal)
-    except ValueError as exc:
-        raise TransientConnectorError("shoprenter answered with a body that is not JSON") from exc
-    if not isinstance(body, dict):
-        raise TransientConnectorError("shoprenter answered with JSON that is not an object")
-    return body
-
-
 def items_of(page: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [item for item in page.get("items") or () if isinstance(item, dict)]
 
@@ -260,11 +249,6 @@ def _number(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)  # Shoprenter takes amounts as text, as its own answers give them
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def decimal(value: object) -> Decimal:
