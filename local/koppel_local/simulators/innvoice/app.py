@@ -49,10 +49,12 @@ from werkzeug.wrappers import Request, Response
 from koppel_local.simulators.innvoice.contract import InnVoiceContract, invoice_lines, parse, text
 from koppel_local.simulators.kit import (
     BasicAuth,
+    ClaimedViolations,
     Contract,
     ContractViolation,
     Fault,
     FixedWindows,
+    PlannedFaults,
     RateLimit,
     WsgiSimulator,
     route,
@@ -126,7 +128,7 @@ def error(status: int, code: str, message: str) -> Response:
     return xml_answer(status, element("response", {"error": code, "message": message}))
 
 
-class InnVoiceSimulator(WsgiSimulator):
+class InnVoiceSimulator(ClaimedViolations, PlannedFaults, WsgiSimulator):
     """One InnVoice company, reached through its API user."""
 
     system = "InnVoice simulator"
@@ -159,15 +161,6 @@ class InnVoiceSimulator(WsgiSimulator):
         self.documents: dict[str, Document] = {}  # techid -> document
         self._table_ids = count(1001)
         self._numbers: dict[str, count[int]] = {}
-
-    @property
-    def violations(self) -> list[Any]:
-        """Requests the field list refuses (answered 400); reading them claims them."""
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
 
     # --- state API for tests and the demo -------------------------------------------------------
     def add_pad(self, name: str, *, prefix: str = "", proforma: bool = False) -> str:
@@ -229,16 +222,6 @@ class InnVoiceSimulator(WsgiSimulator):
         """Every document whose comment holds `words`, oldest first (what the merchant finds by searching)."""
         with self._lock:
             return [copy.deepcopy(d) for d in self.documents.values() if words in d.fields.get("Megjegyzes", "")]
-
-    def fail_next(
-        self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False
-    ) -> Fault:
-        """The next `times` requests (of `group`) answered `status`; `after_execution`: carried out first,
-        only the answer lost."""
-        return self.faults.add(times, status, target=group, after_execution=after_execution)
-
-    def calls(self, group: str) -> list[Any]:
-        return self.request_log.of(group)
 
     # --- the kit's hooks, in InnVoice's words ----------------------------------------------------
     def contract_for(self, request: Request) -> tuple[Contract | None, str]:

@@ -46,6 +46,7 @@ from werkzeug.wrappers import Request, Response
 
 from koppel_local.simulators.kit import (
     BasicAuth,
+    ClaimedViolations,
     Contract,
     ContractViolation,
     DailyCap,
@@ -96,7 +97,7 @@ def reference(model: Mapping[str, Any]) -> dict[str, Any]:
     return {key: model[key] for key in ("id", "number", "name") if model.get(key) is not None}
 
 
-class KoronaSimulator(WsgiSimulator):
+class KoronaSimulator(ClaimedViolations, WsgiSimulator):
     """One KORONA.cloud account, read through API v3."""
 
     system = "KORONA simulator"
@@ -130,15 +131,6 @@ class KoronaSimulator(WsgiSimulator):
         self._receipt_numbers = count(1)
         self._revisions: dict[str, count[int]] = {}
         self._fault_codes: dict[int, str] = {}  # a planned 429's KORONA code, by fault
-
-    @property
-    def violations(self) -> list[Any]:
-        """Requests KORONA would refuse (answered 400); reading them claims them."""
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
 
     # --- state API for tests and the demo -------------------------------------------------------
     def _revision(self, kind: str) -> int:

@@ -30,7 +30,7 @@ import copy
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from typing import Any
@@ -43,10 +43,13 @@ from werkzeug.wrappers import Request, Response
 
 from koppel_local.simulators.kit import (
     BearerTokens,
+    ClaimedViolations,
     ContractViolation,
     Fault,
     FixedWindows,
+    PlannedFaults,
     RateLimit,
+    ShopClock,
     Violation,
     WsgiSimulator,
     route,
@@ -86,7 +89,7 @@ def text(value: Decimal, places: Decimal = NET) -> str:
     return str(value.quantize(places, ROUND_HALF_UP))
 
 
-class ShoprenterSimulator(WsgiSimulator):
+class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimulator):
     """One Shoprenter shop, through its API."""
 
     system = "Shoprenter simulator"
@@ -121,25 +124,13 @@ class ShoprenterSimulator(WsgiSimulator):
         self.windows = FixedWindows()
         self.throttled = 0
         self.arrivals: list[float] = []  # when each API request was let through the limit
-        self._now = (now or datetime(2026, 5, 1, 9, 0, tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+        self.start_clock(now)
         self.orders: dict[str, dict[str, Any]] = {}  # resource id -> orderExtend record
         self.products: dict[str, dict[str, Any]] = {}  # resource id -> productExtend record
         self.refusals: dict[str, str] = {}  # sku -> the next save's refusal
         self._ids = {kind: count(1) for kind in ("order", "order_product", "order_total", "product")}
 
-    # --- the shop's clock -----------------------------------------------------------------------
-    def freeze(self, moment: datetime) -> None:
-        with self._lock:
-            self._now = moment.astimezone(UTC).replace(microsecond=0)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now = (self._now + timedelta(seconds=seconds)).replace(microsecond=0)
-
-    @property
-    def moment(self) -> datetime:
-        return self._now
-
+    # --- the shop's clock (`freeze`, `advance`, `moment` from `ShopClock`) -------------------------
     def now(self) -> str:
         """The shop's time, as Shoprenter writes it: its own zone, no offset."""
         return self._now.astimezone(self.zone).strftime(SHOP_TIME)
@@ -329,22 +320,8 @@ class ShoprenterSimulator(WsgiSimulator):
     def order(self, inner_id: str) -> dict[str, Any]:
         return next(record for record in self.orders.values() if record["innerId"] == str(inner_id))
 
-    def fail_next(self, times: int, status: int = 500, *, group: str | None = None, after_execution: bool = False):
-        return self.faults.add(times, status, target=group, after_execution=after_execution)
-
-    def calls(self, group: str) -> list[Any]:
-        return self.request_log.of(group)
-
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
-
-    @property
-    def violations(self) -> list[Any]:
-        return self.request_violations_log.read()
-
-    @property
-    def response_violations(self) -> list[Any]:
-        return self.answer_violations_log.read()
 
     def busiest_second(self) -> int:
         """The most API requests let in within any one second (a sliding second)."""
