@@ -1,6 +1,6 @@
 """What every connector package's tests set up the same way: a fake clock, an httpx client that reaches
-the test's simulator (`sim`) in-process, an account of the system, and the connector built as koppel's
-wiring builds it.
+the test's simulator (`sim`) in-process, an account of the system, the connector built as koppel's
+wiring builds it, and a webshop's order feed read to its end.
 
 A package's `conftest.py` imports the fixtures `fake_time` and `http` from here and defines its own `sim`.
 """
@@ -8,6 +8,7 @@ A package's `conftest.py` imports the fixtures `fake_time` and `http` from here 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -16,6 +17,7 @@ from helpers import FakeTime
 
 from koppel.config import Account
 from koppel.connectors import registry
+from koppel.models import Order
 
 C = TypeVar("C")
 
@@ -49,3 +51,16 @@ def wired(
     (its clocks, its token cache)."""
     registry.connector(account, dict(credentials), http, *registry.spec(account.system).serves)
     return from_account(account, dict(credentials), http, **options)
+
+
+def order_feed(connector: Any, cursor: str | None = None, *, since: datetime) -> tuple[list[Order], str | None]:
+    """Every order `order_changes` gives from `cursor` on, page after page, and the cursor it ends at; a
+    feed that does not end within 50 pages fails the test."""
+    orders: list[Order] = []
+    for _ in range(50):
+        page = connector.order_changes(cursor, since=since)
+        orders.extend(page.orders)
+        cursor = page.cursor
+        if not page.more:
+            return orders, cursor
+    raise AssertionError("the feed never ended")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
+from connector_fixtures import order_feed
 
 from koppel.connectors.base import ProductUpdate, StockUpdate
 from koppel.errors import ConfigurationError
@@ -17,15 +19,7 @@ SINCE = datetime(2026, 4, 30, tzinfo=UTC)
 PENDING, PROCESSING, COMPLETE, CANCELED, VOIDED = 1, 2, 5, 7, 16
 
 
-def read_all(connector, cursor=None, since=SINCE):
-    orders = []
-    for _ in range(50):
-        page = connector.order_changes(cursor, since=since)
-        orders.extend(page.orders)
-        cursor = page.cursor
-        if not page.more:
-            return orders, cursor
-    raise AssertionError("the feed never ended")
+read_all = partial(order_feed, since=SINCE)
 
 
 # --- orders: the feed -------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
+from connector_fixtures import order_feed
 
 from koppel.connectors.base import ProductUpdate, StockUpdate
 from koppel.connectors.http import HttpStatusError
@@ -19,15 +21,7 @@ from koppel_local.simulators.prestashop.app import text
 SINCE = datetime(2026, 4, 30, tzinfo=UTC)
 
 
-def read_all(connector, cursor=None):
-    orders = []
-    for _ in range(50):
-        page = connector.order_changes(cursor, since=SINCE)
-        orders.extend(page.orders)
-        cursor = page.cursor
-        if not page.more:
-            return orders, cursor
-    raise AssertionError("the feed never ended")
+read_all = partial(order_feed, since=SINCE)
 
 
 def placed(sim: PrestaShopSimulator, *rows, **options) -> str:

@@ -6,9 +6,11 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import httpx
 import pytest
+from connector_fixtures import order_feed
 
 from koppel.connectors.base import ProductUpdate, StockUpdate
 from koppel.connectors.shoprenter.client import MAX_BATCH
@@ -23,15 +25,7 @@ from .conftest import SECRET, shoprenter_account
 SINCE = datetime(2026, 4, 30, 9, 0, tzinfo=UTC)
 
 
-def read_all(connector, cursor=None):
-    orders = []
-    for _ in range(50):
-        page = connector.order_changes(cursor, since=SINCE)
-        orders.extend(page.orders)
-        cursor = page.cursor
-        if not page.more:
-            return orders, cursor
-    raise AssertionError("the feed never ended")
+read_all = partial(order_feed, since=SINCE)
 
 
 # --- tokens --------------------------------------------------------------------------------------
