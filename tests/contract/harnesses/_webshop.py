@@ -1,5 +1,5 @@
-"""What the harnesses of the polled webshops (Magento, PrestaShop, OpenCart) do alike: the shop's clock
-moved and an order saved late, a deleted product, planned faults and throttles counted."""
+"""What the harnesses of the polled webshops (Magento, PrestaShop, OpenCart, Shoprenter) do alike: the shop's
+clock moved and an order saved late, a deleted product, planned faults and throttles counted."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ PAGE_SIZE = 5  # orders per read, small so cases cross page boundaries
 
 
 class PolledShopHarness:
-    """A shop simulator with the kit's shop clock, rate limit and planned faults; `add_order` is the shop's."""
+    """A shop simulator with the kit's shop clock and planned faults that counts the requests it throttled;
+    `add_order` is the shop's."""
 
     knows_every_sku = False
     refuses_per_sku = True

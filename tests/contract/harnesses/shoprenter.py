@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 from contract.harnesses import SeedLine, build
+from contract.harnesses._webshop import PAGE_SIZE, STARTED, PolledShopHarness
 
 from koppel.connectors.declaration import Capability
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
@@ -31,21 +31,14 @@ COVERS = frozenset(
     }
 )
 
-PAGE_SIZE = 5  # orders and products per page of the connector's read, small so cases cross pages
-STARTED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 PENDING, SHIPPED, COMPLETE, CANCELLED, FAILED = 1, 3, 5, 7, 10  # the shop's default status ids
 
 
-class ShoprenterHarness:
+class ShoprenterHarness(PolledShopHarness):
     system = "shoprenter"
-    knows_every_sku = False
-    refuses_per_sku = True
-    takes_titles = True
     has_price_lists = False
-    order_page_size = PAGE_SIZE
-    product_page_size = PAGE_SIZE
+    product_page_size = PAGE_SIZE  # products, like orders, a small page so cases cross pages
     stock_page_size = PAGE_SIZE
-    since = STARTED - timedelta(days=1)
 
     def __init__(self, sim: ShoprenterSimulator, client: httpx.Client) -> None:
         self.sim = sim
@@ -60,22 +53,11 @@ class ShoprenterHarness:
         self._locations = ["stock2", "stock3", "stock4"]
 
     # --- order changes --------------------------------------------------------------------------
-    def tick(self, seconds: int = 1) -> None:
-        self.sim.advance(seconds)
-
     def add_order(self, lines: Sequence[SeedLine], status_id: int = PENDING) -> str:
         order = self.sim.add_order(
             [(line.sku, line.quantity, line.unit_price) for line in lines], status_id=status_id, currency="EUR"
         )
         return str(order["innerId"])
-
-    def add_late_order(self, lines: Sequence[SeedLine], seconds_before: int) -> str:
-        now = self.sim.moment
-        self.sim.freeze(now - timedelta(seconds=seconds_before))
-        try:
-            return self.add_order(lines)
-        finally:
-            self.sim.freeze(now)
 
     def add_unpaid_order(self, lines: Sequence[SeedLine]) -> str:
         return self.add_order(lines, status_id=FAILED)
@@ -110,21 +92,12 @@ class ShoprenterHarness:
     def refuse_product(self, sku: str) -> None:
         self.sim.refuse_next_save(sku, "The price parameter has wrong data. The data is not scalar.")
 
-    def faults_pending(self) -> int:
-        return self.sim.faults.pending
-
     # --- stock ----------------------------------------------------------------------------------
     def stock_of(self, sku: str) -> int | None:
         return self.sim.stock(sku, "stock1")
 
-    def refuse_stock(self, sku: str) -> None:
-        self.sim.remove_product(sku)  # the merchant deleted the product since koppel looked it up
-
     def throttle_next(self, retry_after: int | None) -> None:
         self.sim.faults.add(1, 429, target="batch", retry_after=retry_after)
-
-    def throttled(self) -> int:
-        return self.sim.throttled
 
     # --- stock source ---------------------------------------------------------------------------
     def default_location(self) -> str:
