@@ -1,9 +1,11 @@
-"""What several connectors send and read alike over HTTP: a create sent once, amounts as JSON numbers,
-an answer that must be a JSON object, the `Date` of an answer, a list asked in parts."""
+"""What several connectors send and read alike over HTTP: a create sent once, a JSON request's headers and
+body, amounts as JSON numbers, an answer that must be a JSON object, the `Date` of an answer, a list asked
+in parts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,6 +24,16 @@ def sent_once(api: HttpApi) -> HttpApi:
     """`api` with the same client, clock and limits but one attempt: a write whose answer is lost may have
     been made, so it is looked up instead of sent again."""
     return HttpApi(api.client, system=api.system, policy=replace(api.policy, max_attempts=1), clock=api.clock)
+
+
+def json_request(body: Any, default: Callable[[object], object]) -> tuple[dict[str, str], bytes | None]:
+    """The headers and content of a request that asks for JSON: `Accept` always; with a `body`, its
+    `Content-Type` and the body as JSON, `default` writing what `json.dumps` cannot (the amounts)."""
+    headers = {"Accept": "application/json"}
+    if body is None:
+        return headers, None
+    headers["Content-Type"] = "application/json"
+    return headers, json.dumps(body, default=default).encode()
 
 
 def json_number(value: object) -> object:

@@ -27,7 +27,7 @@ import httpx
 
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.magento.settings import MagentoSettings
-from koppel.connectors.wire import json_number, json_object, sent_once
+from koppel.connectors.wire import json_number, json_object, json_request, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -162,11 +162,7 @@ class MagentoClient:
         params: Mapping[str, str] | None = None,
         body: Any = None,
     ) -> httpx.Response:
-        headers = {"Accept": "application/json"}
-        content = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            content = json.dumps(body, default=json_number).encode()
+        headers, content = json_request(body, json_number)
         try:
             return api.request(
                 method,

@@ -27,7 +27,7 @@ import httpx
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.opencart import routes
 from koppel.connectors.opencart.settings import OpenCartSettings
-from koppel.connectors.wire import answer_date, sent_once
+from koppel.connectors.wire import answer_date, json_request, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -76,11 +76,8 @@ class OpenCartClient:
 
     def _send(self, api: HttpApi, method: str, route: str, body: Mapping[str, Any] | None = None) -> Any:
         target, params = routes.url(self.settings.base_url, self.settings.route_style, route)
-        headers = {routes.HEADER: self._secret, "Accept": "application/json"}
-        content = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            content = json.dumps(body, default=_number).encode()
+        wanted, content = json_request(body, _number)
+        headers = {routes.HEADER: self._secret, **wanted}
         try:
             response = api.request(method, target, params=params, content=content, headers=headers)
         except AuthenticationFailed as exc:

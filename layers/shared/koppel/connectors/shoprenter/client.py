@@ -36,7 +36,7 @@ from koppel.connectors.auth import (
 from koppel.connectors.http import Clock, HttpApi, HttpStatusError, RetryPolicy
 from koppel.connectors.shoprenter.limiter import ShopLimiter, shop_limiter
 from koppel.connectors.shoprenter.settings import ShoprenterSettings
-from koppel.connectors.wire import chunks, json_object, sent_once
+from koppel.connectors.wire import chunks, json_object, json_request, sent_once
 from koppel.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -171,11 +171,7 @@ class ShoprenterClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> httpx.Response:
-        headers = {"Accept": "application/json"}
-        content = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            content = json.dumps(body, default=_number).encode()
+        headers, content = json_request(body, _number)
         try:
             return api.request(
                 method,
