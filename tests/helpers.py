@@ -6,11 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from werkzeug.serving import make_server
 
 from koppel.connectors.http import Clock
 from koppel_local.template import Template
@@ -81,3 +84,10 @@ def assert_allowed(function: str, calls: list[str]) -> None:
     allowed = {action for policy in policies for statement in policy["Statement"] for action in statement["Action"]}
     missing = sorted(set(calls) - allowed)
     assert not missing, f"{function} calls {missing} but its policy does not allow them"
+
+
+def serve(app: Any) -> tuple[str, Any]:
+    """A simulator on a free 127.0.0.1 port, in a daemon thread: its URL and its server (to shut down)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server

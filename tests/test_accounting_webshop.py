@@ -21,11 +21,10 @@ import pytest
 import stock_poller
 import stock_pusher
 import stock_reconciler
-from helpers import assert_allowed
+from helpers import assert_allowed, serve
 from scenarios import schedule_event, sqs_event
 from test_cli import run_cli
 from webshops import WEBSHOPS, Buyer, Line
-from werkzeug.serving import make_server
 
 from koppel import wiring
 from koppel.config import Link
@@ -47,12 +46,6 @@ SYNC = LambdaContext(function_name="ProductSyncFunction", timeout=300)
 RECONCILER = LambdaContext(function_name="StockReconcilerFunction", timeout=300)
 ANNA = Buyer("anna@example.nl")
 MAGENTO_ONLY = pytest.mark.parametrize("books", ["magento"], indirect=True)
-
-
-def serve(app) -> tuple[str, object]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
 
 
 class Books:

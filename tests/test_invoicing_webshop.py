@@ -8,15 +8,14 @@ koppel table in moto.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import order_poller
 import pytest
+from helpers import serve
 from scenarios import schedule_event
 from test_cli import run_cli
 from webshops import Buyer, Line, MagentoShop
-from werkzeug.serving import make_server
 
 from koppel import wiring
 from koppel.config import Link
@@ -27,12 +26,6 @@ from koppel_local.simulators.innvoice import DEMO_PASSWORD, DEMO_REG, DEMO_USER,
 
 LINK = "shop-to-invoices"
 POLLER = LambdaContext(function_name="OrderPollerFunction", timeout=300)
-
-
-def serve(app) -> tuple[str, object]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
 
 
 @pytest.fixture

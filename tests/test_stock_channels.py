@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -24,9 +23,8 @@ import pytest
 import queue_worker
 import stock_pusher
 import stock_reconciler
-from helpers import assert_allowed
+from helpers import assert_allowed, serve
 from scenarios import envelope, feed_request, schedule_event, sqs_event
-from werkzeug.serving import make_server
 
 from koppel import wiring
 from koppel.config import Link
@@ -37,12 +35,6 @@ from koppel_local.simulators.shopify import ShopifySimulator
 
 G = "{http://base.google.com/ns/1.0}"
 MUG_EAN, TEA_EAN = "8712345000017", "8712345000024"
-
-
-def serve(app) -> tuple[str, object]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
 
 
 @pytest.fixture

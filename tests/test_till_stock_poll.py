@@ -7,15 +7,12 @@ KORONA, bol.com and Shopify as simulators on 127.0.0.1 (each checked against its
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import stock_poller
 import stock_pusher
 import stock_reconciler
-from helpers import assert_allowed
+from helpers import assert_allowed, serve
 from scenarios import schedule_event, sqs_event
-from werkzeug.serving import make_server
 
 from koppel import wiring
 from koppel.config import Link
@@ -28,12 +25,6 @@ from koppel_local.simulators.shopify import ShopifySimulator
 
 MUG_EAN = "8712345000017"
 POLLER = LambdaContext(function_name="StockPollerFunction", timeout=50)
-
-
-def serve(app) -> tuple[str, object]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
 
 
 class Shops:

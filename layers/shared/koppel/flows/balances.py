@@ -15,25 +15,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
 from koppel.config import Link
 from koppel.connectors.base import BalanceSource, BalanceTarget, CustomerBalance
 from koppel.errors import ConfigurationError
+from koppel.ports.products import BalanceRecords
 
 BATCH = 50
-
-
-class BalanceRecords(Protocol):
-    """The amount last sent per customer (LINK#{link_id} / BALANCE#{digest}) and the read's cursor."""
-
-    def sent(self, link_id: str, keys: list[str]) -> dict[str, str]: ...  # digest → "amount|outcome"
-
-    def put(self, link_id: str, key: str, value: str) -> None: ...
-
-    def cursor(self, link_id: str) -> str | None: ...
-
-    def set_cursor(self, link_id: str, cursor: str | None) -> None: ...
 
 
 @dataclass

@@ -18,21 +18,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from koppel.connectors.base import OrderChanges
 from koppel.errors import RateLimited
 from koppel.flows.webshop import WebshopOrders
 from koppel.models import Order
 from koppel.observability import logger
-
-
-class ChangeCursor(Protocol):
-    """How far a link's change feed was read (LINK#{link_id} / CURSOR#order-changes)."""
-
-    def get(self, link_id: str) -> str | None: ...
-
-    def set(self, link_id: str, cursor: str | None) -> None: ...
+from koppel.ports.orders import ChangeCursor
 
 
 def poll_order_changes(
