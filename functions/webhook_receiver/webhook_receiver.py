@@ -1,4 +1,5 @@
-"""POST /webhooks/{account_id}: authenticate, de-duplicate and queue a delivery; answer at once."""
+"""POST /webhooks/{account_id} (and /webhooks/{account_id}/{secret} for systems that sign nothing):
+authenticate, de-duplicate and queue a delivery; answer at once."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ install_error_handlers(app)
 @app.not_found
 def _no_route(_exc: NotFoundError) -> Response:
     # The path is the caller's and is neither echoed nor logged.
-    body = {"error": "NotFound", "reason": "koppel takes webhooks as POST /webhooks/{account_id}"}
+    body = {
+        "error": "NotFound",
+        "reason": "koppel takes webhooks as POST /webhooks/{account_id} (or /webhooks/{account_id}/{secret})",
+    }
     return Response(status_code=404, content_type="application/json", body=json.dumps(body))
 
 
@@ -48,6 +52,16 @@ def _raw_body() -> bytes:
 
 @app.post("/webhooks/<account_id>")
 def post_webhook(account_id: str) -> Response:
+    return _answer(account_id, "")
+
+
+@app.post("/webhooks/<account_id>/<url_secret>")
+def post_secret_url_webhook(account_id: str, url_secret: str) -> Response:
+    # The secret is never logged; it is compared in constant time by the account's verifier.
+    return _answer(account_id, url_secret)
+
+
+def _answer(account_id: str, url_secret: str) -> Response:
     env = environment()
     limits = Limits(
         max_bytes=env.max_webhook_bytes,
@@ -59,6 +73,7 @@ def post_webhook(account_id: str) -> Response:
             account_id=account_id,
             headers={name.lower(): value for name, value in (app.current_event.headers or {}).items()},
             body=_raw_body(),
+            url_secret=url_secret,
         ),
         accounts=wiring.cached_accounts(),
         credentials=wiring.credentials(),

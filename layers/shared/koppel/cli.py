@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from koppel import aws, wiring
 from koppel.config import Flow, LinkMode
+from koppel.connectors import registry
 from koppel.errors import ConfigurationError, KoppelError, NotFound, UnknownAccount, UnknownLink
 from koppel.flows import configure
 from koppel.flows.feed import feed_token
@@ -218,16 +220,51 @@ def cmd_account(args: argparse.Namespace) -> None:
         given = _load(args.file) | _pairs(args.values)
         if not given:
             raise UsageError("give the credentials as key=value pairs or --file")
-        sm = aws.client("secretsmanager")
-        try:
-            stored = json.loads(sm.get_secret_value(SecretId=account.secret_ref)["SecretString"])
-        except sm.exceptions.ResourceNotFoundException:
-            sm.create_secret(Name=account.secret_ref, SecretString=json.dumps(given))
-        else:
-            value = given if args.replace else stored | given
-            sm.put_secret_value(SecretId=account.secret_ref, SecretString=json.dumps(value))
+        _store_secret(account.secret_ref, given, replace=args.replace)
         # Key names only: the values never reach a terminal or a log.
         print(f"credentials stored in Secrets Manager as {account.secret_ref}: {', '.join(sorted(given))} set")
+
+
+def _stored_secret(secret_ref: str) -> dict[str, Any] | None:
+    sm = aws.client("secretsmanager")
+    try:
+        return json.loads(sm.get_secret_value(SecretId=secret_ref)["SecretString"])
+    except sm.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _store_secret(secret_ref: str, given: dict[str, Any], *, replace: bool = False) -> None:
+    sm = aws.client("secretsmanager")
+    stored = _stored_secret(secret_ref)
+    if stored is None:
+        sm.create_secret(Name=secret_ref, SecretString=json.dumps(given))
+    else:
+        sm.put_secret_value(SecretId=secret_ref, SecretString=json.dumps(given if replace else stored | given))
+
+
+def cmd_webhook_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
+    """The address an account's system sends its webhooks to. For a system that signs nothing the
+    address carries the account's webhook secret, made here when there is none (or with --new, the
+    old one kept as previous_webhook_secret until the sender uses the new address)."""
+    account = wiring.config_store().get_account(args.id)
+    webhooks = registry.spec(account.system).webhooks
+    if webhooks is None:
+        raise UsageError(f"{account.system} sends koppel no webhooks; koppel reads it by its API")
+    base = f"{outputs.get('ApiUrl', '<ApiUrl>').rstrip('/')}/webhooks/{account.account_id}"
+    if not webhooks.secret_in_url:
+        print(base)
+        return
+    stored = _stored_secret(account.secret_ref) or {}
+    current = str(stored.get("webhook_secret") or "")
+    if args.new or not current:
+        fresh = {"webhook_secret": secrets.token_urlsafe(32)}
+        if current:
+            fresh["previous_webhook_secret"] = current
+        _store_secret(account.secret_ref, fresh)
+        current = fresh["webhook_secret"]
+    # Printed on purpose: the merchant enters this address in the sender; anyone holding it can
+    # make koppel read an order again, nothing more.
+    print(f"{base}/{current}")
 
 
 def cmd_link(args: argparse.Namespace) -> None:
@@ -451,6 +488,15 @@ def _account_parser(sub: Any) -> None:
     secret.add_argument("values", nargs="*", metavar="key=value", help="secret keys (see `koppel account --help`)")
     secret.add_argument("--file", help="JSON file with the credentials")
     secret.add_argument("--replace", action="store_true", help="replace the stored secret instead of merging")
+    url = _leaf(
+        actions,
+        "webhook-url",
+        "the address the account's system sends webhooks to (a secret one for systems that sign nothing)",
+        "koppel account webhook-url shoprenter-main",
+        "koppel account webhook-url shoprenter-main --new   # a new secret; the old one works until replaced",
+    )
+    url.add_argument("id", metavar="ACCOUNT")
+    url.add_argument("--new", action="store_true", help="make a new secret (the current one stays valid as previous)")
 
 
 def _link_parser(sub: Any) -> None:
@@ -622,6 +668,8 @@ def run(argv: Sequence[str] | None) -> int:
         outputs = target(args)
         if args.command == "feed-url":
             cmd_feed_url(args, outputs)
+        elif args.command == "account" and args.action == "webhook-url":
+            cmd_webhook_url(args, outputs)
         else:
             COMMANDS[args.command](args)
     except UsageError as exc:

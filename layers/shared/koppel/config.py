@@ -62,6 +62,12 @@ class Account(Strict):
     secret_ref: str = Field(pattern=SECRET_REF, description="Secrets Manager name or ARN of the credentials")
     settings: dict[str, Any] = Field(default_factory=dict, validate_default=True)  # required settings are required
     sandbox: bool = Field(default=False, description="Use the system's sandbox/demo environment")
+    reference: str = Field(
+        default="",
+        pattern=r"^([a-z0-9][a-z0-9-]{0,39})?$",
+        description="The name this account's orders go under in a backoffice's references (koppel:{reference}:"
+        "{order id}); empty: its system's name. Two shops of one system on one backoffice each need their own",
+    )
 
     @field_validator("system")
     @classmethod
@@ -241,6 +247,14 @@ class Link(Strict):
     feed: FeedSettings = Field(default_factory=FeedSettings)
     products: ProductSettings = Field(default_factory=ProductSettings)
     balances: BalanceSettings = Field(default_factory=BalanceSettings)
+    backoffice_settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Settings of the backoffice account this link sets its own way (InnVoice: document, draft, "
+        "email_buyer, pad_id for this webshop); checked as the account's settings",
+    )
+    channel_settings: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of the channel account this link sets its own way"
+    )
     schedule: Annotated[dict[Flow, str], AfterValidator(_schedules)] = Field(
         default_factory=dict,
         description="How often each flow runs for this link: rate(15 minutes), cron(0 6,18 * * ? *) (UTC); "
@@ -260,7 +274,8 @@ class Link(Strict):
 
 
 def check_roles(link: Link, backoffice: Account, channel: Account) -> None:
-    """A link's accounts must exist and be able to play their part (as their systems declare)."""
+    """A link's accounts must exist and be able to play their part (as their systems declare), and the
+    settings the link sets its own way must be settings of theirs."""
     from koppel.connectors import registry
     from koppel.connectors.declaration import Role
 
@@ -268,6 +283,25 @@ def check_roles(link: Link, backoffice: Account, channel: Account) -> None:
         raise ConfigurationError(f"{backoffice.system} cannot act as a backoffice", field="backoffice")
     if not registry.spec(channel.system).plays(Role.CHANNEL):
         raise ConfigurationError(f"{channel.system} cannot act as a sales channel", field="channel")
+    linked(link, backoffice)
+    linked(link, channel)
+
+
+def linked(link: Link, account: Account) -> Account:
+    """The account as this link uses it: its settings with the link's own (`backoffice_settings` or
+    `channel_settings`) over them, validated as the account's settings are."""
+    role = "backoffice" if account.account_id == link.backoffice else "channel"
+    overrides = link.backoffice_settings if role == "backoffice" else link.channel_settings
+    if not overrides:
+        return account
+    try:
+        return Account.model_validate(account.model_dump() | {"settings": account.settings | overrides})
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].replace("Value error, ", "").lstrip(": ")
+        raise ConfigurationError(
+            f"{role}_settings: {reason} (as settings of {account.system} account {account.account_id})",
+            field=f"{role}_settings",
+        ) from exc
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -47,6 +47,9 @@ class Delivery:
     triggered_at: datetime | None = None
     # The body, parsed by a verifier that needed to read it (staleness, fit); None: not parsed yet.
     payload: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # What is queued in place of the body (JSON): for a system whose body is only a hint, the little
+    # koppel reads of it (the ids a Shoprenter webhook names); None: the body itself.
+    queued_body: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class VerifyContext:
     now: datetime
     tolerance: timedelta  # koppel scheme: allowed clock difference
     stale_after: timedelta  # Shopify: oldest updated_at (or, without one, triggered-at) still accepted
+    # The secret part of the URL the delivery came to (`/webhooks/{account_id}/{secret}`), for systems
+    # that sign nothing (Shoprenter); "" : the plain route. Verifiers of signing systems ignore it.
+    url_secret: str = ""
 
 
 def body_digest(secret: str, body: bytes) -> str:
@@ -218,6 +224,8 @@ def verify(
     webhooks = registry.spec(account.system).webhooks
     if webhooks is None:
         raise NotFound(f"{account.system} accounts receive no webhooks")
+    if ctx.url_secret and not webhooks.secret_in_url:
+        raise NotFound(f"{account.system} signs its webhooks: they go to /webhooks/{{account_id}}, no secret after it")
     if not secrets:
         raise Unauthorized("no webhook secret configured for this account")
     verifier: Verifier = registry.load(webhooks.verifier)

@@ -160,9 +160,18 @@ def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]
     return account, credentials().credentials(account)
 
 
+def _linked(link: Link, role: str) -> tuple[Account, dict[str, Any]]:
+    """The link's backoffice or channel account as the link uses it (its own settings over the
+    account's, `config.linked`), with its credentials."""
+    from koppel.config import linked
+
+    account = config_store().get_account(link.backoffice if role == "backoffice" else link.channel)
+    return linked(link, account), credentials().credentials(account)
+
+
 def _accounts(link: Link) -> tuple[Account, dict[str, Any], Account, dict[str, Any]]:
     """The link's channel and backoffice accounts, each with its credentials."""
-    return (*_account_with_credentials(link.channel), *_account_with_credentials(link.backoffice))
+    return (*_linked(link, "channel"), *_linked(link, "backoffice"))
 
 
 def _optional(capability: Capability, account: Account, secret: dict[str, Any]) -> Any:
@@ -208,7 +217,7 @@ def order_import(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> Or
         mappings=sku_mappings(),
         cursors=cursors(),
         run_id=run_id,
-        channel=channel.system,
+        channel=channel.reference or channel.system,
         cancellations=_also(Capability.CHANNEL_CANCELLATIONS, channel, source),
         out_of_time=out_of_time,
         pauses=account_pauses(link),
@@ -273,7 +282,7 @@ def follow_webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], boo
     from koppel.store.dynamodb import TextCursor
 
     flow = webshop_orders(link, run_id, out_of_time)
-    source = registry.build(Capability.ORDER_CHANGES, *_account_with_credentials(link.channel), http_client())
+    source = registry.build(Capability.ORDER_CHANGES, *_linked(link, "channel"), http_client())
     polled = poll_order_changes(flow, source, TextCursor(table(), "order-changes"), out_of_time=out_of_time)
     retried = "" if flow.limited else flow.retry_waiting(out_of_time)
     return "; ".join(part for part in (polled, retried if retried != "nothing waiting" else "") if part)
@@ -287,7 +296,7 @@ def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = la
     from koppel.flows.webshop import KeptOrders, WebshopOrders
 
     channel = config_store().get_account(link.channel)
-    backoffice, backoffice_credentials = _account_with_credentials(link.backoffice)
+    backoffice, backoffice_credentials = _linked(link, "backoffice")
     sink = registry.build(Capability.ORDER_SINK, backoffice, backoffice_credentials, http_client())
     importer = OrderImport(
         link=link,
@@ -297,7 +306,7 @@ def webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool] = la
         mappings=sku_mappings(),
         cursors=cursors(),
         run_id=run_id,
-        channel=channel.system,
+        channel=channel.reference or channel.system,
         out_of_time=out_of_time,
         pauses=account_pauses(link),
         customers=customer_gate(link),
@@ -316,7 +325,11 @@ def _delivered(kind: str, envelope: Envelope, payload: dict[str, Any]) -> Any:
     from koppel.flows.inbound import Unhandled
 
     webhooks = registry.spec(envelope.system).webhooks
-    parsers = {"orders": webhooks.orders, "returns": webhooks.returns} if webhooks is not None else {}
+    parsers = (
+        {"orders": webhooks.orders, "returns": webhooks.returns, "order_ids": webhooks.order_ids}
+        if webhooks is not None
+        else {}
+    )
     path = parsers.get(kind, "")
     if not path:
         raise Unhandled(f"{envelope.topic} from {envelope.system} has no {kind} handler yet")
@@ -327,6 +340,15 @@ def _delivered(kind: str, envelope: Envelope, payload: dict[str, Any]) -> Any:
 
 
 def order_delivered(link: Link, envelope: Envelope, payload: dict[str, Any]) -> str:
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+
+    webhooks = registry.spec(envelope.system).webhooks
+    if webhooks is not None and webhooks.order_ids:
+        # The webhook only names what changed: each order is read again from the webshop.
+        ids = _delivered("order_ids", envelope, payload)
+        lookup = registry.build(Capability.ORDER_LOOKUP, *_linked(link, "channel"), http_client())
+        return _webshop(link).orders_named(ids, lookup)
     order = _delivered("orders", envelope, payload)
     return _webshop(link).order_delivered(order)
 
@@ -407,7 +429,7 @@ def stock_target(link: Link) -> StockTarget:
 
     target = _connector(Capability.STOCK_TARGET, link.channel)
     if target is None:  # raises, naming the system and what it lacks
-        registry.build(Capability.STOCK_TARGET, *_account_with_credentials(link.channel), http_client())
+        registry.build(Capability.STOCK_TARGET, *_linked(link, "channel"), http_client())
     return target  # type: ignore[no-any-return]
 
 
@@ -448,7 +470,7 @@ def feed_products(link: Link) -> Iterable[Product]:
     from koppel.connectors.declaration import Capability
     from koppel.flows.feed import products_with_stock, stock_only
 
-    source = _optional(Capability.PRODUCT_SOURCE, *_account_with_credentials(link.backoffice))
+    source = _optional(Capability.PRODUCT_SOURCE, *_linked(link, "backoffice"))
     if source is None:
         return stock_only(link, stock_store())
     return products_with_stock(link, source, stock_store())
@@ -466,8 +488,8 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
     from koppel.connectors.declaration import Capability
     from koppel.flows.products import sync_products
 
-    backoffice, backoffice_secret = _account_with_credentials(link.backoffice)
-    channel, channel_secret = _account_with_credentials(link.channel)
+    backoffice, backoffice_secret = _linked(link, "backoffice")
+    channel, channel_secret = _linked(link, "channel")
     report = sync_products(
         link,
         source=registry.build(Capability.PRODUCT_SOURCE, backoffice, backoffice_secret, http_client()),
@@ -491,8 +513,8 @@ def balance_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
 
     report = sync_balances(
         link,
-        source=registry.build(Capability.BALANCE_SOURCE, *_account_with_credentials(link.backoffice), http_client()),
-        target=registry.build(Capability.BALANCE_TARGET, *_account_with_credentials(link.channel), http_client()),
+        source=registry.build(Capability.BALANCE_SOURCE, *_linked(link, "backoffice"), http_client()),
+        target=registry.build(Capability.BALANCE_TARGET, *_linked(link, "channel"), http_client()),
         records=DynamoBalanceRecords(table()),
         out_of_time=out_of_time,
     )
@@ -506,7 +528,7 @@ def inventory_items(link: Link) -> InventoryItems:
 
     items = _connector(Capability.INVENTORY_ITEMS, link.backoffice)
     if items is None:  # raises, naming the system and what it lacks
-        registry.build(Capability.INVENTORY_ITEMS, *_account_with_credentials(link.backoffice), http_client())
+        registry.build(Capability.INVENTORY_ITEMS, *_linked(link, "backoffice"), http_client())
     return items  # type: ignore[no-any-return]
 
 

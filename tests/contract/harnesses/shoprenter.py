@@ -24,6 +24,7 @@ from koppel_local.simulators.shoprenter import (
 COVERS = frozenset(
     {
         Capability.ORDER_CHANGES,
+        Capability.ORDER_LOOKUP,
         Capability.PRODUCT_TARGET,
         Capability.STOCK_TARGET,
         Capability.PRODUCT_SOURCE,

@@ -91,6 +91,17 @@ class OrderChanges(Protocol):
 
 
 @runtime_checkable
+class OrderLookup(Protocol):
+    """A webshop whose order webhooks only name the orders that changed (Shoprenter signs nothing it
+    sends): koppel reads each named order from the webshop's API and trusts nothing else of the body."""
+
+    def order(self, channel_order_id: str) -> Order | None:
+        """The order as the webshop has it now; None when it is in a state koppel does not import
+        (awaiting payment, failed): it comes again when it changes. NotFound when there is no such order."""
+        ...
+
+
+@runtime_checkable
 class ReturnSink(Protocol):
     """A backoffice that books units coming back from an order it took: a reversal or a return receipt,
     a credit note. Each booking is keyed by `return_id`, so it can be found again after a lost answer."""

@@ -24,6 +24,7 @@ class Capability(StrEnum):
 
     ORDER_SOURCE = "order_source"  # a channel koppel polls for open orders
     ORDER_CHANGES = "order_changes"  # a webshop koppel polls for orders by when they changed (no webhooks)
+    ORDER_LOOKUP = "order_lookup"  # a webshop whose order webhooks only name the order: koppel reads it
     ORDER_SINK = "order_sink"  # a backoffice that takes orders
     RETURN_SINK = "return_sink"  # a backoffice that books returned or cancelled units back into stock
     PROGRESS_SOURCE = "progress_source"  # a backoffice that reports fulfilment and cancellation
@@ -65,7 +66,10 @@ class Webhooks:
       report stock (`koppel.ports.stock.IncomingLevel`s; see `connectors/shopify/webhooks.py`);
     - orders(envelope, payload) -> Order, for a webshop whose order webhooks carry the whole order as
       it is now (flow 7; see `connectors/shopify/deliveries.py`);
-    - returns(envelope, payload) -> Return, for its refund or return webhooks.
+    - returns(envelope, payload) -> Return, for its refund or return webhooks;
+    - order_ids(envelope, payload) -> list[str], for a webshop whose order webhooks only name the
+      orders that changed: each is read from the webshop (`OrderLookup`), nothing else of the body is
+      trusted (see `connectors/shoprenter/webhook.py`).
     `topics` are the topics the system sends and koppel takes; any other verified delivery is
     acknowledged as ignored and queued nowhere (a topic header the signature does not cover must not
     choose what koppel does).
@@ -76,7 +80,11 @@ class Webhooks:
     stock_levels: str = ""  # "" : this system's deliveries carry no stock koppel reads
     orders: str = ""  # "" : its order webhooks carry no order koppel books from them
     returns: str = ""
+    order_ids: str = ""
     topics: frozenset[str] = KOPPEL_TOPICS
+    # The system signs nothing: its deliveries go to `/webhooks/{account_id}/{webhook_secret}`, and
+    # `koppel account webhook-url` makes the secret and prints the address.
+    secret_in_url: bool = False
 
 
 # Systems that sign nothing themselves are fronted by koppel's own documented scheme.

@@ -84,6 +84,7 @@ def protocol(capability: Capability) -> type:
     return {
         Capability.ORDER_SOURCE: base.OrderSource,
         Capability.ORDER_CHANGES: base.OrderChanges,
+        Capability.ORDER_LOOKUP: base.OrderLookup,
         Capability.ORDER_SINK: base.OrderSink,
         Capability.RETURN_SINK: base.ReturnSink,
         Capability.PROGRESS_SOURCE: base.ProgressSource,
@@ -104,6 +105,7 @@ def protocol(capability: Capability) -> type:
 LABELS: dict[Capability, str] = {
     Capability.ORDER_SOURCE: "order-source",
     Capability.ORDER_CHANGES: "order-change-feed",
+    Capability.ORDER_LOOKUP: "order-look-up",
     Capability.ORDER_SINK: "order-sink",
     Capability.RETURN_SINK: "return",
     Capability.PROGRESS_SOURCE: "fulfilment",

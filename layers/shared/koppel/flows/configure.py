@@ -11,6 +11,9 @@ from koppel.ports.config import ConfigStore
 
 def save_account(store: ConfigStore, data: dict[str, Any]) -> Account:
     account = parse(Account, data)
+    for link in store.list_links():
+        if link.channel == account.account_id:
+            _references_apart(store, link, account)
     store.put_account(account)
     return account
 
@@ -24,8 +27,29 @@ def save_link(store: ConfigStore, data: dict[str, Any]) -> Link:
         except UnknownAccount as exc:
             raise ConfigurationError(f"{role}: no account {account_id!r}", field=role) from exc
     check_roles(link, accounts["backoffice"], accounts["channel"])
+    _references_apart(store, link, accounts["channel"])
     store.put_link(link)
     return link
+
+
+def _references_apart(store: ConfigStore, link: Link, channel: Account) -> None:
+    """Two channels whose orders go under one name in the same backoffice could take each other's order
+    for their own (order 1001 of one shop found as order 1001 of the other): refused, with the fix."""
+    name = channel.reference or channel.system
+    for other in store.list_links():
+        if other.link_id == link.link_id or other.backoffice != link.backoffice or other.channel == link.channel:
+            continue
+        try:
+            account = store.get_account(other.channel)
+        except UnknownAccount:
+            continue
+        if (account.reference or account.system) == name:
+            raise ConfigurationError(
+                f"link {other.link_id} already books {name} orders into {link.backoffice} (from {account.account_id}): "
+                f"give account {channel.account_id} a reference of its own "
+                f"(`koppel account put {channel.account_id} reference=…`), so their order numbers cannot be confused",
+                field="channel",
+            )
 
 
 def switch_flow(store: ConfigStore, link_id: str, flow: Flow, on: bool) -> Link:

@@ -120,7 +120,8 @@ class OrderImport:
     mappings: SkuMappings
     cursors: Cursors
     run_id: str
-    channel: str  # the channel's system, as its orders carry it (`Order.channel`), for look-ups
+    # The channel's name in the backoffice's references (`Account.reference`, else its system), for look-ups.
+    channel: str
     # The channel's cancellations, when it has them: lines the buyer asked to cancel before import
     # are cancelled there rather than imported.
     cancellations: ChannelCancellations | None = None
@@ -285,7 +286,10 @@ class OrderImport:
         methods = {name.casefold(): method for name, method in settings.payment_methods.items()}
         method = methods.get(order.payment_method.casefold(), settings.default_payment_method)
         mapped = self.map_lines(order, store=store)
-        return mapped.model_copy(update={"backoffice_payment_method": method, "book_at": settings.point_of_sale})
+        # The order goes under the name the backoffice's references know this channel by (`Account.reference`).
+        return mapped.model_copy(
+            update={"backoffice_payment_method": method, "book_at": settings.point_of_sale, "channel": self.channel}
+        )
 
     def _rehearse(self, order_id: str) -> None:
         order = self.source.get_order(order_id)

@@ -30,6 +30,7 @@ class WebhookRequest:
     account_id: str
     headers: dict[str, str]  # lower-case names
     body: bytes
+    url_secret: str = ""  # the secret path segment of `/webhooks/{account_id}/{secret}`; "" : none
 
 
 @dataclass(frozen=True)
@@ -68,16 +69,21 @@ def receive(
         logger.error("webhook secret unreadable", account_id=account.account_id, reason=exc.message)
         raise ServiceUnavailable("this account's credentials cannot be read right now") from exc
     candidates = [str(secret[key]) for key in ("webhook_secret", "previous_webhook_secret") if secret.get(key)]
-    ctx = VerifyContext(now=now, tolerance=limits.tolerance, stale_after=limits.stale_after)
+    ctx = VerifyContext(
+        now=now, tolerance=limits.tolerance, stale_after=limits.stale_after, url_secret=request.url_secret
+    )
     delivery = verify(account, candidates, request.headers, request.body, ctx)
     if isinstance(delivery, Ping):
         return Receipt(status="ping")
     if isinstance(delivery, Ignored):
         logger.info("webhook topic ignored", account_id=account.account_id, topic=for_log(delivery.topic))
         return Receipt(status="ignored", topic=delivery.topic)
-    if delivery.payload is None:  # a verifier that did not need to read the body
-        parse_object(request.body)
-    text = request.body.decode("utf-8")  # parse_object has shown it is UTF-8
+    if delivery.queued_body is not None:  # only what the verifier read of a hint of a body
+        text = delivery.queued_body
+    else:
+        if delivery.payload is None:  # a verifier that did not need to read the body
+            parse_object(request.body)
+        text = request.body.decode("utf-8")  # parse_object has shown it is UTF-8
     envelope = Envelope(
         account_id=delivery.account_id,
         system=delivery.system,

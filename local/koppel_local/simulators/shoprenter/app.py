@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from typing import Any
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from werkzeug.http import HTTP_STATUS_CODES
@@ -115,6 +116,7 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
         self.setup_kit(clock=clock, sleep=sleep, latency_seconds=latency_seconds)
         self.contract = contract
         self.shop = shop
+        self.served_at = ""  # "" : the shop's public host (`serve_at`)
         self.client_id, self.client_secret = client_id, client_secret
         self.currency = currency
         self.zone = ZoneInfo(time_zone)
@@ -136,7 +138,13 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
         return self._now.astimezone(self.zone).strftime(SHOP_TIME)
 
     def api_root(self) -> str:
-        return f"https://{self.shop}.api2.myshoprenter.hu/api"
+        return f"{self.served_at or f'https://{self.shop}.api2.myshoprenter.hu'}/api"
+
+    def serve_at(self, base_url: str) -> tuple[str, str]:
+        """The shop answers on `base_url` (a local server) rather than its public host: its hrefs and
+        batch uris name that address. Returns the account's api_base_url and token_url."""
+        self.served_at = base_url.rstrip("/")
+        return f"{self.served_at}/api", f"{self.served_at}/{self.shop}/app/token"
 
     # --- state API for tests and the demo -------------------------------------------------------
     def add_product(
@@ -319,6 +327,25 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
 
     def order(self, inner_id: str) -> dict[str, Any]:
         return next(record for record in self.orders.values() if record["innerId"] == str(inner_id))
+
+    def webhook_body(self, inner_id: str, *, as_xml: bool = False) -> bytes:
+        """What the shop's "order status change" automation posts for this order (development/api/
+        07_webhook.md): the order wrapped in `orders.order[]`, a handful of its fields, as JSON or XML.
+        Shoprenter signs none of it."""
+        record = self.order(inner_id)
+        fields = {
+            "storeName": self.shop,
+            "innerId": record["innerId"],
+            "innerResourceId": f"orders/{record['id']}",
+            "email": record.get("email", ""),
+            "totalGross": record.get("total", ""),
+            "currency": (record.get("currency") or {}).get("code", self.currency),
+            "orderHistory": str((record.get("orderStatus") or {}).get("href", "")),
+        }
+        if not as_xml:
+            return json.dumps({"orders": {"order": [fields]}}).encode()
+        inner = "".join(f"<{key}>{escape(str(value))}</{key}>" for key, value in fields.items())
+        return f'<?xml version="1.0" encoding="UTF-8"?><orders><order>{inner}</order></orders>'.encode()
 
     def expire_tokens(self) -> None:
         self.tokens.expire_all()

@@ -81,7 +81,10 @@ class InnVoiceInvoices(InnVoiceProducts):
         """The product with article number `sku` (or EAN `ean`); its variant id is the article number.
 
         A SKU InnVoice does not know is a text line: a Variant whose id is empty (`TEXT_LINE`), which
-        `create_order` invoices without stock. With `unknown_skus = wait`, None (the order waits)."""
+        `create_order` invoices without stock. With `unknown_skus = wait`, None (the order waits).
+        Without `stock_by_article_number` every SKU is a text line: nothing is looked up."""
+        if not self.settings.stock_by_article_number:
+            return Variant(variant_id=TEXT_LINE, sku=sku, barcode=ean)
         found = self._known(sku, ean)
         if found is not None:
             return Variant(variant_id=found.sku, sku=found.sku, barcode=found.ean)
@@ -216,6 +219,8 @@ class InnVoiceInvoices(InnVoiceProducts):
 
     def _article(self, line: OrderLine) -> Listed | None:
         """The product the line is stock of, when InnVoice knows it now; None: a text line."""
+        if not self.settings.stock_by_article_number:
+            return None
         found = self._known(line.backoffice_variant_id or line.channel_sku, line.ean)
         if found is None and self.settings.unknown_skus == "wait":
             raise NeedsAttention(

@@ -1,4 +1,6 @@
-"""An InnVoice company's settings, in one model so that some may move to a link's settings later."""
+"""An InnVoice company's settings. A link may set any of them for its own webshop
+(`backoffice_settings` of the link: the document, draft, e-mail, pad, stock by article number), so
+one InnVoice account serves several webshops, each its own way."""
 
 from __future__ import annotations
 
@@ -67,6 +69,11 @@ class InnVoiceSettings(Strict):
     due_days: int = Field(default=8, ge=0, le=365, description="Days from the order to the payment deadline")
     unit: str = Field(default="db", max_length=20, description="The unit of quantity on every line")
     shipping_text: str = Field(default="Szállítás", max_length=200, description="The shipping line's name")
+    stock_by_article_number: bool = Field(
+        default=True,
+        description="Cikkszám alapján készletkezelés: a line whose SKU InnVoice knows carries its article number, so "
+        "InnVoice takes the units out of stock; off, every line is text and no stock moves",
+    )
     unknown_skus: Literal["text", "wait"] = Field(
         default="text",
         description="A line whose SKU InnVoice does not know: invoiced as text without stock (as InnVoice's "

@@ -5,7 +5,7 @@ koppel polls its orders by `dateUpdated`; its "order status change" webhook (uns
 order ids only (`changed_order_ids`) and each order fetched again. Prices and stock go through the
 batch endpoint, at most 3 requests a second per shop."""
 
-from koppel.connectors.declaration import Capability, Role, SystemSpec
+from koppel.connectors.declaration import Capability, Role, SystemSpec, Webhooks
 from koppel.connectors.shoprenter.settings import ShoprenterSettings
 
 SYSTEM = SystemSpec(
@@ -18,17 +18,24 @@ SYSTEM = SystemSpec(
     # webhook_secret: the secret part of the webhook URL the merchant enters in the automation, since
     # Shoprenter signs nothing it sends.
     optional_credentials=("webhook_secret", "previous_webhook_secret"),
-    webhooks=None,
+    webhooks=Webhooks(
+        scheme="url-secret (unsigned; the secret is in the URL, the order read again from the API)",
+        verifier="koppel.connectors.shoprenter.webhook:verify",
+        order_ids="koppel.connectors.shoprenter.webhook:order_ids",
+        topics=frozenset({"order.changed"}),
+        secret_in_url=True,
+    ),
     connector="koppel.connectors.shoprenter.connector:from_account",
     serves=frozenset(
         {
             Capability.ORDER_CHANGES,
+            Capability.ORDER_LOOKUP,
             Capability.PRODUCT_TARGET,
             Capability.STOCK_TARGET,
             Capability.PRODUCT_SOURCE,
             Capability.STOCK_SOURCE,
         }
     ),
-    notes="webshop; orders polled by dateUpdated (order-status webhook read for ids); prices, names and "
-    "stock written in batches; products and stock read; 3 requests/s per shop",
+    notes="webshop; orders by order-status webhook (secret URL, read for ids) and polled by dateUpdated; "
+    "prices, names and stock written in batches; products and stock read; 3 requests/s per shop",
 )

@@ -50,7 +50,7 @@ ORDER_ID = re.compile(r"order_id=(\d+)")
 
 
 class ShoprenterOrderChanges(ShoprenterPart):
-    """`OrderChanges` and `order(order_id)`."""
+    """`OrderChanges` and `OrderLookup` (`order(order_id)`, for the order-status webhook)."""
 
     def order_changes(self, cursor: str | None, *, since: datetime) -> OrderChangesPage:
         moment, after_id = parse_cursor(cursor, since)
@@ -85,15 +85,18 @@ class ShoprenterOrderChanges(ShoprenterPart):
         orders = tuple(self.koppel_order(order) for order in imports)
         return OrderChangesPage(orders=orders, cursor=self._cursor(last, cursor, moment, after_id, more), more=more)
 
-    def order(self, order_id: str) -> Order:
-        """The order as the shop has it now, by its `innerId` (digits) or its resource id."""
-        wanted = order_id.strip()
+    def order(self, channel_order_id: str) -> Order | None:
+        """The order as the shop has it now, by its `innerId` (digits) or its resource id; None when its
+        status is not one the account imports (it comes again, by webhook or poll, when it changes)."""
+        wanted = channel_order_id.strip()
         if wanted.isdigit():
             found = items_of(self.shoprenter.get("orderExtend", {"full": 1, "innerId": wanted}))
             if not found:
                 raise NotFound(f"shoprenter has no order {wanted}", path="orderExtend")
-            return self.koppel_order(found[0])
-        return self.koppel_order(self.shoprenter.get(f"orderExtend/{wanted}"))
+            order = found[0]
+        else:
+            order = self.shoprenter.get(f"orderExtend/{wanted}")
+        return self.koppel_order(order) if self._imports(order) else None
 
     def koppel_order(self, order: dict[str, Any]) -> Order:
         return shoprenter_order(

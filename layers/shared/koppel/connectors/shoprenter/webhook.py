@@ -6,23 +6,35 @@ trusting a price, an address or a status in the body. The body is JSON or XML, a
 in the automation: `{"orders": {"order": [{...}]}}` in the docs' sample, or one flat order; each
 order names itself by `innerId` (the order number) and `innerResourceId` (`orders/{resource id}`).
 An id is taken from `innerId` when it is digits, else from the number the resource id encodes.
+
+Authentication (`verify`): each Shoprenter account has a `webhook_secret`, and the merchant enters
+`{WebhookUrl}/{account_id}/{webhook_secret}` as the automation's address. The secret in the path is
+compared in constant time with the account's (and, while it is rotated, its previous one); a delivery
+to the plain route or with another secret is 401 and queues nothing. What is queued is only the ids
+(`{"order_ids": [...]}`), so a forged or altered body can at most make koppel read an order again.
+A re-sent body is the same delivery (de-duplicated on its digest); a new status change of the same
+order is a new one.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from koppel.config import Account
 from koppel.connectors.shoprenter.orders import ORDER_ID, decoded
-from koppel.errors import BadRequest
+from koppel.errors import BadRequest, Unauthorized
+from koppel.webhooks import Delivery, VerifyContext, body_signed_delivery, matches
 
 MAX_ORDERS = 500  # ids one delivery may name; more is not a status change
+TOPIC = "order.changed"
 
 
 class UnreadableWebhook(BadRequest):
@@ -51,6 +63,32 @@ def changed_order_ids(body: bytes) -> list[str]:
         if len(ids) >= MAX_ORDERS:
             break
     return ids
+
+
+def verify(
+    account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, ctx: VerifyContext
+) -> Delivery:
+    """The webhook's URL secret checked, its body read for order ids only."""
+    if not ctx.url_secret:
+        raise Unauthorized(
+            "Shoprenter signs nothing: its webhooks go to /webhooks/{account_id}/{webhook_secret}, not this route"
+        )
+    if not matches(secrets, ctx.url_secret):
+        raise Unauthorized("the webhook URL's secret does not match")
+    ids = changed_order_ids(body)
+    if not ids:
+        raise BadRequest("the Shoprenter webhook names no order (innerId or innerResourceId)")
+    payload = {"order_ids": ids}
+    delivery = body_signed_delivery(account, TOPIC, "", body, payload)
+    return replace(delivery, queued_body=json.dumps(payload))
+
+
+def order_ids(envelope: Any, payload: Mapping[str, Any]) -> list[str]:
+    """The ids a queued delivery names (what `verify` kept of the body)."""
+    ids = payload.get("order_ids")
+    if not isinstance(ids, list) or not all(isinstance(each, str) and each.isdigit() for each in ids):
+        raise ValueError("a queued Shoprenter order webhook holds order_ids, a list of digit strings")
+    return ids[:MAX_ORDERS]
 
 
 def _order_id(order: dict[str, Any]) -> str:
