@@ -119,6 +119,8 @@ def local_state(stack, tmp_path, monkeypatch):
         "FeedBucketName": stack.ref("FeedBucket"),
     }
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://h"}))
+    state.write_text(
+        json.dumps({"endpoint": "", "region": "eu-west-1", "outputs": outputs, "http_url": "http://127.0.0.1:9"})
+    )
     monkeypatch.setenv("KOPPEL_LOCAL_STATE", str(state))
     return stack

@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from koppel.connectors.http import Clock
+from koppel_local.runtime import LambdaContext
 from koppel_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,3 +92,15 @@ def serve(app: Any) -> tuple[str, Any]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
+
+
+class Invocation:
+    """A function's Lambda context, made new for each invocation: a context's deadline runs from when
+    it is made, so one kept at module level would run out while the suite runs."""
+
+    def __init__(self, function_name: str, timeout: int) -> None:
+        self.function_name = function_name
+        self.timeout = timeout
+
+    def __call__(self) -> LambdaContext:
+        return LambdaContext(function_name=self.function_name, timeout=self.timeout)

@@ -21,7 +21,7 @@ import pytest
 import stock_poller
 import stock_pusher
 import stock_reconciler
-from helpers import assert_allowed, serve
+from helpers import Invocation, assert_allowed, serve
 from scenarios import schedule_event, sqs_event
 from test_cli import run_cli
 from webshops import WEBSHOPS, Buyer, Line
@@ -30,7 +30,6 @@ from koppel import wiring
 from koppel.config import Link
 from koppel.flows.orders import LEASE_SECONDS
 from koppel.store.orders import DynamoOrderLinks
-from koppel_local.runtime import LambdaContext
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.snelstart import (
     DEMO_CLIENT_KEY,
@@ -40,10 +39,10 @@ from koppel_local.simulators.snelstart import (
 from koppel_local.simulators.snelstart import load_contract as snelstart_contract
 
 LINK = "books-to-shop"
-POLLER = LambdaContext(function_name="OrderPollerFunction", timeout=300)
-STOCK_POLLER = LambdaContext(function_name="StockPollerFunction", timeout=50)
-SYNC = LambdaContext(function_name="ProductSyncFunction", timeout=300)
-RECONCILER = LambdaContext(function_name="StockReconcilerFunction", timeout=300)
+POLLER = Invocation(function_name="OrderPollerFunction", timeout=300)
+STOCK_POLLER = Invocation(function_name="StockPollerFunction", timeout=50)
+SYNC = Invocation(function_name="ProductSyncFunction", timeout=300)
+RECONCILER = Invocation(function_name="StockReconcilerFunction", timeout=300)
 ANNA = Buyer("anna@example.nl")
 MAGENTO_ONLY = pytest.mark.parametrize("books", ["magento"], indirect=True)
 
@@ -132,7 +131,7 @@ def link(**changes) -> Link:
 
 
 def poll_orders() -> dict:
-    return order_poller.lambda_handler(schedule_event(), POLLER)
+    return order_poller.lambda_handler(schedule_event(), POLLER())
 
 
 def poll_after_every_lease(monkeypatch) -> dict:
@@ -280,11 +279,11 @@ def test_a_link_without_auto_accept_books_an_order_only_once_a_person_accepts_it
 
 # --- products and stock out --------------------------------------------------------------------------
 def test_a_snelstart_price_change_reaches_the_webshop(books, aws_calls):
-    product_sync.lambda_handler(schedule_event(), SYNC)
+    product_sync.lambda_handler(schedule_event(), SYNC())
     books.snelstart.set_price("MUG-1", "16.95")
     aws_calls.clear()
 
-    answer = product_sync.lambda_handler(schedule_event(), SYNC)
+    answer = product_sync.lambda_handler(schedule_event(), SYNC())
 
     assert books.shop.price("MUG-1") == Decimal("16.95")
     assert "synced 1" in answer["done"][LINK]
@@ -294,11 +293,11 @@ def test_a_snelstart_price_change_reaches_the_webshop(books, aws_calls):
 def test_a_new_snelstart_article_is_created_in_the_webshop_only_when_the_link_says_so(books):
     books.snelstart.add_article("VASE-1", "Glass vase", "24.50", technical=5)
 
-    product_sync.lambda_handler(schedule_event(), SYNC)
+    product_sync.lambda_handler(schedule_event(), SYNC())
     assert not books.shop.has_product("VASE-1")  # matched by SKU only
 
     link(products={"create_missing": True})
-    product_sync.lambda_handler(schedule_event() | {"detail": {"link_id": LINK}}, SYNC)
+    product_sync.lambda_handler(schedule_event() | {"detail": {"link_id": LINK}}, SYNC())
     assert books.shop.has_product("VASE-1") and books.shop.price("VASE-1") == Decimal("24.50")
 
 
@@ -306,10 +305,10 @@ def test_a_new_snelstart_article_is_created_in_the_webshop_only_when_the_link_sa
 def test_snelstart_stock_reaches_the_webshop_as_technical_or_free_stock(books, stack, context, basis, expected):
     # GIVEN 12 mugs on the shelf, 3 of them promised to open sales orders (free: 9)
     link(stock={"basis": basis})
-    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER)  # the first poll reads every level
+    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER())  # the first poll reads every level
     books.snelstart.set_stock("MUG-1", 12, 9)
 
-    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER)
+    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER())
     push(stack, context)
 
     assert books.shop.quantity("MUG-1") == expected
@@ -320,13 +319,13 @@ def test_switching_a_link_from_free_to_technical_stock_reaches_the_webshop_on_th
 ):
     link(stock={"basis": "free"})
     books.snelstart.set_stock("MUG-1", 12, 9)
-    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER)
+    stock_poller.lambda_handler(schedule_event(), STOCK_POLLER())
     push(stack, context)
     assert books.shop.quantity("MUG-1") == 9
 
     # WHEN the merchant switches the link to technical stock, and nothing changes in SnelStart
     link(stock={"basis": "technical"})
-    stock_reconciler.lambda_handler(schedule_event(), RECONCILER)
+    stock_reconciler.lambda_handler(schedule_event(), RECONCILER())
     push(stack, context)
 
     # THEN the webshop sells every unit on the shelf
@@ -351,7 +350,7 @@ def test_a_link_on_a_twice_a_day_schedule_is_skipped_until_it_is_due(books):
 def test_a_mapped_snelstart_field_reaches_a_magento_attribute(books):
     link(products={"attributes": {"Merk": "brand"}})
 
-    product_sync.lambda_handler(schedule_event(), SYNC)
+    product_sync.lambda_handler(schedule_event(), SYNC())
 
     assert books.shop.app.attribute("MUG-1", "brand") == "Koppel"
 
@@ -366,10 +365,10 @@ def test_open_amounts_reach_the_customers_magento_account(books):
     books.snelstart.add_invoice(anna, "120.00", open_amount="45.50")
     books.shop.app.add_customer(ANNA.email, "Anna", "de Vries")
 
-    answer = product_sync.lambda_handler(schedule_event(), SYNC)
+    answer = product_sync.lambda_handler(schedule_event(), SYNC())
 
     assert books.shop.app.customer_attribute(ANNA.email, "open_amount") == "45.50"
     assert "wrote 1" in answer["balances"]["done"][LINK]
     # AND a run with nothing changed writes nothing again
-    again = product_sync.lambda_handler(schedule_event(), SYNC)
+    again = product_sync.lambda_handler(schedule_event(), SYNC())
     assert "wrote 0" in again["balances"]["done"][LINK] and "1 unchanged" in again["balances"]["done"][LINK]

@@ -12,7 +12,7 @@ import time
 
 import order_poller
 import pytest
-from helpers import serve
+from helpers import Invocation, serve
 from scenarios import schedule_event
 from test_cli import run_cli
 from webshops import Buyer, Line, MagentoShop
@@ -21,11 +21,10 @@ from koppel import wiring
 from koppel.config import Link
 from koppel.flows.orders import LEASE_SECONDS
 from koppel.store.orders import DynamoOrderLinks
-from koppel_local.runtime import LambdaContext
 from koppel_local.simulators.innvoice import DEMO_PASSWORD, DEMO_REG, DEMO_USER, InnVoiceSimulator
 
 LINK = "shop-to-invoices"
-POLLER = LambdaContext(function_name="OrderPollerFunction", timeout=300)
+POLLER = Invocation(function_name="OrderPollerFunction", timeout=300)
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def poll(monkeypatch=None) -> dict:
     if monkeypatch is not None:  # as the poller runs once the lease of the lost answer has run out
         ahead = DynamoOrderLinks(wiring.table(), clock=lambda: time.time() + LEASE_SECONDS + 60)
         monkeypatch.setattr(wiring, "order_links", lambda: ahead)
-    return order_poller.lambda_handler(schedule_event(), POLLER)
+    return order_poller.lambda_handler(schedule_event(), POLLER())
 
 
 def invoices_for(innvoice, order_id: str) -> list:

@@ -19,13 +19,12 @@ import order_poller
 import pytest
 import queue_worker
 import webhook_receiver
-from helpers import api_event, serve
+from helpers import Invocation, api_event, serve
 from scenarios import schedule_event, sqs_event
 from test_cli import run_cli
 
 from koppel import wiring
 from koppel.config import Link
-from koppel_local.runtime import LambdaContext
 from koppel_local.simulators.innvoice import DEMO_PASSWORD, DEMO_REG, DEMO_USER, InnVoiceSimulator
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.shoprenter import (
@@ -38,9 +37,9 @@ from koppel_local.simulators.shoprenter import (
 
 LINK = "shoprenter-to-innvoice"
 SHOP = "shoprenter-main"
-POLLER = LambdaContext(function_name="OrderPollerFunction", timeout=300)
-WORKER = LambdaContext(function_name="QueueWorkerFunction", timeout=120)
-RECEIVER = LambdaContext(function_name="WebhookReceiverFunction", timeout=10)
+POLLER = Invocation(function_name="OrderPollerFunction", timeout=300)
+WORKER = Invocation(function_name="QueueWorkerFunction", timeout=120)
+RECEIVER = Invocation(function_name="WebhookReceiverFunction", timeout=10)
 PROCESSING, FAILED = 2, 10  # the shop's default status ids
 
 
@@ -96,7 +95,7 @@ def post(path: str, body: bytes, content_type: str = "application/json") -> dict
     event["requestContext"]["http"]["path"] = path
     event["routeKey"] = "POST /webhooks/{account_id}" + ("/{url_secret}" if len(parts) > 2 else "")
     event["pathParameters"] = {"account_id": parts[1], **({"url_secret": parts[2]} if len(parts) > 2 else {})}
-    answer = webhook_receiver.lambda_handler(event, RECEIVER)
+    answer = webhook_receiver.lambda_handler(event, RECEIVER())
     return {"status": answer["statusCode"], "body": json.loads(answer["body"])}
 
 
@@ -104,7 +103,7 @@ def work(stack) -> int:
     """The queue worker over everything queued; how many deliveries it took."""
     queued = [message["Body"] for message in stack.queued()]
     if queued:
-        answer = queue_worker.lambda_handler(sqs_event(*queued), WORKER)
+        answer = queue_worker.lambda_handler(sqs_event(*queued), WORKER())
         assert answer["batchItemFailures"] == []
     return len(queued)
 
@@ -188,7 +187,7 @@ def test_a_forged_body_can_inject_nothing_the_order_is_read_from_shoprenter(shop
     assert post(path, json.dumps(forged).encode())["status"] == 200
     queued = stack.queued()
     assert [json.loads(json.loads(m["Body"])["body"]) for m in queued] == [{"order_ids": [order["innerId"]]}]
-    queue_worker.lambda_handler(sqs_event(*[m["Body"] for m in queued]), WORKER)
+    queue_worker.lambda_handler(sqs_event(*[m["Body"] for m in queued]), WORKER())
 
     (invoice,) = documents_for(innvoice, order["innerId"])
     assert invoice.emailed_to == "real@example.hu"
@@ -208,7 +207,7 @@ def test_a_webhook_for_an_order_koppel_does_not_import_books_nothing(shop_and_in
 def test_a_webhook_that_never_came_is_caught_by_the_poll(shop_and_invoices, stack):
     innvoice, shop = shop_and_invoices
     order = shop.add_order([("BOGRE-1", 1, "3990")], status_id=PROCESSING)
-    order_poller.lambda_handler(schedule_event(), POLLER)
+    order_poller.lambda_handler(schedule_event(), POLLER())
     assert len(documents_for(innvoice, order["innerId"])) == 1
 
 
@@ -231,8 +230,8 @@ def test_a_webhook_and_a_poll_finding_the_same_order_at_once_make_one_document(s
             errors.append(exc)
 
     jobs = [
-        lambda: queue_worker.lambda_handler(sqs_event(*queued), WORKER),
-        lambda: order_poller.lambda_handler(schedule_event(), POLLER),
+        lambda: queue_worker.lambda_handler(sqs_event(*queued), WORKER()),
+        lambda: order_poller.lambda_handler(schedule_event(), POLLER()),
     ]
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
     for thread in threads:
@@ -240,7 +239,7 @@ def test_a_webhook_and_a_poll_finding_the_same_order_at_once_make_one_document(s
     for thread in threads:
         thread.join()
     assert errors == []
-    order_poller.lambda_handler(schedule_event(), POLLER)  # what waited on the other's claim
+    order_poller.lambda_handler(schedule_event(), POLLER())  # what waited on the other's claim
 
     # THEN each order is one invoice, and Shoprenter's 3 requests a second were never exceeded
     for order in orders:
@@ -279,7 +278,7 @@ def test_two_webshops_on_one_innvoice_account_each_get_documents_their_own_way(s
         first_order = shop.add_order([("BOGRE-1", 1, "3990")], status_id=PROCESSING, email="anna@example.hu")
         second_order = second.add_order([("BOGRE-1", 1, "3990")], status_id=PROCESSING, email="bela@example.hu")
 
-        order_poller.lambda_handler(schedule_event(), POLLER)
+        order_poller.lambda_handler(schedule_event(), POLLER())
 
         # THEN the first shop's order is an e-mailed invoice, the second's waits for acceptance
         (invoice,) = documents_for(innvoice, first_order["innerId"])
@@ -290,7 +289,7 @@ def test_two_webshops_on_one_innvoice_account_each_get_documents_their_own_way(s
 
         # WHEN a person accepts it, it becomes a draft proforma in the second shop's pad, e-mailed to no one
         assert run_cli("orders", "second-to-innvoice", "accept", second_order["innerId"]) == 0
-        order_poller.lambda_handler(schedule_event(), POLLER)
+        order_poller.lambda_handler(schedule_event(), POLLER())
         (proforma,) = innvoice.documents_mentioning(f"koppel:masodikbolt:{second_order['innerId']}")
         assert proforma.proforma and proforma.draft and proforma.pad == pad and proforma.emailed_to == ""
         assert second.violations == []

@@ -12,18 +12,18 @@ from decimal import Decimal
 
 import product_sync
 import pytest
+from helpers import Invocation
 from scenarios import schedule_event
 from werkzeug.serving import make_server
 
 from koppel import wiring
 from koppel.config import Link
-from koppel_local.runtime import LambdaContext
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimulator, load_contract
 from koppel_local.simulators.shopify import ShopifySimulator
 
 LINK = "till-to-shop"
-SYNC = LambdaContext(function_name="ProductSyncFunction", timeout=600)
+SYNC = Invocation(function_name="ProductSyncFunction", timeout=600)
 OLD_IMAGE = "https://cdn.example/mug-old.jpg"
 
 
@@ -32,7 +32,7 @@ class Catalogue:
         self.till, self.shop, self.groups = till, shop, groups
 
     def run(self) -> str:
-        product_sync.lambda_handler(schedule_event(), SYNC)
+        product_sync.lambda_handler(schedule_event(), SYNC())
         return wiring.activity_log().recent(LINK)[-1].message
 
 

@@ -11,20 +11,19 @@ import pytest
 import stock_poller
 import stock_pusher
 import stock_reconciler
-from helpers import assert_allowed, serve
+from helpers import Invocation, assert_allowed, serve
 from scenarios import schedule_event, sqs_event
 
 from koppel import wiring
 from koppel.config import Link
 from koppel.flows.schedule import ScheduledRunFailed
-from koppel_local.runtime import LambdaContext
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, BolSimulator, RateLimit
 from koppel_local.simulators.kit.pytest_plugin import contract_or_skip
 from koppel_local.simulators.korona import DEMO_PASSWORD, DEMO_USER, KoronaSimulator, load_contract
 from koppel_local.simulators.shopify import ShopifySimulator
 
 MUG_EAN = "8712345000017"
-POLLER = LambdaContext(function_name="StockPollerFunction", timeout=50)
+POLLER = Invocation(function_name="StockPollerFunction", timeout=50)
 
 
 class Shops:
@@ -90,7 +89,7 @@ def shops(stack, schema, monkeypatch):
 
 
 def poll() -> dict:
-    return stock_poller.lambda_handler(schedule_event(), POLLER)
+    return stock_poller.lambda_handler(schedule_event(), POLLER())
 
 
 def push(stack, context) -> dict:

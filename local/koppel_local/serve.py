@@ -64,7 +64,8 @@ def start_simulators() -> dict[str, Any]:
 
 
 def fire_route(cloud: LocalCloud) -> Any:
-    """POST /_local/fire/<FunctionLogicalId>: run a function now with a scheduled event (local runtime only)."""
+    """POST /_local/fire/<FunctionLogicalId>: run a function now with a scheduled event (local runtime only);
+    a JSON body `{"link_id": …}` runs it for that link alone."""
     inner = cloud.wsgi
 
     def app(environ: dict, start_response: Any) -> Any:
@@ -78,7 +79,10 @@ def fire_route(cloud: LocalCloud) -> Any:
                     environ, start_response
                 )
             try:
-                result = cloud.fire(name)
+                # A JSON body {"link_id": …} runs it for that link only, as a scheduled event's detail does.
+                asked = json.loads(request.get_data() or b"{}")
+                link_id = asked.get("link_id") if isinstance(asked, dict) else None
+                result = cloud.fire(name, {"link_id": str(link_id)}) if link_id else cloud.fire(name)
             except Exception as exc:  # noqa: BLE001 - reported to whoever fired it, as Lambda reports a failed invoke
                 return Response(f"{name} failed: {type(exc).__name__}: {exc}\n", status=500)(environ, start_response)
             return Response(json.dumps(result, indent=2, default=str) + "\n", status=200)(environ, start_response)

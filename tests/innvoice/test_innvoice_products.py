@@ -95,3 +95,26 @@ def test_a_failing_product_list_is_retried_then_reported(sim, connect, fake_time
     sim.fail_next(10, 503, group="products")
     with pytest.raises(TransientConnectorError):
         connect().stock_page(None)
+
+
+def test_the_promo_price_group_gives_a_sale_price_only_below_the_price(sim: InnVoiceSimulator, connect) -> None:
+    sim.add_product("POLO-L", "Póló L", prices=[(Decimal(6350), True), (Decimal(4990), True)])
+    sim.add_product("POLO-M", "Póló M", prices=[(Decimal(6350), True), (Decimal(7000), True)])
+    sim.add_product("POLO-S", "Póló S", prices=[(Decimal(6350), True)])
+
+    products = {p.sku: p for p in read_products(connect(promo_price_group=2))[0]}
+    without = {p.sku: p for p in read_products(connect())[0]}
+
+    assert products["POLO-L"].sale_price == Money(amount=Decimal("4990.00"), currency="HUF")
+    assert products["POLO-M"].sale_price is None  # above the price: no sale
+    assert products["POLO-S"].sale_price is None  # no promo price at all
+    assert all(p.sale_price is None for p in without.values())
+
+
+def test_a_products_group_is_read_so_a_link_can_exclude_it(sim: InnVoiceSimulator, connect) -> None:
+    sim.add_product("POLO-L", "Póló L", prices=[(Decimal(6350), True)], group="Ruházat")
+    sim.add_product("BOGRE", "Bögre", prices=[(Decimal(3990), True)])
+
+    products = {p.sku: p for p in read_products(connect())[0]}
+
+    assert (products["POLO-L"].group, products["BOGRE"].group) == ("Ruházat", "")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from koppel import aws, wiring
@@ -267,11 +268,18 @@ def cmd_webhook_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
     print(f"{base}/{current}")
 
 
+# What starts at once when a link is saved, so a changed setting takes effect now rather than at the
+# next schedule: its stock (the reconciliation) and its products (the product sync, balances with it).
+RUN_NOW = {Flow.STOCK: "StockReconcilerFunction", Flow.PRODUCTS: "ProductSyncFunction"}
+
+
 def cmd_link(args: argparse.Namespace) -> None:
     store = wiring.config_store()
     if args.action == "put":
         link = configure.save_link(store, _put_data(args, store.get_link, UnknownLink))
         print(f"link {link.link_id} saved: {link.backoffice} <- {link.channel} ({link.mode.value})")
+        if not args.later:
+            _run_now(args, link)
     elif args.action == "list":
         links = store.list_links()
         _listing(
@@ -301,9 +309,38 @@ def cmd_link(args: argparse.Namespace) -> None:
         for name in args.flows:
             configure.switch_flow(store, args.id, Flow(name), args.action == "on")
         print(f"link {args.id}: {', '.join(args.flows)} switched {args.action}")
+        if args.action == "on":
+            _run_now(args, store.get_link(args.id), only={Flow(name) for name in args.flows})
     elif args.action == "mode":
         link = configure.set_mode(store, args.id, LinkMode(args.mode))
         print(f"link {link.link_id} now in {link.mode.value} mode")
+
+
+def _run_now(args: argparse.Namespace, link: Any, only: set[Flow] | None = None) -> None:
+    """Start the link's stock and product runs now (asynchronously in a stack, in-line in the local
+    runtime); a run that cannot be started is left to its schedule, and says so."""
+    wanted = [fn for flow, fn in RUN_NOW.items() if link.flows.enabled(flow) and (only is None or flow in only)]
+    functions = sorted(set(wanted))
+    for function in functions:
+        try:
+            if args.local:
+                url = json.loads(local_state_file().read_text()).get("http_url", "")
+                answer = httpx.post(f"{url}/_local/fire/{function}", json={"link_id": link.link_id}, timeout=900)
+                answer.raise_for_status()
+            else:
+                resource = aws.client("cloudformation").describe_stack_resource(
+                    StackName=args.stack, LogicalResourceId=function
+                )["StackResourceDetail"]["PhysicalResourceId"]
+                aws.client("lambda").invoke(
+                    FunctionName=resource,
+                    InvocationType="Event",
+                    Payload=json.dumps({"source": "koppel.cli", "detail": {"link_id": link.link_id}}).encode(),
+                )
+        except (httpx.HTTPError, OSError, ValueError, BotoCoreError, ClientError) as exc:
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            print(f"  {function} not started now ({reason}); it runs for this link at its next schedule")
+        else:
+            print(f"  {function} started for link {link.link_id}: the saved settings take effect now")
 
 
 def cmd_activity(args: argparse.Namespace) -> None:
@@ -515,6 +552,11 @@ def _link_parser(sub: Any) -> None:
         "koppel link put bol-to-shop stock.buffer=2",
     )
     _put_options(put, "link")
+    put.add_argument(
+        "--later",
+        action="store_true",
+        help="do not start the link's stock and product runs now; they run at their next schedule",
+    )
     _leaf(actions, "list", "every link, its mode and the flows switched on", "koppel link list", listing=True)
     _leaf(actions, "show", "one link as JSON", "koppel link show bol-to-shop").add_argument("id", metavar="LINK")
     _leaf(actions, "delete", "remove a link", "koppel link delete bol-to-shop").add_argument("id", metavar="LINK")

@@ -80,6 +80,7 @@ class Product:
     name: str
     ean: str = ""
     prices: list[tuple[Decimal, bool] | None] = field(default_factory=list)  # per price group: (price, gross)
+    group: str = ""  # the product group (served as TermekCsoport, a field name of koppel's guessing)
     stock: list[Decimal] = field(default_factory=list)  # per warehouse
 
 
@@ -184,9 +185,12 @@ class InnVoiceSimulator(ClaimedViolations, PlannedFaults, WsgiSimulator):
         ean: str = "",
         prices: Iterable[tuple[Decimal | str, bool] | None] = (),
         stock: Mapping[int, Decimal | int] | None = None,
+        group: str = "",
     ) -> Product:
         """A product; `prices` one (price, gross) per price group in order; `stock` warehouse index -> units."""
-        product = Product(sku, name, ean, [None if p is None else (Decimal(str(p[0])), p[1]) for p in prices])
+        product = Product(
+            sku, name, ean, [None if p is None else (Decimal(str(p[0])), p[1]) for p in prices], group=group
+        )
         with self._lock:
             self.products.append(product)
             for warehouse, units in (stock or {}).items():
@@ -280,6 +284,8 @@ class InnVoiceSimulator(ClaimedViolations, PlannedFaults, WsgiSimulator):
         root = Element("response")
         for product in self.products:
             node = element("product", {"Nev": product.name, "CikkSzam": product.sku, "EAN": product.ean})
+            if product.group:
+                SubElement(node, "TermekCsoport").text = product.group
             for price in product.prices:
                 prices = SubElement(node, "Arak")
                 if price is not None:

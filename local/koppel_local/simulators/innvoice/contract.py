@@ -121,7 +121,8 @@ ANSWERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 
 # The product list as the two apps read it: what each element may hold.
 PRODUCT_LIST = {
-    "product": frozenset({"Nev", "CikkSzam", "EAN", "Arak", "Keszletek"}),
+    # TermekCsoport (the product group) is koppel's guess at a field name: no source shows one.
+    "product": frozenset({"Nev", "CikkSzam", "EAN", "TermekCsoport", "Arak", "Keszletek"}),
     "Arak": frozenset({"Arcsoport_Ar", "Arcsoport_Brutto"}),
     "Keszletek": frozenset({"Keszlet"}),
     "Keszlet": frozenset({"Raktar_Keszlet"}),

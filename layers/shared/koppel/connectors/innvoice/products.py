@@ -8,8 +8,10 @@ first), or the link's `price_list` naming another group by its number. `Arcsopor
 the price is gross (1) or net (0); koppel's prices include VAT, so a net price is raised by the
 account's `net_price_vat` (the product list names no VAT rate of its own) and rounded to the cent.
 Its stock is the sum of its warehouses' `Raktar_Keszlet` (`stock.py` reports them one by one). Every
-other plain field of a product is in `attributes`. Product groups are not read: the facts name no
-field for them.
+other plain field of a product is in `attributes`. The promo price ("akciós ár") is the price of the
+account's `promo_price_group`, the product's `sale_price` when it is lower than its price. Its group
+is the field `group_field` names (`TermekCsoport` unless set: no source names InnVoice's field), so a
+link's `products.excluded_groups` keeps a group off the webshop.
 
 Built from public facts (two apps reading this list, `FACTS-systems-2.md` §2.1), not from a spec.
 """
@@ -86,18 +88,26 @@ class InnVoiceProducts(InnVoicePart):
             price = self.gross_price(item, group)
             if price_list.strip() and price is None:
                 continue  # no price in the link's price group: not for this channel
+            promo = self.gross_price(item, self.settings.promo_price_group) if self.settings.promo_price_group else None
+            if promo is not None and price is not None and promo >= price:
+                promo = None  # a "promo" at or above the price is no sale
             products.append(
                 Product(
                     sku=item.sku,
                     title=item.title,
                     ean=item.ean,
-                    price=Money(amount=price, currency=self.settings.currency) if price is not None else None,
+                    price=self._money(price),
+                    sale_price=self._money(promo),
                     quantity=math.floor(sum(item.stock, Decimal(0))),
+                    group=item.attributes.get(self.settings.group_field, ""),
                     attributes=item.attributes,
                 )
             )
         following = offset + PAGE_SIZE
         return ProductPage(products=tuple(products), cursor=str(following) if following < len(everything) else None)
+
+    def _money(self, amount: Decimal | None) -> Money | None:
+        return Money(amount=amount, currency=self.settings.currency) if amount is not None else None
 
     def gross_price(self, item: Listed, group: int) -> Decimal | None:
         found = item.prices[group - 1] if group <= len(item.prices) else None

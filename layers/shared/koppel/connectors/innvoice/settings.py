@@ -37,6 +37,19 @@ class InnVoiceSettings(Strict):
     price_group: int = Field(
         default=1, ge=1, description="The price group (1: the first) a product's price is read from"
     )
+    promo_price_group: int = Field(
+        default=0,
+        ge=0,
+        description="Akciós árcsoport: the price group (1: the first) a product's promo price is read from, sent "
+        "to the webshop as its sale price when lower than the price; 0: none",
+    )
+    group_field: str = Field(
+        default="TermekCsoport",
+        min_length=1,
+        max_length=60,
+        description="The product list's field holding a product's group (unverified: no source names it), for a "
+        "link's products.excluded_groups",
+    )
     net_price_vat: Decimal = Field(
         default=Decimal(27),
         ge=0,
