@@ -303,3 +303,45 @@ def test_a_link_setting_the_backoffice_cannot_take_is_refused_with_the_reason(sh
     assert code == 2
     assert "email_buyer cannot be on with draft" in capsys.readouterr().err
     assert wiring.config_store().get_link(LINK).backoffice_settings == {}
+
+
+def test_a_second_shop_of_the_same_system_needs_its_own_reference_only_when_both_book_orders(
+    shop_and_invoices, stack, capsys
+):
+    stack.add_account(
+        "stock-only-shop",
+        "shoprenter",
+        {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
+        settings={"shop_name": "harmadik"},
+    )
+    base = ["link", "put", "stock-only", "backoffice=invoices", "channel=stock-only-shop", "--later"]
+    # a link that books no orders cannot confuse order numbers: accepted as it is
+    assert run_cli(*base[:-1], "flows.orders=false", "--later") == 0
+    capsys.readouterr()
+    # switching its orders on would: refused, naming the link it would collide with and the fix
+    assert run_cli("link", "on", "stock-only", "orders") == 2
+    err = capsys.readouterr().err
+    assert LINK in err and "reference=" in err
+    assert wiring.config_store().get_link("stock-only").flows.orders is False
+
+
+def test_a_new_webhook_secret_takes_over_and_the_old_url_works_until_it_is_removed(shop_and_invoices, stack, capsys):
+    innvoice, shop = shop_and_invoices
+    old = path_of(webhook_url(capsys))
+    assert path_of(webhook_url(capsys)) == old  # asking again shows the same address
+    capsys.readouterr()
+    assert run_cli("account", "webhook-url", SHOP, "--new") == 0
+    new = path_of(capsys.readouterr().out.strip())
+    assert new != old
+    first = shop.add_order([("BOGRE-1", 1, "3990")], status_id=PROCESSING)
+    second = shop.add_order([("BOGRE-1", 1, "3990")], status_id=PROCESSING)
+
+    assert post(old, shop.webhook_body(first["innerId"]))["status"] == 200  # Shoprenter not updated yet
+    assert post(new, shop.webhook_body(second["innerId"]))["status"] == 200
+    work(stack)
+    assert len(documents_for(innvoice, first["innerId"])) == len(documents_for(innvoice, second["innerId"])) == 1
+
+    # once the merchant has entered the new address, the old secret is removed and its URL refused
+    assert run_cli("account", "secret", SHOP, "previous_webhook_secret=") == 0
+    wiring.reset()
+    assert post(old, shop.webhook_body(first["innerId"]))["status"] == 401

@@ -19,14 +19,20 @@ import httpx
 
 from koppel import cli
 from koppel_local.runtime import LocalCloud
-from koppel_local.serve import start_simulators
+from koppel_local.serve import fire_route, start_simulators
 from koppel_local.signing import koppel_headers, shopify_headers
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimItem
+from koppel_local.simulators.innvoice import DEMO_PASSWORD as INNVOICE_PASSWORD
+from koppel_local.simulators.innvoice import DEMO_REG as INNVOICE_REG
+from koppel_local.simulators.innvoice import DEMO_USER as INNVOICE_USER
 from koppel_local.simulators.magento import DEMO_TOKEN as MAGENTO_TOKEN
 from koppel_local.simulators.magento import item
 from koppel_local.simulators.opencart import DEMO_SECRET as OPENCART_SECRET
 from koppel_local.simulators.opencart import item as opencart_item
 from koppel_local.simulators.prestashop import DEMO_WS_KEY, row
+from koppel_local.simulators.shoprenter import DEMO_CLIENT_ID as SHOPRENTER_CLIENT_ID
+from koppel_local.simulators.shoprenter import DEMO_CLIENT_SECRET as SHOPRENTER_CLIENT_SECRET
+from koppel_local.simulators.shoprenter import DEMO_SHOP as SHOPRENTER_SHOP
 from koppel_local.simulators.snelstart import DEMO_CLIENT_KEY, DEMO_SUBSCRIPTION_KEY
 
 SHOP_WEBHOOK_SECRET = "demo-shop-webhook-secret"  # noqa: S105 - the demo's own made-up secret
@@ -83,6 +89,7 @@ def run() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     demo = Demo()
     with LocalCloud(log_level="CRITICAL") as cloud:
+        cloud.wsgi = fire_route(cloud)  # type: ignore[method-assign] # `koppel link put` starts a link's runs at once
         demo.step("Embedded AWS from template.yaml")
         demo.say(f"moto server at {cloud.endpoint}")
         for logical_id in cloud.template.physical:
@@ -120,6 +127,9 @@ def run() -> int:
         prestashop, prestashop_url, _ = sims["prestashop"]
         opencart, opencart_url, _ = sims["opencart"]
         more_webshops(demo, cloud, snelstart, prestashop, prestashop_url, opencart, opencart_url)
+        innvoice, innvoice_url, _ = sims["innvoice"]
+        shoprenter, shoprenter_url, _ = sims["shoprenter"]
+        invoicing_webshop(demo, cloud, api, innvoice, innvoice_url, shoprenter, shoprenter_url)
 
     print()
     if demo.failures:
@@ -159,26 +169,17 @@ def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str) -> None:
     demo.koppel("account", "secret", "bol-nl", f"client_id={DEMO_CLIENT_ID}", f"client_secret={DEMO_CLIENT_SECRET}")
     demo.koppel("account", "put", "korona-pos", "system=korona", "secret_ref=koppel/korona-pos")
     demo.koppel("account", "secret", "korona-pos", f"webhook_secret={POS_WEBHOOK_SECRET}")
-    demo.koppel("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl")
+    # --later: the steps below run each flow when they tell of it (a saved link otherwise starts its
+    # stock and product runs at once).
+    demo.koppel("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "--later")
     demo.koppel(
-        "link",
-        "put",
-        "pos-to-shop",
-        "backoffice=korona-pos",
-        "channel=shop-main",
-        "flows.feed=true",
-        "flows.orders=false",
-    )
+        "link", "put", "pos-to-shop", "backoffice=korona-pos", "channel=shop-main", "flows.feed=true",
+        "flows.orders=false", "--later",
+    )  # fmt: skip
     demo.koppel(
-        "link",
-        "put",
-        "pos-to-bol",
-        "backoffice=korona-pos",
-        "channel=bol-nl",
-        "flows.orders=false",
-        "flows.tracking=false",
-        "stock.buffer=1",
-    )
+        "link", "put", "pos-to-bol", "backoffice=korona-pos", "channel=bol-nl", "flows.orders=false",
+        "flows.tracking=false", "stock.buffer=1", "--later",
+    )  # fmt: skip
     refused = demo.koppel("link", "put", "bad-link", "backoffice=bol-nl", "channel=shop-main", expect_error=True)
     demo.check(refused.startswith("error: backoffice:"), "a bol.com account refused as a backoffice, field named")
     demo.koppel("link", "list")
@@ -282,7 +283,7 @@ def shipments(demo: Demo, cloud: LocalCloud, bol: Any, shop: Any) -> None:
     shop.cancel(by_bol_id["1100000003"]["id"], reason="INVENTORY")
     demo.say("Shopify: #1003 cancelled by the merchant (out of stock)")
     # The waiting window is shortened for the demo; the default is 3 hours.
-    demo.koppel("link", "put", "bol-to-shop", "tracking.wait_for_tracking_hours=0")
+    demo.koppel("link", "put", "bol-to-shop", "tracking.wait_for_tracking_hours=0", "--later")
     cloud.fire("TrackingUpdaterFunction")
     [parcel] = [s for s in bol.shipments if s.order_id == "1100000001"]
     demo.check(
@@ -678,6 +679,108 @@ def more_webshops(
     demo.check(both == (5, 5), f"one SnelStart change -> PrestaShop sells {both[0]}, OpenCart sells {both[1]}")
     demo.koppel("activity", "presta-to-books")
     demo.koppel("activity", "oc-to-books")
+
+
+def invoicing_commands(innvoice_url: str, pad: str, shoprenter_url: str) -> list[tuple[str, ...]]:
+    """The `koppel` commands that link a Shoprenter webshop (`shoprenter`) to an InnVoice account (`invoices`)."""
+    return [
+        ("account", "put", "invoices", "system=innvoice", "secret_ref=koppel/invoices",
+         f"settings.reg_name={INNVOICE_REG}", f"settings.base_url={innvoice_url}", f"settings.pad_id={pad}",
+         "settings.email_buyer=true"),
+        ("account", "secret", "invoices", f"user={INNVOICE_USER}", f"password={INNVOICE_PASSWORD}"),
+        ("account", "put", "shoprenter", "system=shoprenter", "secret_ref=koppel/shoprenter",
+         f"settings.shop_name={SHOPRENTER_SHOP}", f"settings.api_base_url={shoprenter_url}/api",
+         f"settings.token_url={shoprenter_url}/{SHOPRENTER_SHOP}/app/token"),
+        ("account", "secret", "shoprenter", f"client_id={SHOPRENTER_CLIENT_ID}",
+         f"client_secret={SHOPRENTER_CLIENT_SECRET}"),
+        ("link", "put", "shoprenter-to-invoices", "backoffice=invoices", "channel=shoprenter", "flows.tracking=false",
+         "flows.returns=false", "flows.products=true", 'stock.warehouses=["1","2"]'),
+    ]  # fmt: skip
+
+
+def invoicing_webshop(
+    demo: Demo, cloud: LocalCloud, api: str, innvoice: Any, innvoice_url: str, shoprenter: Any, shoprenter_url: str
+) -> None:
+    demo.step("InnVoice and a Shoprenter webshop: orders by status webhook as invoices, prices and stock out")
+    pad = innvoice.add_pad("Webshop", prefix="WEB")
+    proforma_pad = innvoice.add_pad("Díjbekérő", prefix="DB", proforma=True)
+    innvoice.add_product("BOGRE-1", "Kerámia bögre", prices=[("3990", True)], stock={1: 6, 2: 4})
+    for sku, title in (("BOGRE-1", "Kerámia bögre"), ("AJANDEK-1", "Ajándékcsomagolás")):
+        shoprenter.add_product(sku, title, gross="3990" if sku == "BOGRE-1" else "990", stock={"stock1": 0})
+    demo.say(f"InnVoice XML API at {innvoice_url} (built from public facts: InnVoice publishes no spec)")
+    demo.say(f"Shoprenter API at {shoprenter_url} ({'validating' if shoprenter.contract else 'unvalidated'}, 3 req/s)")
+    for argv in invoicing_commands(innvoice_url, pad, shoprenter_url):
+        demo.koppel(*argv)
+    _pushed(cloud)
+    demo.check(
+        shoprenter.stock("BOGRE-1") == 10,
+        f"saving the link uploads at once: InnVoice warehouses 1 + 2 (6 + 4) -> Shoprenter "
+        f"{shoprenter.stock('BOGRE-1')}",
+    )
+    url = demo.koppel("account", "webhook-url", "shoprenter").strip()
+    demo.say("the merchant enters this URL in Shoprenter: Marketing > Automations > order status change > webhook")
+    path = url.split("/webhooks/", 1)[1] if "/webhooks/" in url else ""
+
+    order = shoprenter.add_order([("BOGRE-1", 2, "3990")], status_id=2, email="anna@example.hu")
+    answer = httpx.post(f"{api}/webhooks/{path}", content=shoprenter.webhook_body(order["innerId"]))
+    cloud.drain_queues()
+    documents = innvoice.documents_mentioning(f"koppel:shoprenter:{order['innerId']}")
+    first = documents[0] if documents else None
+    demo.check(
+        answer.status_code == 200 and len(documents) == 1 and first is not None and not first.proforma,
+        f"status webhook for order {order['innerId']} -> {answer.status_code}, one InnVoice invoice "
+        f"{first.number if first else '-'} e-mailed to {first.emailed_to if first else '-'}",
+    )
+    left = innvoice.stock("BOGRE-1", 1)
+    demo.check(left == 4, f"stock by article number: InnVoice warehouse 1 6 -> {left}")
+
+    forged = httpx.post(f"{api}/webhooks/shoprenter/not-the-secret", content=shoprenter.webhook_body(order["innerId"]))
+    cloud.drain_queues()
+    count = len(innvoice.documents_mentioning(f"koppel:shoprenter:{order['innerId']}"))
+    demo.check(
+        forged.status_code == 401 and count == 1, f"a webhook to another secret -> {forged.status_code}, nothing booked"
+    )
+
+    gift = shoprenter.add_order([("AJANDEK-1", 1, "990")], status_id=2, email="bela@example.hu")
+    httpx.post(f"{api}/webhooks/{path}", content=shoprenter.webhook_body(gift["innerId"], as_xml=True))
+    cloud.drain_queues()
+    booked = innvoice.documents_mentioning(f"koppel:shoprenter:{gift['innerId']}")
+    lines = [line for doc in booked for line in doc.lines if line.name != "Szállítás"]
+    demo.check(
+        len(booked) == 1 and all(not line.sku and not line.stock_moved for line in lines),
+        "an SKU InnVoice does not know (XML webhook) -> invoiced as a text line, no stock handling, no failure",
+    )
+
+    demo.koppel("link", "put", "shoprenter-to-invoices", "backoffice_settings.document=proforma",
+                "backoffice_settings.draft=true", "backoffice_settings.email_buyer=false",
+                f"backoffice_settings.pad_id={proforma_pad}", "--later")  # fmt: skip
+    third = shoprenter.add_order([("BOGRE-1", 1, "3990")], status_id=2, email="cili@example.hu")
+    cloud.fire("OrderPollerFunction")  # no webhook this time: the five-minute poll finds it
+    made = innvoice.documents_mentioning(f"koppel:shoprenter:{third['innerId']}")
+    demo.check(
+        len(made) == 1 and made[0].proforma and made[0].draft and not made[0].emailed_to,
+        "the link now makes draft proformas: the poll's order -> a draft proforma, e-mailed to no one",
+    )
+
+    innvoice.set_price("BOGRE-1", 1, "4290")
+    cloud.fire("ProductSyncFunction")
+    price = shoprenter.gross_price("BOGRE-1")
+    demo.check(price == Decimal("4290.00"), f"a new price in InnVoice -> Shoprenter {price}")
+    cloud.fire("StockReconcilerFunction")
+    _pushed(cloud)
+    demo.check(
+        shoprenter.stock("BOGRE-1") == 8,
+        f"two invoiced (the draft proforma moves none): warehouses 4 + 4 -> Shoprenter {shoprenter.stock('BOGRE-1')}",
+    )
+    busiest = shoprenter.busiest_second()
+    demo.check(busiest <= 3, f"Shoprenter's limit kept: at most {busiest} requests in any second")
+    demo.koppel("activity", "shoprenter-to-invoices")
+
+
+def _pushed(cloud: LocalCloud) -> None:
+    """What the stock reconciliation queued, pushed: the pusher's coalescing delay waited out."""
+    time.sleep(2.5)
+    cloud.drain_queues()
 
 
 def _describe(order: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from koppel_local.runtime import STATE_FILE, LocalCloud
 from koppel_local.simulators.bol import BolSimulator
+from koppel_local.simulators.innvoice import InnVoiceSimulator
 from koppel_local.simulators.kit import ReferenceMissing
 from koppel_local.simulators.korona import KoronaSimulator
 from koppel_local.simulators.korona import load_contract as korona_contract
@@ -26,6 +27,8 @@ from koppel_local.simulators.opencart import OpenCartSimulator
 from koppel_local.simulators.prestashop import PrestaShopSimulator
 from koppel_local.simulators.prestashop import load_contract as prestashop_contract
 from koppel_local.simulators.shopify import ShopifySimulator
+from koppel_local.simulators.shoprenter import ShoprenterSimulator
+from koppel_local.simulators.shoprenter import load_contract as shoprenter_contract
 from koppel_local.simulators.snelstart import SnelStartSimulator
 from koppel_local.simulators.snelstart import load_contract as snelstart_contract
 
@@ -44,8 +47,8 @@ def korona_simulator() -> KoronaSimulator:
 
 
 def start_simulators() -> dict[str, Any]:
-    """bol.com, Shopify, KORONA, SnelStart, Magento, PrestaShop and OpenCart simulators on free 127.0.0.1
-    ports; returns them with their URLs."""
+    """bol.com, Shopify, KORONA, SnelStart, Magento, PrestaShop, OpenCart, InnVoice and Shoprenter
+    simulators on free 127.0.0.1 ports; returns them with their URLs (Shoprenter's hrefs name its own)."""
     started: dict[str, Any] = {}
     apps = (
         ("bol", BolSimulator()),
@@ -55,11 +58,15 @@ def start_simulators() -> dict[str, Any]:
         ("magento", MagentoSimulator(contract=_contract(magento_contract), now=datetime.now(UTC))),
         ("prestashop", PrestaShopSimulator(contract=_contract(prestashop_contract), now=datetime.now(UTC))),
         ("opencart", OpenCartSimulator(now=datetime.now(UTC))),
+        ("innvoice", InnVoiceSimulator()),
+        ("shoprenter", ShoprenterSimulator(contract=_contract(shoprenter_contract), now=datetime.now(UTC))),
     )
     for name, app in apps:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         started[name] = (app, f"http://127.0.0.1:{server.server_port}", server)
+    shoprenter, shoprenter_url, _server = started["shoprenter"]
+    shoprenter.serve_at(shoprenter_url)
     return started
 
 
@@ -136,6 +143,12 @@ def serve_forever(port: int = 3000, schedules: bool = True) -> int:
     if "snelstart" in sims:
         _app, snelstart_url, _server = sims["snelstart"]
         print(f"  (SnelStart base_url {snelstart_url}/v2, token_url {snelstart_url}/b2b/token)")
+    if "shoprenter" in sims:
+        _app, shoprenter_url, _server = sims["shoprenter"]
+        print(f"  (Shoprenter api_base_url {shoprenter_url}/api, token_url {shoprenter_url}/demoshop/app/token)")
+    if "innvoice" in sims:
+        _app, innvoice_url, _server = sims["innvoice"]
+        print(f"  (InnVoice base_url {innvoice_url}, reg_name koppel-demo)")
     print("Run a function now: .venv/bin/koppel-local fire OrderPollerFunction")
     print("Manage it:          .venv/bin/koppel --local account list")
     try:

@@ -35,9 +35,13 @@ def save_link(store: ConfigStore, data: dict[str, Any]) -> Link:
 def _references_apart(store: ConfigStore, link: Link, channel: Account) -> None:
     """Two channels whose orders go under one name in the same backoffice could take each other's order
     for their own (order 1001 of one shop found as order 1001 of the other): refused, with the fix."""
+    if not link.flows.enabled(Flow.ORDERS):
+        return
     name = channel.reference or channel.system
     for other in store.list_links():
         if other.link_id == link.link_id or other.backoffice != link.backoffice or other.channel == link.channel:
+            continue
+        if not other.flows.enabled(Flow.ORDERS):
             continue
         try:
             account = store.get_account(other.channel)
