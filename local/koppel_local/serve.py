@@ -123,6 +123,15 @@ def fire(name: str, path: Path | None = None) -> int:
     return 0
 
 
+# What an account of each simulated system needs to reach it, printed when the runtime starts.
+_SETTINGS_HINTS = {
+    "korona": "KORONA account_id {app.account_id}; API base_url {url}/web/api/v3",
+    "snelstart": "SnelStart base_url {url}/v2, token_url {url}/b2b/token",
+    "shoprenter": "Shoprenter api_base_url {url}/api, token_url {url}/{app.shop}/app/token",
+    "innvoice": "InnVoice base_url {url}, reg_name koppel-demo",
+}
+
+
 def serve_forever(port: int = 3000, schedules: bool = True) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     cloud = LocalCloud(log_level="INFO").start()
@@ -137,18 +146,10 @@ def serve_forever(port: int = 3000, schedules: bool = True) -> int:
             print(f"  every {expression:<23} ({state.lower()})        -> {fn.logical_id}")
     for name, (_app, sim_url, _server) in sims.items():
         print(f"  {name} simulator at {sim_url}")
-    if "korona" in sims:
-        korona, korona_url, _server = sims["korona"]
-        print(f"  (KORONA account_id {korona.account_id}; API base_url {korona_url}/web/api/v3)")
-    if "snelstart" in sims:
-        _app, snelstart_url, _server = sims["snelstart"]
-        print(f"  (SnelStart base_url {snelstart_url}/v2, token_url {snelstart_url}/b2b/token)")
-    if "shoprenter" in sims:
-        _app, shoprenter_url, _server = sims["shoprenter"]
-        print(f"  (Shoprenter api_base_url {shoprenter_url}/api, token_url {shoprenter_url}/demoshop/app/token)")
-    if "innvoice" in sims:
-        _app, innvoice_url, _server = sims["innvoice"]
-        print(f"  (InnVoice base_url {innvoice_url}, reg_name koppel-demo)")
+    for name, hint in _SETTINGS_HINTS.items():
+        if name in sims:
+            app, sim_url, _server = sims[name]
+            print(f"  ({hint.format(url=sim_url, app=app)})")
     print("Run a function now: .venv/bin/koppel-local fire OrderPollerFunction")
     print("Manage it:          .venv/bin/koppel --local account list")
     try:
