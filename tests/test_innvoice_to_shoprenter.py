@@ -160,3 +160,11 @@ def test_switching_the_stock_tab_off_stops_the_upload_without_deleting_the_link(
 
     assert shop.stock("BOGRE-1") == 7  # nothing more uploaded
     assert wiring.config_store().get_link(LINK).flows.stock is False
+
+
+def test_a_links_own_channel_setting_reaches_the_stock_push(upload, stack, capsys):
+    _innvoice, shop, _fired = upload
+    # the shop's account writes stock1; this link writes its stock into the shop's second warehouse
+    assert put_link("flows.products=false", "channel_settings.stock_field=stock2") == 0
+    push(stack)
+    assert (shop.stock("BOGRE-1", "stock2"), shop.stock("BOGRE-1", "stock1")) == (7, 0)

@@ -155,11 +155,6 @@ def http_client() -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0), headers={"User-Agent": "koppel/0.1"})
 
 
-def _account_with_credentials(account_id: str) -> tuple[Account, dict[str, Any]]:
-    account = config_store().get_account(account_id)
-    return account, credentials().credentials(account)
-
-
 def _linked(link: Link, role: str) -> tuple[Account, dict[str, Any]]:
     """The link's backoffice or channel account as the link uses it (its own settings over the
     account's, `config.linked`), with its credentials."""
@@ -406,20 +401,25 @@ def _connectors() -> dict[str, tuple[float, str, Any]]:
     return {}
 
 
-def _connector(capability: Capability, account_id: str) -> Any:
-    """The account's connector where its system declares `capability`, kept warm; else None."""
+def _connector(capability: Capability, link: Link, role: str) -> Any:
+    """The connector of the link's backoffice or channel (`role`) where its system declares `capability`,
+    kept warm; else None. Links that set none of the account's settings their own way share one."""
+    import json
     import time
 
     from koppel.connectors import registry
 
+    account_id = link.backoffice if role == "backoffice" else link.channel
+    overrides = link.backoffice_settings if role == "backoffice" else link.channel_settings
+    key = f"{account_id}|{json.dumps(overrides, sort_keys=True, default=str)}" if overrides else account_id
     now = time.monotonic()
-    held = _connectors().get(account_id)
+    held = _connectors().get(key)
     if held is None or now - held[0] >= CONNECTOR_TTL_SECONDS:
-        account, secret = _account_with_credentials(account_id)
+        account, secret = _linked(link, role)
         serves = registry.spec(account.system).serves and _api_set_up(account, secret)
         connector = registry.connector(account, secret, http_client()) if serves else None
         held = (now, account.system, connector)
-        _connectors()[account_id] = held
+        _connectors()[key] = held
     return held[2] if registry.serves(held[1], capability) else None
 
 
@@ -427,7 +427,7 @@ def stock_target(link: Link) -> StockTarget:
     from koppel.connectors import registry
     from koppel.connectors.declaration import Capability
 
-    target = _connector(Capability.STOCK_TARGET, link.channel)
+    target = _connector(Capability.STOCK_TARGET, link, "channel")
     if target is None:  # raises, naming the system and what it lacks
         registry.build(Capability.STOCK_TARGET, *_linked(link, "channel"), http_client())
     return target  # type: ignore[no-any-return]
@@ -437,14 +437,14 @@ def stock_source(link: Link) -> StockSource | None:
     """None for backoffices that only push their stock to koppel (webhooks) and cannot be read back."""
     from koppel.connectors.declaration import Capability
 
-    return _connector(Capability.STOCK_SOURCE, link.backoffice)  # type: ignore[no-any-return]
+    return _connector(Capability.STOCK_SOURCE, link, "backoffice")  # type: ignore[no-any-return]
 
 
 def stock_changes(link: Link) -> StockChanges | None:
     """The backoffice's stock change feed; None for backoffices that send webhooks or keep no feed."""
     from koppel.connectors.declaration import Capability
 
-    return _connector(Capability.STOCK_CHANGES, link.backoffice)  # type: ignore[no-any-return]
+    return _connector(Capability.STOCK_CHANGES, link, "backoffice")  # type: ignore[no-any-return]
 
 
 def follow_stock_changes(link: Link, out_of_time: Callable[[], bool]) -> str:
@@ -493,7 +493,7 @@ def product_sync(link: Link, out_of_time: Callable[[], bool]) -> str:
     report = sync_products(
         link,
         source=registry.build(Capability.PRODUCT_SOURCE, backoffice, backoffice_secret, http_client()),
-        target=_connector(Capability.PRODUCT_TARGET, link.channel)
+        target=_connector(Capability.PRODUCT_TARGET, link, "channel")
         or registry.build(Capability.PRODUCT_TARGET, channel, channel_secret, http_client()),
         records=product_records(),
         out_of_time=out_of_time,
@@ -526,7 +526,7 @@ def inventory_items(link: Link) -> InventoryItems:
     from koppel.connectors import registry
     from koppel.connectors.declaration import Capability
 
-    items = _connector(Capability.INVENTORY_ITEMS, link.backoffice)
+    items = _connector(Capability.INVENTORY_ITEMS, link, "backoffice")
     if items is None:  # raises, naming the system and what it lacks
         registry.build(Capability.INVENTORY_ITEMS, *_linked(link, "backoffice"), http_client())
     return items  # type: ignore[no-any-return]
