@@ -8,19 +8,33 @@ against the fixtures; a request off them is refused 400 and fails the test that 
 Served: `POST /{shop}/app/token` (the OAuth host), and under `/api`: `GET /orderExtend` (`full`,
 `updatedAtMin`, `innerId`, `excludeAbandonedCart`, `limit`, `page` from 0), `GET /orderExtend/{id}`,
 `GET /productExtend` (`sku`, `updatedAfter`), `GET /productExtend/{id}`, `GET /products`,
-`GET|PUT /products/{id}`, `PUT /productDescriptions/{id}`, `POST /batch`. Records are built from the
-docs' example bodies, so an answer has the example's fields. Shop times have no offset and are the
-shop's zone (`time_zone`), from the simulator's own clock (`freeze`, `advance`), in whole seconds.
+`GET|PUT /products/{id}`, `PUT /productDescriptions/{id}`, `GET /productSpecials` (`productId`, `full`,
+`limit`, `page`), `GET|PUT|DELETE /productSpecials/{id}`, `POST /productSpecials[/{id}]`, `POST /batch`.
+Records are built from the docs' example bodies, so an answer has the example's fields. Shop times have
+no offset and are the shop's zone (`time_zone`), from the simulator's own clock (`freeze`, `advance`), in whole seconds.
 
 Limits: 3 requests per second per shop (a fixed window on the simulator's clock, a 429 with
 `Retry-After: 1` beyond), counted in `throttled`; `arrivals` keeps when each API request was let in.
 A batch is one request. Faults (`fail_next`), latency (`latency_seconds`) from the kit.
 
+Specials (sale prices, api/product_special.md and development/api-examples/01_0_product_special.md): a
+product's specials are listed in its `productExtend` answer too (`productSpecials`, as the docs' example
+product shows them; `specials_in_product_extend = False` lists links only). An id given on a POST (in
+the path or as `id`) is the special's OUTER_ID (development/api/05_outer_id.md): a POST to an id that
+exists changes that special ("create and modify"), a PUT only changes one, a DELETE answers 204 or 404.
+The price a buyer pays (`sale_price`, `netSpecial`/`grossSpecial` of the group's `productPrices`) is
+the special of the group (or of no group) in its dates ("0000-00-00 00:00:00": unbounded) for one
+item, the lowest `priority` first, then the lowest price.
+
 Not verified against a real shop: the error bodies' shape (`{"error": code, "message": ...}`); whether
 `updatedAtMin`/`updatedAfter` include their own second (the simulator includes it); the order of a
 list (the simulator: by innerId); that an order product carries no `quantity` (the docs' examples carry
 none; the simulator sends none); that a SHIPPING total is VAT included; that a batch counts as one
-request against the limit; a batch of more than 200 (refused here, the docs only advise 200).
+request against the limit; a batch of more than 200 (refused here, the docs only advise 200); how a
+special is chosen among several (the lowest priority number, then price, as the product-of-the-day
+example's priority -1 implies); that a POST to an existing OUTER_ID changes it rather than failing;
+that the outer id is what `id` reads in `productExtend.productSpecials`; what a write naming an
+unknown product or customer group is answered (400 here).
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -66,6 +81,9 @@ CENT = Decimal("0.01")
 NET = Decimal("0.0001")
 MAX_BATCH = 200
 DEFAULT_LIMIT = 25
+DEFAULT_GROUP = 8  # the customer group the docs' example product marks `default`
+OPEN_DATE = "0000-00-00 00:00:00"  # how the shop writes a special's missing date
+SPECIAL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})( \d{2}:\d{2}:\d{2})?$")
 
 ROUTES = (
     route("POST", r"/(?P<shop>[^/]+)/app/token", "token", "_token", public=True),
@@ -77,6 +95,12 @@ ROUTES = (
     route("GET", r"/api/products/(?P<resource_id>[^/]+)", "product", "_get_product"),
     route("PUT", r"/api/products/(?P<resource_id>[^/]+)", "product-save", "_save_product"),
     route("PUT", r"/api/productDescriptions/(?P<resource_id>[^/]+)", "description-save", "_save_description"),
+    route("GET", r"/api/productSpecials", "specials", "_list_specials"),
+    route("GET", r"/api/productSpecials/(?P<resource_id>[^/]+)", "special", "_get_special"),
+    route("POST", r"/api/productSpecials", "special-post", "_post_special"),
+    route("POST", r"/api/productSpecials/(?P<resource_id>[^/]+)", "special-post", "_post_special"),
+    route("PUT", r"/api/productSpecials/(?P<resource_id>[^/]+)", "special-put", "_put_special"),
+    route("DELETE", r"/api/productSpecials/(?P<resource_id>[^/]+)", "special-delete", "_delete_special"),
     route("POST", r"/api/batch", "batch", "_batch"),
 )
 
@@ -130,7 +154,9 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
         self.orders: dict[str, dict[str, Any]] = {}  # resource id -> orderExtend record
         self.products: dict[str, dict[str, Any]] = {}  # resource id -> productExtend record
         self.refusals: dict[str, str] = {}  # sku -> the next save's refusal
-        self._ids = {kind: count(1) for kind in ("order", "order_product", "order_total", "product")}
+        self.specials: dict[str, dict[str, Any]] = {}  # id (API id or OUTER_ID) -> productSpecial record
+        self.specials_in_product_extend = True  # False: `productExtend` lists its specials as links only
+        self._ids = {kind: count(1) for kind in ("order", "order_product", "order_total", "product", "product_special")}
 
     # --- the shop's clock (`freeze`, `advance`, `moment` from `ShopClock`) -------------------------
     def now(self) -> str:
@@ -218,6 +244,53 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
     def refuse_next_save(self, sku: str, message: str) -> None:
         """The next write to this product is refused 400 with `message` (40005)."""
         self.refusals[sku] = message
+
+    def add_special(
+        self,
+        sku: str,
+        *,
+        gross: Decimal | str,
+        priority: int = 1,
+        customer_group: int | None = DEFAULT_GROUP,
+        date_from: str = OPEN_DATE,
+        date_to: str = OPEN_DATE,
+        min_quantity: int = 0,
+    ) -> dict[str, Any]:
+        """A special the merchant makes by hand in the shop's admin, priced `gross` (VAT included)."""
+        with self._lock:
+            product = self.product(sku)
+            if product is None:
+                raise KeyError(sku)
+            net = (Decimal(str(gross)) / (1 + product["_rate"] / 100)).quantize(NET, ROUND_HALF_UP)
+            group = resource_id("customerGroup", "customer_group_id", customer_group) if customer_group else None
+            record = self._new_special(None, product["id"], group)
+            record.update(
+                priority=str(priority),
+                price=text(net),
+                dateFrom=date_from,
+                dateTo=date_to,
+                minQuantity=str(min_quantity),
+            )
+            self._specials_changed(product["id"])
+            return self._special_answer(record)
+
+    def specials_of(self, sku: str) -> list[dict[str, Any]]:
+        """The product's specials as `GET /productSpecials/{id}` answers them, oldest first."""
+        product = self.product(sku) or {}
+        return [self._special_answer(record) for record in self._specials_for(product.get("id"))]
+
+    def sale_price(self, sku: str, customer_group: int = DEFAULT_GROUP) -> Decimal | None:
+        """The gross price a buyer of `customer_group` pays for one item under a special, None without one."""
+        product = self.product(sku)
+        special = self._applied_special(product, customer_group) if product is not None else None
+        if special is None or product is None:
+            return None
+        return (Decimal(special["price"]) * (1 + product["_rate"] / 100)).quantize(CENT, ROUND_HALF_UP)
+
+    def buyer_price(self, sku: str) -> Decimal:
+        """What a buyer in the default customer group pays for one item: the sale price, else the price."""
+        sale = self.sale_price(sku)
+        return sale if sale is not None else self.gross_price(sku)
 
     def add_order(
         self,
@@ -373,18 +446,158 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
     def _price(self, record: dict[str, Any]) -> None:
         net = Decimal(record["price"])
         gross = (net * (1 + record["_rate"] / 100)).quantize(CENT, ROUND_HALF_UP)
+        special = self._applied_special(record, DEFAULT_GROUP)
+        special_net = Decimal(special["price"]) if special is not None else None
         template = copy.deepcopy((record.get("productPrices") or [{}])[0])
         template.update(
-            customerGroup={"id": resource_id("customerGroup", "customer_group_id", 8), "innerId": 8, "default": True},
+            customerGroup={
+                "id": resource_id("customerGroup", "customer_group_id", DEFAULT_GROUP),
+                "innerId": DEFAULT_GROUP,
+                "default": True,
+            },
             net=text(net),
             netOriginal=text(net),
-            netSpecial=None,
+            netSpecial=text(special_net) if special_net is not None else None,
             gross=text(gross, CENT),
             grossOriginal=text(gross, CENT),
-            grossSpecial=None,
+            grossSpecial=(
+                text((special_net * (1 + record["_rate"] / 100)).quantize(CENT, ROUND_HALF_UP), CENT)
+                if special_net is not None
+                else None
+            ),
             currencyCode=self.currency,
         )
         record["productPrices"] = [template]
+
+    # --- specials -------------------------------------------------------------------------------
+    def _new_special(self, outer_id: str | None, product_id: str, group: str | None) -> dict[str, Any]:
+        number = next(self._ids["product_special"])
+        special_id = outer_id or resource_id("productSpecial", "product_special_id", number)
+        record = {
+            "id": special_id,
+            "innerId": number,
+            "priority": "0",
+            "price": text(Decimal(0)),
+            "dateFrom": OPEN_DATE,
+            "dateTo": OPEN_DATE,
+            "minQuantity": "0",
+            "maxQuantity": "0",
+            "isLimitedDiscount": "0",
+            "maxOrderableCount": "0",
+            "dateCreated": self.now(),
+            "_product": product_id,
+            "_group": group,
+        }
+        self.specials[special_id] = record
+        return record
+
+    def _specials_for(self, product_id: str | None) -> list[dict[str, Any]]:
+        listed = [record for record in self.specials.values() if record["_product"] == product_id]
+        return sorted(listed, key=lambda record: record["innerId"])
+
+    def _applied_special(self, product: dict[str, Any], group_number: int) -> dict[str, Any] | None:
+        group = resource_id("customerGroup", "customer_group_id", group_number)
+        now = self.now().replace("T", " ")
+        applying = [
+            record
+            for record in self._specials_for(product.get("id"))
+            if record["_group"] in (None, group)
+            and (record["dateFrom"] == OPEN_DATE or record["dateFrom"] <= now)
+            and (record["dateTo"] == OPEN_DATE or now < record["dateTo"])
+            and int(record["minQuantity"]) <= 1
+        ]
+        applying.sort(key=lambda record: (int(record["priority"]), Decimal(record["price"])))
+        return applying[0] if applying else None
+
+    def _specials_changed(self, product_id: str) -> None:
+        """The product's own list of specials and its special price, after a special changed."""
+        product = self.products.get(product_id)
+        if product is None:
+            return
+        root = self.api_root()
+        entries = []
+        for record in self._specials_for(product_id):
+            href = f"{root}/productSpecials/{record['id']}"
+            if not self.specials_in_product_extend:
+                entries.append({"href": href})
+                continue
+            entries.append(
+                {
+                    "href": href,
+                    "id": record["id"],
+                    **{key: record[key] for key in ("priority", "price", "dateFrom", "dateTo")},
+                    **{key: record[key] for key in ("minQuantity", "maxQuantity", "dateCreated")},
+                    "product": {"href": f"{root}/products/{product_id}"},
+                    "customerGroup": {"href": f"{root}/customerGroups/{record['_group']}"} if record["_group"] else {},
+                }
+            )
+        product["productSpecials"] = entries
+        self._price(product)
+
+    def _special_answer(self, record: dict[str, Any]) -> dict[str, Any]:
+        root = self.api_root()
+        answer = self._template("productSpecials")
+        # the resource's own fields (its answer names no innerId, no dateCreated)
+        shown = ("priority", "price", "dateFrom", "dateTo", "minQuantity", "maxQuantity")
+        answer.update({key: record[key] for key in (*shown, "isLimitedDiscount", "maxOrderableCount")})
+        answer.update(
+            href=f"{root}/productSpecials/{record['id']}",
+            id=record["id"],
+            product={"href": f"{root}/products/{record['_product']}"},
+            customerGroup={"href": f"{root}/customerGroups/{record['_group']}"} if record["_group"] else None,
+        )
+        return answer
+
+    def _apply_special(self, request: Request, record: dict[str, Any], data: Mapping[str, Any]) -> Response | None:
+        """`data`'s fields on `record`; an answer when they are wrong (the record then unchanged)."""
+        changes: dict[str, Any] = {}
+        for field in ("priority", "minQuantity", "maxQuantity", "isLimitedDiscount", "maxOrderableCount"):
+            if data.get(field) is not None:
+                try:
+                    number = int(str(data[field]).strip())
+                except ValueError:
+                    return error(400, 40005, f"The {field} parameter has wrong data.")
+                if (field != "priority" and number < 0) or (field == "isLimitedDiscount" and number not in (0, 1)):
+                    return error(400, 40005, f"The {field} parameter has wrong data.")
+                changes[field] = str(number)
+        if data.get("price") is not None:
+            try:
+                price = Decimal(str(data["price"]).strip())
+            except ArithmeticError:
+                return error(400, 40005, "The price parameter has wrong data.")
+            if price < 0:
+                return error(400, 40005, "The price parameter has wrong data.")
+            changes["price"] = text(price)
+        for field in ("dateFrom", "dateTo"):
+            if data.get(field) is not None:
+                matched = SPECIAL_DATE.match(str(data[field]).strip())
+                if matched is None:
+                    self._record(request, f"body.data.{field}", "a date like 2020-11-01 or 2013-06-14 08:00:00")
+                    return error(400, 40005, f"The {field} parameter has wrong data.")
+                changes[field] = matched.group(1) + (matched.group(2) or " 00:00:00")
+        if data.get("product") is not None:
+            named = str((data["product"] or {}).get("id") or "") if isinstance(data["product"], dict) else ""
+            if named not in self.products:
+                return error(400, 40005, f"Product not found: {named}")
+            changes["_product"] = named
+        if "customerGroup" in data:
+            group = data["customerGroup"]
+            named = str(group.get("id") or "") if isinstance(group, dict) else ""
+            if named and not decoded_id(named).startswith("customerGroup-customer_group_id="):
+                return error(400, 40005, f"Customer group not found: {named}")
+            changes["_group"] = named or None
+        if data.get("id") is not None:
+            changes["id"] = str(data["id"])
+        before = record["_product"]
+        if "id" in changes and changes["id"] != record["id"]:
+            if changes["id"] in self.specials:
+                return error(400, 40005, f"The id {changes['id']} is in use.")
+            del self.specials[record["id"]]
+            self.specials[changes["id"]] = record
+        record.update(changes)
+        for product_id in dict.fromkeys((before, record["_product"])):
+            self._specials_changed(product_id)
+        return None
 
     def _as_product(self, record: dict[str, Any]) -> dict[str, Any]:
         """A productExtend record as `/products` answers it: the product's own fields, its relations as links."""
@@ -434,6 +647,27 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
         if fault.status >= 500:
             return Response(HTTP_STATUS_CODES.get(fault.status, "Error"), fault.status, content_type="text/html")
         return error(fault.status, None, HTTP_STATUS_CODES.get(fault.status, "Error"))
+
+    def fault_targets(self, request: Request, group: str) -> Iterable[str]:
+        """A batch is also known by what it carries: `batch:{group}` of each of its requests (a test can
+        lose the answer of the batch that writes a special, `batch:special-post`, and not of the one before)."""
+        if group != "batch":
+            return (group,)
+        try:
+            body = json.loads(request.get_data() or b"null")
+        except ValueError:
+            return (group,)
+        listed = ((body or {}).get("data") or {}).get("requests") if isinstance(body, dict) else None
+        targets = [group]
+        for entry in listed if isinstance(listed, list) else ():
+            if not isinstance(entry, dict):
+                continue
+            parts = urlsplit(str(entry.get("uri") or ""))
+            inner = Request(EnvironBuilder(path=parts.path, method=str(entry.get("method") or "GET")).get_environ())
+            found, _ = self.match(inner)
+            if found is not None:
+                targets.append(f"batch:{found.group}")
+        return tuple(dict.fromkeys(targets))
 
     def refuse(self, request: Request, error_: ContractViolation) -> Response:
         return error(400, 40005, f"The given data is wrong! {str(error_)[:400]}")
@@ -562,6 +796,56 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
                     return json_answer(200, shape)
         return error(404, 40401, f"Resource not found! productDescriptions/{resource_id}")
 
+    def _list_specials(self, request: Request) -> Response:
+        rows = sorted(self.specials.values(), key=lambda record: record["innerId"])
+        if "productId" in request.args:
+            rows = [record for record in rows if record["_product"] == request.args["productId"]]
+        answers = [self._special_answer(record) for record in rows]
+        if request.args.get("full") != "1":
+            answers = [{"href": answer["href"]} for answer in answers]
+        return self._page(request, "productSpecials", answers)
+
+    def _get_special(self, request: Request, resource_id: str) -> Response:
+        record = self.specials.get(resource_id)
+        if record is None:
+            return error(404, 40401, f"Resource not found! productSpecials/{resource_id}")
+        return json_answer(200, self._special_answer(record))
+
+    def _post_special(self, request: Request, resource_id: str | None = None) -> Response:
+        """Create, or (an id that exists) change: "It is used to create and modify"."""
+        data = data_of(request)
+        named = resource_id or (str(data["id"]) if data.get("id") is not None else None)
+        record = self.specials.get(named) if named else None
+        if record is not None:
+            refused = self._apply_special(request, record, data)
+            return refused or json_answer(200, self._special_answer(record))
+        product = data.get("product")
+        if not isinstance(product, dict) or not product.get("id"):
+            self._record(request, "body.data.product", "a new special names its product (required)")
+            return error(400, 40005, "The product parameter is required.")
+        if str(product["id"]) not in self.products:
+            return error(400, 40005, f"Product not found: {product['id']}")
+        record = self._new_special(named, str(product["id"]), None)
+        refused = self._apply_special(request, record, {key: value for key, value in data.items() if key != "id"})
+        if refused is not None:
+            del self.specials[record["id"]]
+            return refused
+        return json_answer(201, self._special_answer(record))
+
+    def _put_special(self, request: Request, resource_id: str) -> Response:
+        record = self.specials.get(resource_id)
+        if record is None:
+            return error(404, 40401, f"Resource not found! productSpecials/{resource_id}")
+        refused = self._apply_special(request, record, data_of(request))
+        return refused or json_answer(200, self._special_answer(record))
+
+    def _delete_special(self, request: Request, resource_id: str) -> Response:
+        record = self.specials.pop(resource_id, None)
+        if record is None:
+            return error(404, 40401, f"Resource not found! productSpecials/{resource_id}")
+        self._specials_changed(record["_product"])
+        return Response(status=204)
+
     def _page(self, request: Request, resource: str, rows: list[dict[str, Any]]) -> Response:
         limit = int(request.args.get("limit") or DEFAULT_LIMIT)
         page = int(request.args.get("page") or 0)
@@ -641,6 +925,14 @@ class ShoprenterSimulator(ShopClock, ClaimedViolations, PlannedFaults, WsgiSimul
             "uri": uri,
             "response": {"header": {"statusCode": response.status_code}, "body": answer},
         }
+
+
+def decoded_id(value: str) -> str:
+    """A resource id's text (`customerGroup-customer_group_id=8`), "" when it is no base64."""
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
 
 
 def data_of(request: Request) -> dict[str, Any]:

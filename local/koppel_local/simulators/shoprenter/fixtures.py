@@ -8,7 +8,8 @@ and example bodies (`request/*.json`, `response/json/get_id.json`, `get_page.jso
   `1990-01-01T00:00:00`); a write's body `{"data": {...}}` naming only documented, writable properties,
   each a text/number, an object or a list as the example body has it;
 - an answer: every field the docs' example body has, and no field the docs do not name, each of the
-  example's kind; a list's envelope as the example list has it.
+  example's kind; a list's envelope as the example list has it. A list asked without `full=1` may list
+  links only (`{"href": ...}` per item), as the docs' example lists do.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ RESOURCES = {
     "productExtend": "product_extend",
     "products": "product",
     "productDescriptions": "product_description",
+    "productSpecials": "product_special",
 }
 STANDARD_PARAMETERS = ("page", "limit", "full")
 TIME_PARAMETERS = re.compile(r"^(updatedAt|createdAt)(Min|Max)$|^(updated|created)(After|Before)$")
@@ -195,10 +197,11 @@ class FixtureContract:
         except ValueError:
             return [Violation("answer", "is not JSON")]
         if call.method == "GET" and not one:
-            return self.page_violations(resource, body)
+            return self.page_violations(resource, body, links_only=call.query.get("full") != "1")
         return self.item_violations(resource, body, "answer")
 
-    def page_violations(self, resource: Resource, body: Any) -> list[Violation]:
+    def page_violations(self, resource: Resource, body: Any, *, links_only: bool = False) -> list[Violation]:
+        """A list's envelope and items; `links_only` (not asked `full=1`): an item may be its `href` alone."""
         where = f"{resource.name}/response/json/get_page.json"
         if not isinstance(body, dict):
             return [Violation("answer", "a list is an object", where)]
@@ -213,6 +216,8 @@ class FixtureContract:
             if key not in resource.page and key != "items"
         ]
         for index, item in enumerate(body.get("items") or ()):
+            if links_only and isinstance(item, dict) and set(item) == {"href"} and isinstance(item["href"], str):
+                continue
             found.extend(self.item_violations(resource, item, f"answer.items[{index}]"))
         return found
 

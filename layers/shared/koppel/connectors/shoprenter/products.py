@@ -4,7 +4,9 @@ The shop's products are found by SKU with `GET /productExtend?sku={sku}&full=1`,
 needed in one `POST /batch`; the product's resource id is koppel's ref for it. An update is, per
 product, `PUT /products/{id}` with the net `price` and `PUT /productDescriptions/{id}` with the name
 in the account's language, all in one batch; each product's result comes from its own requests'
-answers in the batch.
+answers in the batch. A sale price (`sale_price`) is koppel's own special for the product, created,
+changed or deleted in that same batch (see `specials`); the specials are read from the same
+`productExtend` answers, so a sale price costs no extra request unless the shop lists them as links.
 
 Shoprenter keeps prices net (`price`), koppel's are VAT included: the net price is the gross one over
 (1 + the product's rate). The rate is read from the product itself (its default customer group's
@@ -35,6 +37,7 @@ from koppel.connectors.shoprenter.client import (
     page_count,
 )
 from koppel.connectors.shoprenter.orders import SHOP_TIME, decoded, shop_time, text
+from koppel.connectors.shoprenter.specials import listed_specials, special_writes, specials_answered, specials_read
 from koppel.errors import ConfigurationError, PermanentConnectorError, RateLimited, TransientConnectorError
 from koppel.models import Money, Product
 
@@ -68,10 +71,14 @@ class ShoprenterProducts(ShoprenterPart):
                 or ProductPushResult(update.product.sku, False, f"Shoprenter could not be reached: {exc.message}", True)
                 for update, result in zip(updates, results, strict=True)
             ]
+        read = {index: answer for index, answer in zip(sendable, current, strict=True)}
+        specials = self._specials(updates, read, results)
         writes: list[SubRequest] = []
         owners: list[int] = []
-        for index, answer in zip(sendable, current, strict=True):
+        for index, answer in read.items():
             update = updates[index]
+            if results[index] is not None:
+                continue  # its specials could not be read
             if not answer.ok or not isinstance(answer.body, dict):
                 gone = answer.status == 404
                 results[index] = ProductPushResult(
@@ -83,10 +90,13 @@ class ShoprenterProducts(ShoprenterPart):
                     retryable=answer.status >= 500 or answer.status == 429,
                 )
                 continue
-            for request in self._writes(update, answer.body):
+            requests, problem = self._writes(update, answer.body, specials.get(index, []))
+            if problem:
+                results[index] = ProductPushResult(update.product.sku, False, problem)
+            for request in requests:
                 writes.append(request)
                 owners.append(index)
-            if not any(owner == index for owner in owners):
+            if results[index] is None and not any(owner == index for owner in owners):
                 results[index] = ProductPushResult(update.product.sku, True)  # nothing to change
         if writes:
             try:
@@ -104,8 +114,8 @@ class ShoprenterProducts(ShoprenterPart):
                     results[index] = ProductPushResult(updates[index].product.sku, False, exc.message)
                 answers = []
             refused: dict[int, list[str]] = {}
-            for index, answer in zip(owners, answers, strict=False):
-                if not answer.ok:
+            for index, request, answer in zip(owners, writes, answers, strict=False):
+                if not answer.ok and not (request.method == "DELETE" and answer.status == 404):  # 404: gone already
                     refused.setdefault(index, []).append(answer.error())
             for index in dict.fromkeys(owners):
                 if results[index] is None:
@@ -118,17 +128,64 @@ class ShoprenterProducts(ShoprenterPart):
                     )
         return [result for result in results if result is not None]
 
-    def _writes(self, update: ProductUpdate, current: dict[str, Any]) -> list[SubRequest]:
+    def _specials(
+        self,
+        updates: Sequence[ProductUpdate],
+        read: dict[int, Any],
+        results: list[ProductPushResult | None],
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Each product's specials: as its `productExtend` answer lists them, else read in one more batch
+        (a product whose specials cannot be read gets its result here, nothing written for it)."""
+        found: dict[int, list[dict[str, Any]]] = {}
+        unread: list[int] = []
+        for index, answer in read.items():
+            if not answer.ok or not isinstance(answer.body, dict):
+                continue
+            listed = listed_specials(answer.body)
+            if listed is None:
+                unread.append(index)
+            else:
+                found[index] = listed
+        if not unread:
+            return found
+        try:
+            answers = self.shoprenter.batch(specials_read([updates[index].channel_ref.strip() for index in unread]))
+        except (ConfigurationError, RateLimited):
+            raise
+        except TransientConnectorError as exc:
+            for index in unread:
+                results[index] = ProductPushResult(
+                    updates[index].product.sku, False, f"Shoprenter could not be reached: {exc.message}", True
+                )
+            return found
+        for index, answer in zip(unread, answers, strict=True):
+            if answer.ok:
+                found[index] = specials_answered(answer)
+            else:
+                results[index] = ProductPushResult(
+                    updates[index].product.sku,
+                    False,
+                    "Shoprenter did not list the product's sale prices: " + answer.error(),
+                    retryable=answer.status >= 500 or answer.status == 429,
+                )
+        return found
+
+    def _writes(
+        self, update: ProductUpdate, current: dict[str, Any], specials: Sequence[dict[str, Any]]
+    ) -> tuple[list[SubRequest], str]:
+        """The product's requests, and what kept its sale price from being set ("" when nothing did)."""
         ref = update.channel_ref.strip()
         product = update.product
         requests: list[SubRequest] = []
+        rate = self.rate_of(current)
         if product.price is not None:
-            net = (product.price.amount / (1 + self.rate_of(current) / 100)).quantize(NET_PLACES, ROUND_HALF_UP)
-            requests.append(SubRequest("PUT", f"products/{ref}", {"price": net}))
+            requests.append(SubRequest("PUT", f"products/{ref}", {"price": net_of(product.price.amount, rate)}))
         description = self.description_of(current)
         if product.title and description is not None and text(description.get("name")) != product.title:
             requests.append(SubRequest("PUT", f"productDescriptions/{description['id']}", {"name": product.title}))
-        return requests
+        sale = net_of(product.sale_price.amount, rate) if product.sale_price is not None else None
+        sale_requests, problem = special_writes(ref, current, specials, sale, self.settings.sale_priority)
+        return requests + sale_requests, problem
 
     def rate_of(self, product: dict[str, Any]) -> Decimal:
         """The product's VAT %: from its default group's net and gross price, else `vat_rate`."""
@@ -212,6 +269,11 @@ class ShoprenterProducts(ShoprenterPart):
             return None, self.settings.currency
         gross = decimal(item.get("price")) * (1 + Decimal(self.settings.vat_rate) / 100)
         return gross.quantize(Decimal("0.01"), ROUND_HALF_UP), self.settings.currency
+
+
+def net_of(gross: Decimal, rate: Decimal) -> Decimal:
+    """A VAT-included amount as Shoprenter keeps it: net, to four places."""
+    return (gross / (1 + rate / 100)).quantize(NET_PLACES, ROUND_HALF_UP)
 
 
 def product_cursor(cursor: str | None) -> tuple[int, str, str]:

@@ -77,6 +77,13 @@ class ShoprenterSettings(Strict):
         description="VAT % for a net price when the product's own rate cannot be read from its prices",
     )
     currency: str = Field(default="HUF", pattern=r"^[A-Z]{3}$", description="The shop's default currency")
+    sale_priority: int = Field(
+        default=1,
+        ge=0,
+        le=99,
+        description="The priority of the special koppel keeps for a product's sale price (lower goes first; "
+        "the docs' examples use 1, the product of the day -1); koppel knows its special by its own id, not by this",
+    )
 
     @property
     def api_root(self) -> str:
