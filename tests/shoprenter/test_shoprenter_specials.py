@@ -10,6 +10,10 @@ from koppel.connectors.base import ProductUpdate
 from koppel.connectors.shoprenter.specials import OPEN_DATE
 from koppel.models import Money, Product
 
+from .conftest import SECRET
+
+SECRET_BODY = {"grant_type": "client_credentials", **SECRET}
+
 
 def update(sku: str, ref: str, price: str, sale: str | None = None) -> ProductUpdate:
     product = Product(
@@ -179,3 +183,36 @@ def test_sale_prices_for_many_products_keep_to_3_requests_a_second(sim, connect)
     assert sim.throttled == 0
     assert sim.busiest_second() <= 3
     assert all(sim.specials_of(sku) == [] for sku in skus)
+
+
+def test_the_shop_serves_specials_the_way_its_docs_show_them(sim, http) -> None:
+    """The simulator's own routes, outside a batch: every answer checked against the docs' fixtures."""
+    sim.limit = None  # one request after another, on a clock that does not move
+    mug, cup = sim.add_product("MUG", gross="3048"), sim.add_product("CUP", gross="1270")
+    token = http.post(f"https://x/{sim.shop}/app/token", json=SECRET_BODY).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    api = f"{sim.api_root()}/productSpecials"
+    group = mug["productPrices"][0]["customerGroup"]["id"]
+    body = {"priority": "1", "price": "1000", "dateFrom": "2026-05-01", "dateTo": "2026-05-31 23:59:59"}
+
+    made = http.post(
+        api, json={"data": body | {"product": {"id": mug["id"]}, "customerGroup": {"id": group}}}, headers=headers
+    )
+    sim.add_special("CUP", gross="1000")
+    changed = http.put(f"{api}/{made.json()['id']}", json={"data": {"price": "900"}}, headers=headers)
+    mine = http.get(api, params={"productId": mug["id"], "full": 1}, headers=headers).json()
+    links = http.get(api, headers=headers).json()
+    gone = http.delete(f"{api}/{made.json()['id']}", headers=headers)
+    again = http.delete(f"{api}/{made.json()['id']}", headers=headers)
+    nameless = http.post(api, json={"data": {"price": "900"}}, headers=headers)
+
+    assert made.status_code == 201 and made.json()["dateFrom"] == "2026-05-01 00:00:00"
+    assert changed.status_code == 200 and changed.json()["price"] == "900.0000"
+    assert [item["price"] for item in mine["items"]] == ["900.0000"]
+    assert len(links["items"]) == 2 and all(set(item) == {"href"} for item in links["items"])
+    assert (gone.status_code, again.status_code) == (204, 404)
+    assert nameless.status_code == 400
+    assert [violation.name for violation in sim.violations] == ["body.data.product"]  # the one off the docs
+    assert sim.sale_price("MUG") is None and sim.sale_price("CUP") == Decimal("1000.00")
+    assert sim.response_violations == []
+    assert cup["productPrices"][0]["grossSpecial"] == "1000.00"
