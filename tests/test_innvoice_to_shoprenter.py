@@ -128,7 +128,9 @@ def test_saving_the_link_uploads_prices_and_the_stock_of_the_chosen_warehouses_a
     assert "take effect now" in capsys.readouterr().out
     assert (shop.stock("BOGRE-1"), shop.stock("POLO-L")) == (7, 10)
     assert shop.gross_price("BOGRE-1") == Decimal("3990.00")
+    assert shop.sale_price("BOGRE-1") == Decimal("2990.00")  # InnVoice's promo price group, as a special
     assert shop.gross_price("POLO-L") == Decimal("6350.00")
+    assert shop.sale_price("POLO-L") is None
     assert shop.gross_price("JAVITAS") == Decimal("4000.00")  # its group is excluded: left as it was
 
 

@@ -694,7 +694,8 @@ def invoicing_commands(innvoice_url: str, pad: str, shoprenter_url: str) -> list
         ("account", "secret", "shoprenter", f"client_id={SHOPRENTER_CLIENT_ID}",
          f"client_secret={SHOPRENTER_CLIENT_SECRET}"),
         ("link", "put", "shoprenter-to-invoices", "backoffice=invoices", "channel=shoprenter", "flows.tracking=false",
-         "flows.returns=false", "flows.products=true", 'stock.warehouses=["1","2"]'),
+         "flows.returns=false", "flows.products=true", 'stock.warehouses=["1","2"]',
+         "backoffice_settings.promo_price_group=2"),
     ]  # fmt: skip
 
 
@@ -704,7 +705,7 @@ def invoicing_webshop(
     demo.step("InnVoice and a Shoprenter webshop: orders by status webhook as invoices, prices and stock out")
     pad = innvoice.add_pad("Webshop", prefix="WEB")
     proforma_pad = innvoice.add_pad("Díjbekérő", prefix="DB", proforma=True)
-    innvoice.add_product("BOGRE-1", "Kerámia bögre", prices=[("3990", True)], stock={1: 6, 2: 4})
+    innvoice.add_product("BOGRE-1", "Kerámia bögre", prices=[("3990", True), ("3490", True)], stock={1: 6, 2: 4})
     for sku, title in (("BOGRE-1", "Kerámia bögre"), ("AJANDEK-1", "Ajándékcsomagolás")):
         shoprenter.add_product(sku, title, gross="3990" if sku == "BOGRE-1" else "990", stock={"stock1": 0})
     demo.say(f"InnVoice XML API at {innvoice_url} (built from public facts: InnVoice publishes no spec)")
@@ -717,6 +718,8 @@ def invoicing_webshop(
         f"saving the link uploads at once: InnVoice warehouses 1 + 2 (6 + 4) -> Shoprenter "
         f"{shoprenter.stock('BOGRE-1')}",
     )
+    sale = shoprenter.sale_price("BOGRE-1")
+    demo.check(sale == Decimal("3490.00"), f"InnVoice's promo price group -> a Shoprenter special at {sale}")
     url = demo.koppel("account", "webhook-url", "shoprenter").strip()
     demo.say("the merchant enters this URL in Shoprenter: Marketing > Automations > order status change > webhook")
     path = url.split("/webhooks/", 1)[1] if "/webhooks/" in url else ""

@@ -32,8 +32,8 @@ __all__ = ["ShoprenterConnector", "changed_order_ids", "from_account"]
 class ShoprenterConnector(ShoprenterOrderChanges, ShoprenterProducts, ShoprenterStock):
     """A Shoprenter shop: every protocol its declaration serves, each from its own module."""
 
-    # Stock goes as one request per SKU inside a batch of at most 200; products take up to two
-    # requests each (price, name), which the batch splits as it needs.
+    # Stock goes as one request per SKU inside a batch of at most 200; products take up to three
+    # requests each (price, name, sale price), which the batch splits as it needs.
     max_batch = STOCK_BATCH
 
     def __init__(
