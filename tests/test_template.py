@@ -134,3 +134,16 @@ def test_the_minute_stock_poll_follows_both_switches(parameters, state):
     [schedule] = template.resources["StockPollerFunction"]["Properties"]["Events"].values()
     assert schedule["Properties"]["Schedule"] == "rate(1 minute)"
     assert template.resolve(schedule["Properties"]["State"]) == state
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_reading_the_koppel_table_may_use_its_key_and_only_through_dynamodb(function):
+    # moto records no KMS calls, so a missing grant would pass every other test and fail in AWS.
+    found = statements(function)
+    if not any("KoppelTable" in str(statement["Resource"]) for statement in found):
+        return
+    keys = [statement for statement in found if "KoppelDataKey" in str(statement["Resource"])]
+    assert len(keys) == 1, f"{function} reads KoppelTable but may not use its key"
+    assert sorted(keys[0]["Action"]) == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    assert "kms:ViaService" in str(keys[0]["Condition"])
+    assert props("KoppelTable")["SSESpecification"]["SSEType"] == "KMS"
