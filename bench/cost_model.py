@@ -887,7 +887,7 @@ def main() -> None:
         )
     say(
         f"  modelled Lambda time = measured + {AWS_CALL_MS} ms per AWS call + {EXTERNAL_CALL_MS} ms per call to "
-        "bol.com or Shopify"
+        f"bol.com or Shopify (the order poller's overlapping {OVERLAP['OrderPollerFunction']} ways)"
     )
     schema = load_schema()
     orders = orders_run(schema)
