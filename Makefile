@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python bench/stock_push_bench.py
 	$(BIN)/python bench/webshop_receipt_bench.py
 	$(BIN)/python bench/webshop_accounting_bench.py
+	$(BIN)/python bench/cost_model.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .koppel-local .pytest_cache .ruff_cache
