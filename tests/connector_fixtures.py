@@ -1,6 +1,6 @@
 """What every connector package's tests set up the same way: a fake clock, an httpx client that reaches
 the test's simulator (`sim`) in-process, an account of the system, the connector built as koppel's
-wiring builds it, and a webshop's order feed read to its end.
+wiring builds it, a webshop's order feed read to its end, and a product or stock list read page by page.
 
 A package's `conftest.py` imports the fixtures `fake_time` and `http` from here and defines its own `sim`.
 """
@@ -64,3 +64,16 @@ def order_feed(connector: Any, cursor: str | None = None, *, since: datetime) ->
         if not page.more:
             return orders, cursor
     raise AssertionError("the feed never ended")
+
+
+def every_page(read: Callable[[str | None], Any], items: str) -> tuple[list[Any], int]:
+    """Every item of a cursor-paged read (`product_page`, `stock_page`): the page's field `items` from the
+    first page to the one without a cursor, and how many pages it took."""
+    found: list[Any] = []
+    cursor, pages = None, 0
+    while True:
+        page = read(cursor)
+        found.extend(getattr(page, items))
+        cursor, pages = page.cursor, pages + 1
+        if cursor is None:
+            return found, pages

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from connector_fixtures import every_page
 
 from koppel.connectors.innvoice.products import PAGE_SIZE
 from koppel.errors import ConfigurationError, TransientConnectorError
@@ -13,23 +14,11 @@ from koppel_local.simulators.innvoice import InnVoiceSimulator
 
 
 def read_products(connector, price_list: str = ""):
-    products, cursor, pages = [], None, 0
-    while True:
-        page = connector.product_page(cursor, price_list=price_list)
-        products.extend(page.products)
-        cursor, pages = page.cursor, pages + 1
-        if cursor is None:
-            return products, pages
+    return every_page(lambda cursor: connector.product_page(cursor, price_list=price_list), "products")
 
 
 def read_stock(connector):
-    levels, cursor = [], None
-    while True:
-        page = connector.stock_page(cursor)
-        levels.extend(page.levels)
-        cursor = page.cursor
-        if cursor is None:
-            return levels
+    return every_page(connector.stock_page, "levels")[0]
 
 
 def test_products_carry_sku_title_ean_and_the_price_groups_gross_price(sim: InnVoiceSimulator, connect) -> None:

@@ -10,7 +10,7 @@ from functools import partial
 
 import httpx
 import pytest
-from connector_fixtures import order_feed
+from connector_fixtures import every_page, order_feed
 
 from koppel.connectors.base import ProductUpdate, StockUpdate
 from koppel.connectors.shoprenter.client import MAX_BATCH
@@ -192,18 +192,12 @@ def test_products_and_stock_are_read_per_stock_field(sim, connect) -> None:
 
     products, cursor = [], None
     while True:
-        page = connector.product_page(cursor)
+        page = connector.product_page(cursor)  # the last page is asked about below
         products.extend(page.products)
         cursor = page.cursor
         if cursor is None:
             break
-    levels, cursor = [], None
-    while True:
-        stock_page = connector.stock_page(cursor)
-        levels.extend(stock_page.levels)
-        cursor = stock_page.cursor
-        if cursor is None:
-            break
+    levels, _ = every_page(connector.stock_page, "levels")
 
     assert [(p.sku, p.title, p.ean, p.price, p.quantity) for p in products] == [
         ("A", "Alma", "5990000000011", Money(amount=Decimal("381.00"), currency="HUF"), 4),
