@@ -176,7 +176,6 @@ def cmd_systems(args: argparse.Namespace) -> None:
 
 def account_help() -> str:
     """Per system, from its declaration: what it can be, the settings it takes, the secret's keys."""
-    from koppel.connectors import registry
 
     lines = ["systems (settings.<field>=…; secret keys go in `koppel account secret ID key=value`):"]
     for spec in registry.systems().values():
