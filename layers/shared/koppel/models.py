@@ -229,6 +229,12 @@ class Product(Model):
     weight_grams: int | None = None
     category: str = ""
     group: str = ""
+    url: str = Field(default="", description="The product's own page, where the backoffice's shop has one")
+    published: bool | None = Field(
+        default=None,
+        description="Whether the backoffice offers it on the link's sales channel (StoreKeeper's publication); "
+        "None: the backoffice does not say, and the link's product groups decide",
+    )
     attributes: dict[str, str] = Field(
         default_factory=dict,
         description="The backoffice's other fields by its field names, for links that map them to channel attributes",

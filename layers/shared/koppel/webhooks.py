@@ -67,10 +67,22 @@ class Ignored:
     topic: str
 
 
+@dataclass(frozen=True)
+class Install:
+    """A verified hook that hands koppel the system's API credentials (StoreKeeper's `init`) or takes
+    them back (`disconnect`): merged into the account's secret in Secrets Manager at once, and never
+    queued, stored in the table or logged."""
+
+    account_id: str
+    topic: str  # what the hook was, for the answer and the log ("init", "disconnect")
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)  # keys to set in the secret
+    removed: tuple[str, ...] = ()  # keys to drop from the secret
+
+
 class Verifier(Protocol):
     def __call__(
         self, account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, ctx: VerifyContext
-    ) -> Delivery | Ping | Ignored: ...
+    ) -> Delivery | Ping | Ignored | Install: ...
 
 
 @dataclass(frozen=True)
@@ -215,7 +227,7 @@ def accepts(account: Account, topic: str) -> bool:
 
 def verify(
     account: Account, secrets: list[str], headers: Mapping[str, str], body: bytes, ctx: VerifyContext
-) -> Delivery | Ping | Ignored:
+) -> Delivery | Ping | Ignored | Install:
     """Authenticate one delivery the way the account's system signs it (its declaration says how).
     `headers` must have lower-case names (API Gateway v2 gives that). A verified delivery of a topic
     the declaration does not list comes back `Ignored`, whatever the verifier made of it."""

@@ -252,6 +252,18 @@ class StockChanges(Protocol):
 
 
 @runtime_checkable
+class StockLookup(Protocol):
+    """A backoffice whose stock webhooks only name the products that changed (StoreKeeper's hooks carry
+    ids): koppel reads their levels from the backoffice's API and trusts nothing else of the body."""
+
+    def stock_of(self, product_ids: Sequence[str]) -> list[WarehouseStock]:
+        """The levels of the named products as the backoffice has them now, each with the moment it
+        changed (`observed_at`). A product that no longer exists, keeps no stock or is not offered
+        on the link's sales channel gives no level."""
+        ...
+
+
+@runtime_checkable
 class InventoryItems(Protocol):
     """A backoffice whose stock webhooks name an inventory item at a location rather than a SKU."""
 

@@ -33,6 +33,7 @@ class Capability(StrEnum):
     STOCK_TARGET = "stock_target"  # a channel that takes stock levels
     STOCK_SOURCE = "stock_source"  # a backoffice koppel can read stock from
     STOCK_CHANGES = "stock_changes"  # a backoffice whose stock changes koppel polls (no webhooks)
+    STOCK_LOOKUP = "stock_lookup"  # a backoffice whose stock webhooks only name the products: koppel reads them
     INVENTORY_ITEMS = "inventory_items"  # inventory item → SKU look-up for stock webhooks
     PRODUCT_SOURCE = "product_source"  # a backoffice koppel can read products from
     PRODUCT_TARGET = "product_target"  # a channel koppel keeps product data current on
@@ -61,7 +62,7 @@ class Webhooks:
     """How a system's webhooks reach koppel.
 
     `verifier` and `stock_levels` are dotted paths (`module:function`), imported on first use:
-    - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping | Ignored (see `koppel.webhooks`);
+    - verifier(account, secrets, headers, body, ctx) -> Delivery | Ping | Ignored | Install (see `koppel.webhooks`);
     - stock_levels(envelope, payload, inventory_items) -> list[IncomingLevel], for deliveries that
       report stock (`koppel.ports.stock.IncomingLevel`s; see `connectors/shopify/webhooks.py`);
     - orders(envelope, payload) -> Order, for a webshop whose order webhooks carry the whole order as
@@ -69,7 +70,10 @@ class Webhooks:
     - returns(envelope, payload) -> Return, for its refund or return webhooks;
     - order_ids(envelope, payload) -> list[str], for a webshop whose order webhooks only name the
       orders that changed: each is read from the webshop (`OrderLookup`), nothing else of the body is
-      trusted (see `connectors/shoprenter/webhook.py`).
+      trusted (see `connectors/shoprenter/webhook.py`);
+    - stock_ids(envelope, payload) -> list[str], for a backoffice whose stock webhooks only name the
+      products that changed: their levels are read from the backoffice (`StockLookup`), nothing else
+      of the body is trusted (see `connectors/storekeeper/hooks.py`).
     `topics` are the topics the system sends and koppel takes; any other verified delivery is
     acknowledged as ignored and queued nowhere (a topic header the signature does not cover must not
     choose what koppel does).
@@ -81,6 +85,7 @@ class Webhooks:
     orders: str = ""  # "" : its order webhooks carry no order koppel books from them
     returns: str = ""
     order_ids: str = ""
+    stock_ids: str = ""
     topics: frozenset[str] = KOPPEL_TOPICS
     # The system signs nothing: its deliveries go to `/webhooks/{account_id}/{webhook_secret}`, and
     # `koppel account webhook-url` makes the secret and prints the address.

@@ -28,7 +28,7 @@ def _never(_spec: SystemSpec) -> bool:
 
 
 def _stock_webhooks(spec: SystemSpec) -> bool:
-    return spec.webhooks is not None and bool(spec.webhooks.stock_levels)
+    return spec.webhooks is not None and bool(spec.webhooks.stock_levels or spec.webhooks.stock_ids)
 
 
 def _stock_in(spec: SystemSpec) -> bool:
