@@ -133,11 +133,11 @@ def test_the_csv_lists_every_product_with_its_price_and_stock():
     body = b"".join(csv_rows(products)).decode()
     # THEN every product is a row; an unpriced one has an empty price, an untracked one no count
     assert body.splitlines() == [
-        "sku,title,ean,price,sale_price,quantity,availability,image_url,weight_grams,category,group",
+        "sku,title,ean,price,sale_price,quantity,availability,image_url,weight_grams,category,group,url",
         f'MUG-BLUE-350,"Mug ""Delft"", blue",{VALID_EAN},12.50 EUR,10.00 EUR,7,in_stock,'
-        "https://cdn.example.com/MUG-BLUE-350.jpg,350,Kitchen > Mugs,MUG",
-        "TEA-ROOIBOS-100,Rooibos,,3.00 USD,,,in_stock,,,,",
-        "GIFT-CARD,Gift card,,,,0,out_of_stock,,,,",
+        "https://cdn.example.com/MUG-BLUE-350.jpg,350,Kitchen > Mugs,MUG,",
+        "TEA-ROOIBOS-100,Rooibos,,3.00 USD,,,in_stock,,,,,",
+        "GIFT-CARD,Gift card,,,,0,out_of_stock,,,,,",
     ]
 
 

@@ -44,6 +44,7 @@ CSV_HEADER = (
     "weight_grams",
     "category",
     "group",
+    "url",
 )
 _CSV_BATCH = 512  # rows handed to csv.writer per call: its C loop, not ours, does the writing
 _CENT = Decimal("0.01")
@@ -97,6 +98,7 @@ def _csv_row(product: Product) -> tuple[object, ...]:
         product.weight_grams,
         product.category,
         product.group,
+        product.url,
     )
 
 
