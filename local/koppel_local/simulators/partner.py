@@ -1,8 +1,16 @@
 """A partner that takes stock by webhook (as Copernicus does for Winkelstraat.nl): it checks koppel's
 signature the way a careful partner would, and keeps the latest quantity per SKU.
 
-Built on the simulator kit for its request log, `serve()` and routing; the signature is koppel's
-own scheme (timestamp, event id and topic signed with the body), checked with `koppel_digest`."""
+Built on the simulator kit for its request log, faults, `serve()` and routing; the signature is
+koppel's own scheme (timestamp, event id and topic signed with the body), checked with
+`koppel_digest`. The answer is koppel's partner contract (docs/partner-api.md): a 2xx takes the
+batch, and `{"unknown_skus": [...]}` in it names the SKUs the partner does not list (`unlisted`).
+A level older than the one the partner holds for its SKU (`observed_at`) changes nothing.
+
+Faults: `fail_next` holds statuses answered once the signature checks out, before anything is taken
+(`fail_stock(n)` plans n of them); `lose_answers(n)` takes the next n requests' stock and answers 500,
+as a gateway that times out after the partner committed.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +18,28 @@ import hmac
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from koppel.webhooks import koppel_digest
-from koppel_local.simulators.kit import Route, WsgiSimulator, route
+from koppel_local.simulators.kit import WsgiSimulator, route
 
 TOLERANCE_SECONDS = 300
+TOPIC = "stock.changed"
 
 
 @dataclass(eq=False)
 class StockPartner(WsgiSimulator):
     secret: str
     stock: dict[str, int] = field(default_factory=dict)
+    observed: dict[str, str] = field(default_factory=dict)  # SKU -> observed_at of the quantity held
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # why each refused request was refused
     fail_next: list[int] = field(default_factory=list)  # statuses to answer before accepting again
     event_ids: set[str] = field(default_factory=set)
+    unlisted: set[str] = field(default_factory=set)  # SKUs the partner does not list: answered unknown
 
     system = "stock partner"
     routes = (route("POST", r"/stock", "stock", "handle"),)
@@ -35,12 +47,18 @@ class StockPartner(WsgiSimulator):
     def __post_init__(self) -> None:
         self.setup_kit()
 
-    def answer(self, request: Request, found: Route | None, params: dict[str, str], group: str) -> Response:
-        return self.handle(request)
+    def fail_stock(self, times: int = 1, status: int = 500) -> None:
+        """The next `times` signed stock requests are answered `status`, nothing taken."""
+        self.fail_next.extend([status] * times)
+
+    def lose_answers(self, times: int = 1) -> None:
+        """The next `times` stock requests are taken, and answered 500 as if the answer was lost."""
+        self.faults.add(times, 500, target="stock", after_execution=True)
+
+    def not_served(self, request: Request) -> Response:
+        return Response(status=404)
 
     def handle(self, request: Request) -> Response:
-        if request.method != "POST" or request.path != "/stock":
-            return Response(status=404)
         body = request.get_data()
         headers = request.headers
         timestamp, event_id = headers.get("X-Koppel-Timestamp", ""), headers.get("X-Koppel-Event-Id", "")
@@ -50,7 +68,7 @@ class StockPartner(WsgiSimulator):
             return self._refuse(401, "signature does not match")
         if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > TOLERANCE_SECONDS:
             return self._refuse(401, "stale timestamp")
-        if topic != "stock.changed":
+        if topic != TOPIC:
             return self._refuse(400, f"unexpected topic {topic}")
         if self.fail_next:
             return Response(status=self.fail_next.pop(0))
@@ -65,10 +83,36 @@ class StockPartner(WsgiSimulator):
             return self._refuse(400, "levels must be [{sku, quantity >= 0}]")
         self.event_ids.add(event_id)
         self.deliveries.append(payload)
+        unknown = [level["sku"] for level in levels if not self.lists(level["sku"])]
         for level in levels:
-            self.stock[level["sku"]] = level["quantity"]
-        return Response(json.dumps({"status": "accepted"}), content_type="application/json")
+            if self.lists(level["sku"]):
+                self.take(level["sku"], level["quantity"], str(level.get("observed_at") or ""))
+        answer: dict[str, Any] = {"status": "accepted"}
+        if unknown:
+            answer["unknown_skus"] = unknown
+        return Response(json.dumps(answer), content_type="application/json")
+
+    def lists(self, sku: str) -> bool:
+        """Whether the partner has this SKU to sell."""
+        return sku not in self.unlisted
+
+    def take(self, sku: str, quantity: int, observed_at: str) -> None:
+        """Keep the quantity unless the partner holds one observed later."""
+        given, held = _moment(observed_at), _moment(self.observed.get(sku, ""))
+        if given is not None and held is not None and given < held:
+            return
+        self.stock[sku] = quantity
+        if given is not None:
+            self.observed[sku] = observed_at
 
     def _refuse(self, status: int, why: str) -> Response:
         self.refused.append(why)
         return Response(json.dumps({"error": why}), status=status, content_type="application/json")
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
