@@ -221,6 +221,8 @@ def feed_link(stack):
         channel="winkelstraat",
         flows={"feed": True},
         stock={"buffer": 1},
+        # The POS only pushes its stock: a feed of SKUs and quantities is all koppel can write for it.
+        feed={"format": "json"},
     )
     wiring.config_store().put_link(link)
     at = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)

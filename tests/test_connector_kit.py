@@ -215,7 +215,7 @@ def test_only_a_system_declared_webhook_only_may_lack_its_api_credentials(stack)
     stack.add_account("till", "korona", {"webhook_secret": "s"})
     stack.add_account("shop-main", "shopify", {}, settings={"shop_domain": "demo-shop.myshopify.com"})
     stack.add_account("partner", "generic", {"signing_secret": "p"}, settings={"stock_url": "https://p.example/s"})
-    till_link = Link(link_id="till-feed", backoffice="till", channel="partner")
+    till_link = Link(link_id="till-feed", backoffice="till", channel="partner", feed={"format": "json"})
     shop_link = Link(link_id="shop-feed", backoffice="shop-main", channel="partner")
     # THEN the till's feed comes from the stock koppel holds, and the shop's fails, naming what is missing
     assert list(wiring.feed_products(till_link)) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import feed_generator
 import feed_url
 import pytest
@@ -17,14 +19,28 @@ from koppel.flows.schedule import ScheduledRunFailed
 def test_the_nightly_feed_is_written_to_the_bucket(feed_link, context):
     feed_generator.lambda_handler(schedule_event(), context)
     s3 = feed_link.client("s3")
-    body = s3.get_object(Bucket=feed_link.ref("FeedBucket"), Key="feeds/korona-to-winkelstraat/latest.csv")["Body"]
-    # A POS that only pushes stock: every SKU koppel holds, with its quantity and availability
-    assert body.read().decode().splitlines() == [
-        "sku,title,ean,price,sale_price,quantity,availability,image_url,weight_grams,category,group",
-        "MUG-BLUE-350,,,,,6,in_stock,,,,",  # 7 in stock, the link's buffer of 1 held back
-        "TEA-ROOIBOS-100,,,,,0,out_of_stock,,,,",
-    ]
+    body = s3.get_object(Bucket=feed_link.ref("FeedBucket"), Key="feeds/korona-to-winkelstraat/latest.json")["Body"]
+    # A POS that only pushes stock: every SKU koppel holds, with its quantity
+    assert json.loads(body.read()) == {
+        "items": [
+            {"sku": "MUG-BLUE-350", "quantity": 6},  # 7 in stock, the link's buffer of 1 held back
+            {"sku": "TEA-ROOIBOS-100", "quantity": 0},
+        ]
+    }
     assert "feed written: 2 rows" in wiring.activity_log().recent("korona-to-winkelstraat")[-1].message
+
+
+def test_a_csv_feed_of_a_backoffice_koppel_cannot_read_fails_with_the_way_out(feed_link, context):
+    # GIVEN the POS that only pushes stock, and a link asking for a CSV feed, which needs titles and prices
+    link = wiring.config_store().get_link("korona-to-winkelstraat")
+    wiring.config_store().put_link(link.model_copy(update={"feed": link.feed.model_copy(update={"format": "csv"})}))
+    # WHEN the nightly feed runs
+    with pytest.raises(ScheduledRunFailed):
+        feed_generator.lambda_handler(schedule_event(), context)
+    # THEN no feed of empty titles is written, and the link's log says why and what to do
+    assert "Contents" not in feed_link.client("s3").list_objects_v2(Bucket=feed_link.ref("FeedBucket"))
+    reason = wiring.activity_log().recent("korona-to-winkelstraat")[-1].message
+    assert "gives koppel no product data" in reason and "feed.format to json" in reason
 
 
 def test_a_test_mode_link_writes_no_feed(feed_link, context):
@@ -41,7 +57,7 @@ def test_the_marketplace_is_redirected_to_a_presigned_url_with_the_right_token(f
     answer = feed_url.lambda_handler(feed_request(token), context)
     assert answer["statusCode"] == 302
     location = answer["headers"]["Location"]
-    assert "feeds/korona-to-winkelstraat/latest.csv" in location and "Signature" in location
+    assert "feeds/korona-to-winkelstraat/latest.json" in location and "Signature" in location
 
 
 def test_a_wrong_feed_token_gets_401(feed_link, context):
@@ -87,7 +103,13 @@ def test_a_token_with_odd_characters_is_refused_not_a_crash(feed_link, context):
 
 def test_an_unexpected_error_in_one_link_does_not_stop_the_others(feed_link, context, monkeypatch):
     wiring.config_store().put_link(
-        Link(link_id="aaa-first", backoffice="korona-pos", channel="winkelstraat", flows={"feed": True})
+        Link(
+            link_id="aaa-first",
+            backoffice="korona-pos",
+            channel="winkelstraat",
+            flows={"feed": True},
+            feed={"format": "json"},
+        )
     )
     real = wiring.stock_store().feed_rows
 

@@ -93,7 +93,7 @@ def test_a_twice_a_day_feed_is_written_once_and_then_skipped_until_it_is_due(fee
 
     # WHEN the feed generator fires for the first time: the link never ran, so it is due
     first = fire(schedule_event())
-    written = s3.head_object(Bucket=bucket, Key="feeds/korona-to-winkelstraat/latest.csv")["LastModified"]
+    written = s3.head_object(Bucket=bucket, Key="feeds/korona-to-winkelstraat/latest.json")["LastModified"]
     # AND it fires again on its next tick, before 06:00 or 18:00 has come
     second = fire(schedule_event())
 
@@ -102,7 +102,7 @@ def test_a_twice_a_day_feed_is_written_once_and_then_skipped_until_it_is_due(fee
     assert second["done"] == {}
     upcoming = datetime.fromisoformat(second["not_due"]["korona-to-winkelstraat"])
     assert upcoming.hour in (6, 18) and upcoming.minute == 0 and upcoming > datetime.now(UTC)
-    assert s3.head_object(Bucket=bucket, Key="feeds/korona-to-winkelstraat/latest.csv")["LastModified"] == written
+    assert s3.head_object(Bucket=bucket, Key="feeds/korona-to-winkelstraat/latest.json")["LastModified"] == written
     runs = [entry for entry in wiring.activity_log().recent("korona-to-winkelstraat") if entry.kind == "feed.run"]
     assert len(runs) == 1
     # AND a run started by hand for the link is run whatever its schedule

@@ -1,4 +1,5 @@
-"""POST /webhooks/{account_id} (and /webhooks/{account_id}/{secret} for systems that sign nothing):
+"""POST /webhooks/{account_id} (and /webhooks/{account_id}/{secret} for systems that sign nothing), and
+POST /partners/{account_id}/orders for a partner's orders (koppel's signature, topic order.created):
 authenticate, de-duplicate and queue a delivery; answer at once."""
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def _no_route(_exc: NotFoundError) -> Response:
     # The path is the caller's and is neither echoed nor logged.
     body = {
         "error": "NotFound",
-        "reason": "koppel takes webhooks as POST /webhooks/{account_id} (or /webhooks/{account_id}/{secret})",
+        "reason": "koppel takes webhooks as POST /webhooks/{account_id} (or /webhooks/{account_id}/{secret}) "
+        "and a partner's orders as POST /partners/{account_id}/orders",
     }
     return Response(status_code=404, content_type="application/json", body=json.dumps(body))
 
@@ -61,7 +63,13 @@ def post_secret_url_webhook(account_id: str, url_secret: str) -> Response:
     return _answer(account_id, url_secret)
 
 
-def _answer(account_id: str, url_secret: str) -> Response:
+@app.post("/partners/<account_id>/orders")
+def post_partner_order(account_id: str) -> Response:
+    # A partner (Copernicus for Winkelstraat.nl) posts its orders signed with koppel's own scheme.
+    return _answer(account_id, "", topic="order.created")
+
+
+def _answer(account_id: str, url_secret: str, topic: str = "") -> Response:
     env = environment()
     limits = Limits(
         max_bytes=env.max_webhook_bytes,
@@ -74,6 +82,7 @@ def _answer(account_id: str, url_secret: str) -> Response:
             headers={name.lower(): value for name, value in (app.current_event.headers or {}).items()},
             body=_raw_body(),
             url_secret=url_secret,
+            topic=topic,
         ),
         accounts=wiring.cached_accounts(),
         credentials=wiring.credentials(),
@@ -93,7 +102,10 @@ def _answer(account_id: str, url_secret: str) -> Response:
         topic=for_log(receipt.topic),
         event_id=for_log(receipt.event_id),
     )
-    body = {"status": receipt.status, "event_id": receipt.event_id}
+    # `success`: what StoreKeeper's hooks look for in an answer; harmless to every other sender.
+    body: dict[str, object] = {"success": True, "status": receipt.status, "event_id": receipt.event_id}
+    if receipt.status == "installed":
+        body["message"] = "credentials stored"
     if receipt.status == "ignored":
         body["reason"] = "koppel takes no deliveries of this topic from this system; nothing was queued"
     return Response(status_code=200, content_type="application/json", body=json.dumps(body))

@@ -285,6 +285,23 @@ def check_roles(link: Link, backoffice: Account, channel: Account) -> None:
         raise ConfigurationError(f"{channel.system} cannot act as a sales channel", field="channel")
     linked(link, backoffice)
     linked(link, channel)
+    _feed_has_products(link, backoffice)
+
+
+def _feed_has_products(link: Link, backoffice: Account) -> None:
+    """A CSV or XML feed needs titles and prices: from a backoffice koppel cannot read products from,
+    every row would be empty but for SKU and quantity, and a marketplace drops such items."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
+
+    if not link.flows.feed or link.feed.format == "json":
+        return
+    if not registry.serves(backoffice.system, Capability.PRODUCT_SOURCE):
+        raise ConfigurationError(
+            f"feed.format: koppel reads no products from {backoffice.system}, so a {link.feed.format} feed would have "
+            "no titles or prices; set feed.format=json for a feed of SKUs and quantities",
+            field="feed.format",
+        )
 
 
 def linked(link: Link, account: Account) -> Account:

@@ -538,6 +538,16 @@ def read_levels(link: Link, envelope: Envelope, payload: dict[str, Any]) -> list
     from koppel.errors import BadRequest
 
     webhooks = registry.spec(envelope.system).webhooks
+    if webhooks is not None and webhooks.stock_ids:
+        # The hook only names the products that changed: their levels are read from the backoffice.
+        from koppel.connectors.declaration import Capability
+        from koppel.ports.stock import IncomingLevel
+
+        ids = list(registry.load(webhooks.stock_ids)(envelope, payload))
+        lookup = _connector(Capability.STOCK_LOOKUP, link, "backoffice") or registry.build(
+            Capability.STOCK_LOOKUP, *_linked(link, "backoffice"), http_client()
+        )
+        return [IncomingLevel.of(level, level.sequence, read=True) for level in lookup.stock_of(ids)] if ids else []
     if webhooks is None or not webhooks.stock_levels:
         raise BadRequest(f"{envelope.system} deliveries carry no stock koppel can read")
     parse = registry.load(webhooks.stock_levels)

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Iterator
 
 from koppel.config import Link
 from koppel.connectors.base import ProductSource
-from koppel.errors import NotFound, Unauthorized
+from koppel.errors import ConfigurationError, NotFound, Unauthorized
 from koppel.feeds.render import FeedStats, csv_rows, google_xml, gzipped
+from koppel.flows.products import published
 from koppel.models import Product
 from koppel.ports.feed import FeedWriter, StockQuantities
 
@@ -52,17 +53,30 @@ def products_with_stock(link: Link, source: ProductSource, stock: StockQuantitie
             return
 
 
+# Formats that carry nothing but SKU and quantity, which a backoffice that only pushes stock can fill.
+STOCK_ONLY_FORMATS = frozenset({"json"})
+
+
 def stock_only(link: Link, stock: StockQuantities) -> Iterator[Product]:
-    """For a backoffice that pushes its stock and cannot be read: the SKUs koppel holds, by SKU."""
+    """For a backoffice that pushes its stock and cannot be read: the SKUs koppel holds, by SKU. Only a
+    stock-only format takes them (`STOCK_ONLY_FORMATS`): a CSV or XML feed would carry empty titles and
+    prices, and a marketplace drops such items, so the run refuses it with the way out."""
+    if link.feed.format not in STOCK_ONLY_FORMATS:
+        raise ConfigurationError(
+            f"the link's backoffice ({link.backoffice}) gives koppel no product data, so a {link.feed.format} "
+            "feed would have no titles or prices: give the account its API credentials so koppel reads its "
+            "products, or set feed.format to json for a feed of SKUs and quantities",
+            field="feed.format",
+        )
     for row in stock.feed_rows(link.link_id):
         yield Product(sku=row.sku, title="", quantity=row.quantity)
 
 
 def for_channel(link: Link, products: Iterable[Product]) -> Iterator[Product]:
-    """The link's rules: excluded product groups left out, the buffer held back, out of stock optional."""
-    excluded = set(link.products.excluded_groups)
+    """The link's rules: what is not published on the link left out (the backoffice's own publication,
+    then the link's product groups), the buffer held back, out of stock optional."""
     for product in products:
-        if product.group and product.group in excluded:
+        if not published(link, product):
             continue
         sellable = max(0, product.quantity - link.stock.buffer)
         if product.stock_managed and sellable <= 0 and not link.feed.include_out_of_stock:
@@ -90,7 +104,7 @@ def render(link: Link, products: Iterable[Product], stats: FeedStats) -> Iterato
             products,
             title=settings.title or link.link_id,
             link=url.split("{sku}", 1)[0] or "https://",
-            shop_url_for=lambda product: url.replace("{sku}", product.sku) if url else "",
+            shop_url_for=lambda product: product.url or (url.replace("{sku}", product.sku) if url else ""),
             brand_for=(lambda _product: settings.brand) if settings.brand else None,
             stats=stats,
         )

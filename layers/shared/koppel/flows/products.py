@@ -3,8 +3,10 @@
 Every 10 minutes a run reads the backoffice's products a page at a time from where the last run
 stopped (a cursor per link), so a first sync of a large catalogue spans several runs. A product goes
 to the channel when:
-- it is published on this link: `products.publish_all_by_default`, or its group is in
-  `products.published_groups`, and its group is not in `products.excluded_groups`;
+- it is published on this link: the backoffice offers it on the link's sales channel (where it
+  says so), or `products.publish_all_by_default`, or its group is in
+  `products.published_groups`; never when the backoffice says it is not offered there or its group
+  is in `products.excluded_groups`. The nightly feed applies the same rule;
 - it has a price (from `products.price_list` when the link names one: a product without a price
   in that list is not synced);
 - the channel already has it, by SKU or EAN. A product on the backoffice only is reported, never
@@ -93,10 +95,13 @@ def channel_attributes(link: Link, product: Product) -> dict[str, str]:
 
 
 def published(link: Link, product: Product) -> bool:
+    """Whether the product is for the link's channel: never when the backoffice says it is not offered
+    there (its publication per sales channel) or its group is excluded; otherwise when the
+    backoffice says it is, or the link publishes everything, or its group is published."""
     settings = link.products
-    if product.group and product.group in settings.excluded_groups:
+    if product.published is False or (product.group and product.group in settings.excluded_groups):
         return False
-    return settings.publish_all_by_default or product.group in settings.published_groups
+    return bool(product.published) or settings.publish_all_by_default or product.group in settings.published_groups
 
 
 def sync_products(

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from koppel.credentials import CredentialReader
+from koppel.credentials import Credentials
 from koppel.dedupe import Deduplicator
-from koppel.errors import ConfigurationError, NotFound, PayloadTooLarge, ServiceUnavailable
+from koppel.errors import BadRequest, ConfigurationError, NotFound, PayloadTooLarge, ServiceUnavailable
 from koppel.observability import logger
 from koppel.ports.config import AccountReader
 from koppel.queue import Envelope, EventQueue
-from koppel.webhooks import Ignored, Ping, VerifyContext, for_log, parse_object, verify
+from koppel.webhooks import Ignored, Install, Ping, VerifyContext, for_log, parse_object, verify
 
 # An account id as `koppel account put` accepts it (config.SLUG); anything else is no account, and
 # is neither looked up nor echoed.
@@ -31,6 +31,7 @@ class WebhookRequest:
     headers: dict[str, str]  # lower-case names
     body: bytes
     url_secret: str = ""  # the secret path segment of `/webhooks/{account_id}/{secret}`; "" : none
+    topic: str = ""  # a route that takes one topic only (`/partners/{account_id}/orders`); "" : any
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Receipt:
-    status: Literal["accepted", "duplicate", "ping", "ignored"]
+    status: Literal["accepted", "duplicate", "ping", "ignored", "installed"]
     event_id: str = ""
     topic: str = ""
 
@@ -51,7 +52,7 @@ def receive(
     request: WebhookRequest,
     *,
     accounts: AccountReader,
-    credentials: CredentialReader,
+    credentials: Credentials,
     dedupe: Deduplicator,
     queue: EventQueue,
     limits: Limits,
@@ -73,8 +74,15 @@ def receive(
         now=now, tolerance=limits.tolerance, stale_after=limits.stale_after, url_secret=request.url_secret
     )
     delivery = verify(account, candidates, request.headers, request.body, ctx)
+    if request.topic and not isinstance(delivery, Ping | Install) and delivery.topic != request.topic:
+        raise BadRequest(f"this route takes {request.topic} deliveries only (X-Koppel-Topic)")
     if isinstance(delivery, Ping):
         return Receipt(status="ping")
+    if isinstance(delivery, Install):
+        # The credentials go to Secrets Manager and nowhere else: not queued, not in the table, not logged.
+        credentials.update(account, delivery.credentials, delivery.removed)
+        logger.info("webhook credentials stored", account_id=account.account_id, hook=for_log(delivery.topic))
+        return Receipt(status="installed", topic=delivery.topic)
     if isinstance(delivery, Ignored):
         logger.info("webhook topic ignored", account_id=account.account_id, topic=for_log(delivery.topic))
         return Receipt(status="ignored", topic=delivery.topic)
