@@ -82,6 +82,21 @@ def test_a_link_needs_existing_accounts_that_can_play_their_part(stack):
     assert store.get_link("bol-to-shop") == link
 
 
+def test_a_csv_or_xml_feed_from_a_backoffice_koppel_reads_no_products_from_is_refused_at_put(stack):
+    # GIVEN a backoffice that only signs stock webhooks (koppel reads no products from it) and a feed channel
+    store = wiring.config_store()
+    stack.add_account("warehouse", "generic", {"webhook_secret": "s"})
+    stack.add_account("partner", "winkelstraat", {"signing_secret": "p"}, settings={"stock_url": "https://p.example/s"})
+    link = {"link_id": "wh-feed", "backoffice": "warehouse", "channel": "partner", "flows": {"feed": True}}
+    # WHEN a CSV or XML feed is asked for, THEN the link is refused, naming the field and the way out
+    for feed in ({"format": "csv"}, {"format": "xml", "product_url": "https://shop.example/p/{sku}"}):
+        with pytest.raises(ConfigurationError, match="feed.format=json") as refused:
+            configure.save_link(store, link | {"feed": feed})
+        assert refused.value.field == "feed.format"
+    # AND a feed of SKUs and quantities is taken
+    assert configure.save_link(store, link | {"feed": {"format": "json"}}).feed.format == "json"
+
+
 def test_an_account_in_use_cannot_be_deleted(stack):
     stack.add_account("bol-nl", "bol", {})
     stack.add_account("shop-main", "shopify", {}, settings={"shop_domain": "demo-shop.myshopify.com"})
