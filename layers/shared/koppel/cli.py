@@ -244,14 +244,15 @@ def _store_secret(secret_ref: str, given: dict[str, Any], *, replace: bool = Fal
 
 def cmd_webhook_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
     """The address an account's system sends its webhooks to. For a system that signs nothing the
-    address carries the account's webhook secret, made here when there is none (or with --new, the
-    old one kept as previous_webhook_secret until the sender uses the new address)."""
+    address carries the account's webhook secret; for one that sends a token koppel gives it (StoreKeeper's
+    hook token) the token is printed with the address. Either is made here when there is none (or with
+    --new, the old one kept as previous_webhook_secret until the sender uses the new one)."""
     account = wiring.config_store().get_account(args.id)
     webhooks = registry.spec(account.system).webhooks
     if webhooks is None:
         raise UsageError(f"{account.system} sends koppel no webhooks; koppel reads it by its API")
     base = f"{outputs.get('ApiUrl', '<ApiUrl>').rstrip('/')}/webhooks/{account.account_id}"
-    if not webhooks.secret_in_url:
+    if not webhooks.secret_in_url and not webhooks.token_header:
         print(base)
         return
     stored = _stored_secret(account.secret_ref) or {}
@@ -262,8 +263,12 @@ def cmd_webhook_url(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
             fresh["previous_webhook_secret"] = current
         _store_secret(account.secret_ref, fresh)
         current = fresh["webhook_secret"]
-    # Printed on purpose: the merchant enters this address in the sender; anyone holding it can
-    # make koppel read an order again, nothing more.
+    # Printed on purpose: the merchant enters it in the sender. A secret URL lets its holder make
+    # koppel read an order again, nothing more; a hook token is checked on every hook.
+    if webhooks.token_header:
+        print(base)
+        print(f"{webhooks.token_header}: {current}")
+        return
     print(f"{base}/{current}")
 
 
@@ -527,9 +532,11 @@ def _account_parser(sub: Any) -> None:
     url = _leaf(
         actions,
         "webhook-url",
-        "the address the account's system sends webhooks to (a secret one for systems that sign nothing)",
+        "the address the account's system sends webhooks to (a secret one for systems that sign nothing, "
+        "with its hook token for systems that send one)",
         "koppel account webhook-url shoprenter-main",
         "koppel account webhook-url shoprenter-main --new   # a new secret; the old one works until replaced",
+        "koppel account webhook-url storekeeper-main   # the address and the hook token to enter in StoreKeeper",
     )
     url.add_argument("id", metavar="ACCOUNT")
     url.add_argument("--new", action="store_true", help="make a new secret (the current one stays valid as previous)")

@@ -90,6 +90,9 @@ class Webhooks:
     # The system signs nothing: its deliveries go to `/webhooks/{account_id}/{webhook_secret}`, and
     # `koppel account webhook-url` makes the secret and prints the address.
     secret_in_url: bool = False
+    # The system sends a token koppel gives it in this header (StoreKeeper's `UpxHookToken`), compared
+    # with the account's webhook secret; `koppel account webhook-url` makes the token and prints it.
+    token_header: str = ""
 
 
 # Systems that sign nothing themselves are fronted by koppel's own documented scheme.
