@@ -36,6 +36,6 @@ SYSTEM = SystemSpec(
         {Capability.ORDER_SINK, Capability.PRODUCT_SOURCE, Capability.STOCK_SOURCE, Capability.STOCK_LOOKUP}
     ),
     finds_orders=True,  # by shop_order_number, the channel's order id
-    notes="backoffice; API key by its init hook, stock hooks read for product ids, products and stock of "
-    "the link's sales channel (publication honoured), channel orders as paid administrative orders",
+    notes="backoffice; API key by its init hook, stock hooks name products, publication honoured, "
+    "channel orders as paid administrative orders",
 )
