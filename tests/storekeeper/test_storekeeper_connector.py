@@ -261,6 +261,15 @@ def test_an_amount_with_more_than_two_decimals_waits_and_sends_nothing(sim, conn
     assert sim.calls("ShopModule::newOrder") == [] and sim.customers == {}
 
 
+def test_an_order_in_another_currency_waits(sim, connect) -> None:
+    sim.add_product("MUG")
+    order = order_of(sim, "700131", ("MUG", 1, "19.95"))
+    line = order.lines[0].model_copy(update={"unit_price": Money(amount=Decimal("19.95"), currency="HUF")})
+    with pytest.raises(NeedsAttention, match="in HUF"):
+        connect().create_order(order.model_copy(update={"currency": "HUF", "lines": (line,)}), tag="koppel")
+    assert sim.calls("ShopModule::newOrder") == []
+
+
 def test_a_line_without_a_shop_product_waits(sim, connect) -> None:
     sim.add_product("MUG")
     order = order_of(sim, "700130", ("MUG", 1, "19.95"))

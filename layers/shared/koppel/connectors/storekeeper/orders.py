@@ -83,6 +83,11 @@ class StoreKeeperOrders(StoreKeeperPart):
         return booked
 
     def create_order(self, order: Order, *, tag: str, create_customer: bool = True) -> BackofficeOrder:
+        if order.currency != self.settings.currency:
+            raise NeedsAttention(
+                f"the order is in {order.currency}, the StoreKeeper shop sells in {self.settings.currency}: "
+                "book it by hand"
+            )
         body = self._order_body(order, tag)  # every line checked before a customer is made for it
         relation = self.find_customer(order)
         if relation is None and create_customer and order.customer.email.strip():

@@ -37,7 +37,8 @@ class StoreKeeperStock(StoreKeeperProducts):
         wanted = list(dict.fromkeys(each.strip() for each in product_ids if each.strip().isdigit()))
         levels: list[WarehouseStock] = []
         for part in chunks(wanted, self.settings.page_size):
-            rows, _ = self.shop_products(0, [{"name": "id__in_list", "multi_val": [int(each) for each in part]}])
+            named = {"name": "id__in_list", "multi_val": [int(each) for each in part]}
+            rows, _ = self.shop_products(0, [named, SELLABLE])
             levels.extend(level for row in rows if (level := self.level_of(row)) is not None)
         return levels
 
