@@ -12,7 +12,7 @@ name the products that changed; koppel reads their levels from the API (`stock_i
 """
 
 from koppel.connectors.declaration import Capability, Role, SystemSpec, Webhooks
-from koppel.connectors.storekeeper.settings import API_CREDENTIALS, StoreKeeperSettings
+from koppel.connectors.storekeeper.settings import API_CREDENTIALS, TOKEN_HEADER, StoreKeeperSettings
 
 SYSTEM = SystemSpec(
     name="storekeeper",
@@ -30,6 +30,7 @@ SYSTEM = SystemSpec(
         verifier="koppel.connectors.storekeeper.hooks:verify",
         stock_ids="koppel.connectors.storekeeper.hooks:stock_ids",
         topics=frozenset({"stock.changed"}),
+        token_header=TOKEN_HEADER,
     ),
     connector="koppel.connectors.storekeeper.connector:from_account",
     serves=frozenset(

@@ -36,7 +36,7 @@ CLIENT_NAME = "koppel"
 DUPLICATE_NUMBER = "ShopModule::OrderDuplicateNumber"
 NOT_CONNECTED = (
     "StoreKeeper has not handed koppel its API key yet: connect the koppel app in StoreKeeper first (its init "
-    "hook brings the API key), with the hook token `koppel account webhook-secret` printed for this account"
+    "hook brings the API key), with the address and hook token `koppel account webhook-url` prints for this account"
 )
 REFUSED_KEY = (
     "StoreKeeper refused koppel's API key: reconnect the koppel app in StoreKeeper (its init hook brings a new "

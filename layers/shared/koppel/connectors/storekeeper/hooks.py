@@ -40,6 +40,7 @@ from koppel.connectors.storekeeper.settings import (
     API_SUBACCOUNT,
     API_URL,
     API_USER,
+    TOKEN_HEADER,
 )
 from koppel.errors import BadRequest, Unauthorized
 from koppel.webhooks import (
@@ -54,7 +55,6 @@ from koppel.webhooks import (
     parse_object,
 )
 
-TOKEN_HEADER = "UpxHookToken"  # noqa: S105 - the header's name, not a token
 TOPIC = "stock.changed"
 MAX_PRODUCTS = 500  # products one hook may name
 PRODUCT = re.compile(r"^ShopModule::ShopProduct\(id=(\d{1,18})\)$")

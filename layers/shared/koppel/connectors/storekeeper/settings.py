@@ -1,4 +1,5 @@
-"""A StoreKeeper account's settings, and the names of the API credentials its `init` hook writes."""
+"""A StoreKeeper account's settings, the names of the API credentials its `init` hook writes, and the
+header its hooks carry their token in."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ API_SUBACCOUNT = "api_subaccount"
 API_USER = "api_user"
 API_KEY = "api_key"
 API_CREDENTIALS = (API_URL, API_ACCOUNT, API_SUBACCOUNT, API_USER, API_KEY)
+# The header StoreKeeper's hooks carry the hook token in (the account's webhook_secret).
+TOKEN_HEADER = "UpxHookToken"  # noqa: S105 - the header's name, not a token
 
 
 class StoreKeeperSettings(Strict):
