@@ -56,6 +56,19 @@ class Stack:
             messages.extend(batch)
         return messages
 
+    def worked_off(self, context: Any, account_id: str) -> int:
+        """Hands everything the receiver queued to the queue worker, as the stack would, and returns how
+        many deliveries from the account it acted on: a re-sent delivery is queued again and acted on
+        once (the worker de-duplicates on what the sender signed)."""
+        import queue_worker
+        from scenarios import sqs_event
+
+        bodies = [message["Body"] for message in self.queued()]
+        for start in range(0, len(bodies), 10):
+            answer = queue_worker.lambda_handler(sqs_event(*bodies[start : start + 10]), context)
+            assert answer["batchItemFailures"] == [], answer
+        return sum(entry.kind == "webhook.received" for entry in wiring.activity_log().recent(account_id, limit=1000))
+
 
 _ONE_REQUEST_AT_A_TIME = threading.Lock()
 

@@ -90,7 +90,7 @@ def test_a_csv_or_xml_feed_from_a_backoffice_koppel_reads_no_products_from_is_re
     link = {"link_id": "wh-feed", "backoffice": "warehouse", "channel": "partner", "flows": {"feed": True}}
     # WHEN a CSV or XML feed is asked for, THEN the link is refused, naming the field and the way out
     for feed in ({"format": "csv"}, {"format": "xml", "product_url": "https://shop.example/p/{sku}"}):
-        with pytest.raises(ConfigurationError, match="feed.format=json") as refused:
+        with pytest.raises(ConfigurationError, match=r"feed\.format=json") as refused:
             configure.save_link(store, link | {"feed": feed})
         assert refused.value.field == "feed.format"
     # AND a feed of SKUs and quantities is taken

@@ -57,14 +57,14 @@ def test_a_switched_off_flow_is_skipped_visibly(pos_link, context):
 
 
 def test_a_delivery_no_flow_can_handle_yet_is_parked_whole_not_dropped(pos_link, context):
-    # GIVEN an order placed on the channel, for a flow koppel does not run yet (webshop orders in)
-    order_event = envelope([], topic="order.created", account="winkelstraat")
-    queue_worker.lambda_handler(sqs_event(order_event), context)
+    # GIVEN a return from the channel, which koppel cannot read from this channel yet (it declares no parser)
+    return_event = envelope([], topic="return.created", account="winkelstraat")
+    queue_worker.lambda_handler(sqs_event(return_event), context)
     [entry] = wiring.activity_log().recent("pos-to-ws")
     assert entry.kind == "webhook.parked"
     [(kept, reason)] = wiring.parked_deliveries().waiting("pos-to-ws")
-    assert kept.body == order_event["body"] and kept.event_id == order_event["event_id"]
-    assert reason == "order.created from winkelstraat has no orders handler yet"
+    assert kept.body == return_event["body"] and kept.event_id == return_event["event_id"]
+    assert reason == "return.created from winkelstraat has no returns handler yet"
 
 
 def test_a_backoffices_own_order_webhooks_are_not_for_the_link(pos_link, context):

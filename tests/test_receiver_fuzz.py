@@ -298,7 +298,7 @@ def judge(delivery: Delivery, status: int, answer: dict, stored: list[str]) -> N
     if status >= 400:
         assert answer.get("reason"), f"{seen} -> {status} without a reason: {answer}"
     else:
-        assert answer.get("status") in {"accepted", "duplicate", "ping", "ignored"}, f"{seen} -> {answer}"
+        assert answer.get("status") in {"accepted", "ping", "ignored", "installed"}, f"{seen} -> {answer}"
     if stored:
         assert delivery.signed, f"{seen}: not signed with the account's secret, yet {stored}"
         assert isinstance(json.loads(delivery.body), dict), f"{seen}: body no JSON object, yet {stored}"

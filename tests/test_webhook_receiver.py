@@ -102,13 +102,14 @@ def test_an_oversized_body_gets_413(shop, context, monkeypatch):
     assert shop.queued() == []
 
 
-def test_a_shopify_retry_of_the_same_event_is_queued_once(shop, context):
+def test_a_shopify_retry_of_the_same_event_is_acted_on_once(shop, context):
     body = sample_body()
     answers = [
         post("shop-main", body, shopify_headers(body, event_id="evt-retry"), context)[1]["status"] for _ in range(3)
     ]
-    assert answers == ["accepted", "duplicate", "duplicate"]
-    assert len(shop.queued()) == 1
+    # Each retry is acknowledged once it is durable (one queue send); the worker acts on the delivery once.
+    assert answers == ["accepted", "accepted", "accepted"]
+    assert shop.worked_off(context, "shop-main") == 1
 
 
 def test_a_stale_shopify_delivery_is_refused(shop, context):
@@ -118,7 +119,7 @@ def test_a_stale_shopify_delivery_is_refused(shop, context):
     assert status == 401 and "stale" in answer["reason"]
 
 
-def test_the_same_delivery_five_times_concurrently_is_queued_once(shop, context):
+def test_the_same_delivery_five_times_concurrently_is_acted_on_once(shop, context):
     # GIVEN five deliveries of one event arriving at once, each handled as its own Lambda container
     body = sample_body()
     headers = shopify_headers(body, event_id="evt-burst")
@@ -133,7 +134,6 @@ def test_the_same_delivery_five_times_concurrently_is_queued_once(shop, context)
                 WebhookRequest("shop-main", headers, body),
                 accounts=wiring.config_store(),
                 credentials=wiring.credentials(),
-                dedupe=wiring.deduplicator(context, 3600),
                 queue=wiring.event_queue(),
                 limits=limits,
                 now=datetime.now(UTC),
@@ -147,10 +147,9 @@ def test_the_same_delivery_five_times_concurrently_is_queued_once(shop, context)
         thread.start()
     for thread in threads:
         thread.join()
-    # THEN exactly one is accepted; the others are told "duplicate" or "in progress, retry"
-    assert outcomes.count("accepted") == 1
-    assert set(outcomes) <= {"accepted", "duplicate", "InProgress"}
-    assert len(shop.queued()) == 1
+    # THEN each is acknowledged, and the worker acts on the event once
+    assert outcomes == ["accepted"] * 5
+    assert shop.worked_off(context, "shop-main") == 1
 
 
 # --- WooCommerce and the koppel scheme ----------------------------------------------------------
@@ -174,8 +173,8 @@ def test_a_signed_woocommerce_delivery_is_accepted(stack, context):
         "x-wc-webhook-delivery-id": "36e520ebabc2fa725092ff4a47acedf2",
     }
     assert post("woo", body, headers, context)[1]["status"] == "accepted"
-    assert post("woo", body, headers | {"x-wc-webhook-delivery-id": "other"}, context)[1]["status"] == "duplicate"
-    assert len(stack.queued()) == 1
+    assert post("woo", body, headers | {"x-wc-webhook-delivery-id": "other"}, context)[1]["status"] == "accepted"
+    assert stack.worked_off(context, "woo") == 1  # the same signed body: the same delivery
 
 
 def koppel_headers(body: bytes, secret: str, at: int, event_id: str = "stk-1") -> dict[str, str]:
@@ -228,7 +227,7 @@ def test_a_body_that_would_not_fit_the_queue_once_escaped_gets_413(shop, context
     status, answer = post("shop-main", body, shopify_headers(body, event_id="too-big"), context)
     assert status == 413 and "too large to queue" in answer["reason"]
     assert shop.queued() == []
-    # nothing was remembered either: the same delivery re-sent is refused again, not called a duplicate
+    # nothing was remembered either: the same delivery re-sent is refused again
     status, _ = post("shop-main", body, shopify_headers(body, event_id="too-big"), context)
     assert status == 413
 
@@ -242,16 +241,16 @@ def test_an_account_created_after_a_404_is_found_at_once(stack, context):
     assert post("late-shop", body, shopify_headers(body), context)[0] == 200
 
 
-def test_a_captured_shopify_delivery_replayed_under_a_new_event_id_is_not_queued_again(shop, context):
+def test_a_captured_shopify_delivery_replayed_under_a_new_event_id_is_not_acted_on_again(shop, context):
     body = sample_body()
     original = shopify_headers(body, event_id="evt-original")
     assert post("shop-main", body, original, context)[1]["status"] == "accepted"
     replay = original | {"x-shopify-event-id": "evt-forged", "x-shopify-webhook-id": "forged"}
-    assert post("shop-main", body, replay, context)[1]["status"] == "duplicate"
+    assert post("shop-main", body, replay, context)[0] == 200
     without_time = {k: v for k, v in replay.items() if k != "x-shopify-triggered-at"}
     status, answer = post("shop-main", body, without_time, context)
     assert status == 401 and "Triggered-At" in answer["reason"]
-    assert len(shop.queued()) == 1
+    assert shop.worked_off(context, "shop-main") == 1
 
 
 def test_a_koppel_delivery_replayed_as_another_event_or_topic_is_refused(stack, context):
@@ -287,27 +286,29 @@ def shopify_order(**fields) -> bytes:
     return json.dumps(order).encode()
 
 
-def test_a_captured_shopify_delivery_resent_under_another_topic_and_a_fresh_time_is_not_queued_again(shop, context):
+def test_a_captured_shopify_delivery_resent_under_another_topic_and_a_fresh_time_is_not_acted_on_again(shop, context):
     # GIVEN a delivery koppel has queued
     body = sample_body()
     assert post("shop-main", body, shopify_headers(body, topic="orders/create"), context)[1]["status"] == "accepted"
     # WHEN the capture is re-sent with the unsigned topic changed and a fresh triggered-at
     for topic in ("orders/paid", "orders/updated", "orders/cancelled"):
-        status, answer = post("shop-main", body, shopify_headers(body, topic=topic), context)
-        # THEN it is the same signed body, so the same delivery
-        assert (status, answer["status"]) == (200, "duplicate")
-    assert len(shop.queued()) == 1
+        status, _ = post("shop-main", body, shopify_headers(body, topic=topic), context)
+        # THEN it is the same signed body, so the same delivery: acted on once, as what it first came as
+        assert status == 200
+    assert shop.worked_off(context, "shop-main") == 1
+    [received] = [entry for entry in wiring.activity_log().recent("shop-main") if entry.kind == "webhook.received"]
+    assert received.message == "orders/create received"
 
 
-def test_a_woocommerce_delivery_resent_under_another_topic_is_a_duplicate(stack, context):
+def test_a_woocommerce_delivery_resent_under_another_topic_is_acted_on_once(stack, context):
     stack.add_account(
         "woo", "woocommerce", {"webhook_secret": "woo-secret"}, settings={"base_url": "https://w.example"}
     )
     body = json.dumps({"id": 727, "status": "processing"}).encode()
     signature = {"x-wc-webhook-signature": shopify_sign(body, "woo-secret")}
     assert post("woo", body, signature | {"x-wc-webhook-topic": "order.created"}, context)[1]["status"] == "accepted"
-    assert post("woo", body, signature | {"x-wc-webhook-topic": "order.updated"}, context)[1]["status"] == "duplicate"
-    assert len(stack.queued()) == 1
+    assert post("woo", body, signature | {"x-wc-webhook-topic": "order.updated"}, context)[0] == 200
+    assert stack.worked_off(context, "woo") == 1
 
 
 @pytest.mark.parametrize("topic", ["app/uninstalled", "customers/redact", "shop/redact", "../../etc/passwd"])

@@ -1,6 +1,6 @@
 """POST /webhooks/{account_id} (and /webhooks/{account_id}/{secret} for systems that sign nothing), and
 POST /partners/{account_id}/orders for a partner's orders (koppel's signature, topic order.created):
-authenticate, de-duplicate and queue a delivery; answer at once."""
+authenticate, check and queue a delivery (one AWS call); answer at once. The queue worker de-duplicates."""
 
 from __future__ import annotations
 
@@ -86,13 +86,11 @@ def _answer(account_id: str, url_secret: str, topic: str = "") -> Response:
         ),
         accounts=wiring.cached_accounts(),
         credentials=wiring.credentials(),
-        # Keys live as long as a sender may still re-send (stale window) plus an hour.
-        dedupe=wiring.deduplicator(app.lambda_context, env.stale_event_hours * 3600 + 3600),
         queue=wiring.event_queue(),
         limits=limits,
         now=datetime.now(UTC),
     )
-    # One count per outcome (accepted, duplicate, ping, ignored); the topic is no dimension, as a
+    # One count per outcome (accepted, ping, ignored, installed); the topic is no dimension, as a
     # sender chooses it.
     metrics.add_metric(name=f"Webhook_{receipt.status}", unit=MetricUnit.Count, value=1)
     logger.info(

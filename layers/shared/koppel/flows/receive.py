@@ -1,8 +1,12 @@
-"""Flow: accept a webhook delivery — authenticate, check, de-duplicate, queue. The work happens later.
+"""Flow: accept a webhook delivery — authenticate, check, queue. The work happens later.
 
 Nothing is stored or queued before the signature verifies and the body is a well-formed JSON object
 that fits its topic; a topic koppel does not take from the system is acknowledged as ignored. Every
 refusal is a typed 4xx with its reason; nothing unauthenticated reaches a log line unbounded.
+
+One durable call per delivery: the queue send. Nothing is acknowledged before it succeeded, and the
+de-duplication key (what the sender signed) travels with the delivery: the queue worker acts on a key
+once, so a re-sent delivery is queued again but processed once.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from koppel.credentials import Credentials
-from koppel.dedupe import Deduplicator
 from koppel.errors import BadRequest, ConfigurationError, NotFound, PayloadTooLarge, ServiceUnavailable
 from koppel.observability import logger
 from koppel.ports.config import AccountReader
@@ -43,7 +46,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Receipt:
-    status: Literal["accepted", "duplicate", "ping", "ignored", "installed"]
+    status: Literal["accepted", "ping", "ignored", "installed"]
     event_id: str = ""
     topic: str = ""
 
@@ -53,7 +56,6 @@ def receive(
     *,
     accounts: AccountReader,
     credentials: Credentials,
-    dedupe: Deduplicator,
     queue: EventQueue,
     limits: Limits,
     now: datetime,
@@ -102,5 +104,5 @@ def receive(
         sent_at=delivery.triggered_at,
         body=text,
     )
-    _result, first_time = dedupe.once(delivery.dedupe_key, lambda: {"message_id": queue.send(envelope)})
-    return Receipt(status="accepted" if first_time else "duplicate", event_id=delivery.event_id, topic=delivery.topic)
+    queue.send(envelope)
+    return Receipt(status="accepted", event_id=delivery.event_id, topic=delivery.topic)
