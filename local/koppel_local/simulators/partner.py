@@ -9,7 +9,8 @@ A level older than the one the partner holds for its SKU (`observed_at`) changes
 
 Faults: `fail_next` holds statuses answered once the signature checks out, before anything is taken
 (`fail_stock(n)` plans n of them); `lose_answers(n)` takes the next n requests' stock and answers 500,
-as a gateway that times out after the partner committed.
+as a gateway that times out after the partner committed (checked after `fail_next`). The kit's own
+faults (`faults.add`) answer before the signature is even checked.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class StockPartner(WsgiSimulator):
     fail_next: list[int] = field(default_factory=list)  # statuses to answer before accepting again
     event_ids: set[str] = field(default_factory=set)
     unlisted: set[str] = field(default_factory=set)  # SKUs the partner does not list: answered unknown
+    lose_next: int = 0  # requests still to take and answer 500, as if the answer was lost
 
     system = "stock partner"
     routes = (route("POST", r"/stock", "stock", "handle"),)
@@ -53,7 +55,7 @@ class StockPartner(WsgiSimulator):
 
     def lose_answers(self, times: int = 1) -> None:
         """The next `times` stock requests are taken, and answered 500 as if the answer was lost."""
-        self.faults.add(times, 500, target="stock", after_execution=True)
+        self.lose_next += times
 
     def not_served(self, request: Request) -> Response:
         return Response(status=404)
@@ -87,6 +89,9 @@ class StockPartner(WsgiSimulator):
         for level in levels:
             if self.lists(level["sku"]):
                 self.take(level["sku"], level["quantity"], str(level.get("observed_at") or ""))
+        if self.lose_next > 0:
+            self.lose_next -= 1
+            return Response(json.dumps({"error": "gateway timeout"}), status=500, content_type="application/json")
         answer: dict[str, Any] = {"status": "accepted"}
         if unknown:
             answer["unknown_skus"] = unknown

@@ -245,8 +245,7 @@ def reasons(error: ValidationError) -> str:
     for entry in found[:MAX_REASONS]:
         where = _where(entry["loc"])
         if entry["type"] == "too_short":
-            listed = entry.get("ctx", {}).get("field_type") == "List"
-            what = "must hold at least one" if listed else "must not be empty"
+            what = "must hold at least one" if isinstance(entry.get("input"), list) else "must not be empty"
         elif entry["type"] in ("string_too_long", "too_long"):
             what = f"is longer than {entry.get('ctx', {}).get('max_length', 'allowed')}"
         else:
