@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from helpers import ROOT
 
 from koppel.config import Account
 from koppel.connectors import registry
@@ -278,3 +280,12 @@ def test_a_payload_the_parser_is_handed_unchecked_is_still_refused():
     payload["grand_total"] = "1.00"
     with pytest.raises(BadRequest, match=r"grand_total 1\.00"):
         order(delivered(payload), payload)
+
+
+def test_the_order_docs_partner_api_shows_is_one_koppel_takes():
+    page = (ROOT / "docs" / "partner-api.md").read_text()
+    [shown] = [block for block in re.findall(r"```json\n(.*?)```", page, re.S) if "increment_id" in block]
+    payload = json.loads(shown)
+    headers, body = signed(payload)
+    assert isinstance(verify(ACCOUNT, [SECRET], headers, body, context()), Delivery)
+    assert order(delivered(payload), payload).total.amount == Decimal(payload["grand_total"])
