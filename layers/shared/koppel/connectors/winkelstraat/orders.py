@@ -67,14 +67,22 @@ def _text_id(value: object) -> object:
     return str(value) if isinstance(value, int) else value
 
 
-def _amount(value: object) -> Decimal:
+def _number(value: object, what: str) -> Decimal:
+    """A JSON number or a string as an exact, finite Decimal (a float by its repr, never its binary value)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise _problem("must be an amount such as 14.95 (a JSON number or a string)")
+        raise _problem(f"must be {what} (a JSON number or a string)")
     try:
-        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
     except InvalidOperation:
-        raise _problem(f"must be an amount such as 14.95, not {for_log(value, 20)}") from None
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        number = None
+    if number is None or not number.is_finite():
+        raise _problem(f"must be {what}, not {for_log(value, 20)}")
+    return number
+
+
+def _amount(value: object) -> Decimal:
+    amount = _number(value, "an amount such as 14.95")
+    if abs(amount) >= MAX_AMOUNT:
         raise _problem(f"must be an amount below {MAX_AMOUNT}, not {for_log(value, 20)}")
     if amount < 0:
         raise _problem(f"must not be negative ({amount})")
@@ -84,16 +92,11 @@ def _amount(value: object) -> Decimal:
 
 
 def _quantity(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise _problem("must be a whole number of units, such as 2")
-    try:
-        units = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _problem(f"must be a whole number of units, not {for_log(value, 20)}") from None
-    if not units.is_finite() or units != units.to_integral_value():
+    units = _number(value, "a whole number of units, such as 2")
+    if units != units.to_integral_value():
         raise _problem(f"must be a whole number of units, not {for_log(value, 20)}")
     if not 0 < units <= MAX_QUANTITY:
-        raise _problem(f"must be more than 0 and at most {MAX_QUANTITY}, not {int(units)}")
+        raise _problem(f"must be more than 0 and at most {MAX_QUANTITY}, not {for_log(value, 20)}")
     return int(units)
 
 
