@@ -1,7 +1,8 @@
 """The nightly feed for 100,000 and 1,000,000 products: rows/s, peak RSS, and the ratio to csv.writer.
 
-Targets (the feed issue): the CSV at >= 50 % of the speed of Python's own csv.writer writing the
-same rows in the same run; peak RSS <= 256 MB, growing less than 10 % from 100k to 1M products.
+Targets: the CSV rendered at >= 90 % of the speed of Python's own csv.writer writing the same rows in
+the same run, net of building the rows (issue 17; the feed issue asked 50 % gross); peak RSS <= 256 MB,
+growing less than 10 % from 100k to 1M products.
 
 Each (size, case) runs in a fresh interpreter. Cases:
   csv, csv.gz, xml, xml.gz -> null   rendering alone (the bytes are counted, then dropped)
@@ -40,7 +41,7 @@ CASES = [("csv", "null"), ("csv.gz", "null"), ("xml", "null"), ("xml.gz", "null"
 BUCKET = "feed-bench"
 RUNS = 2
 STATUS, CLEAR_REFS = Path("/proc/self/status"), Path("/proc/self/clear_refs")  # Linux, as Lambda is
-RSS_TARGET_MB, GROWTH_TARGET, RATIO_TARGET = 256, 0.10, 0.50
+RSS_TARGET_MB, GROWTH_TARGET, RATIO_TARGET = 256, 0.10, 0.90
 
 ADJECTIVES = ["Stoneware", "Porcelain", 'Handmade "Delft"', "Glazed, matte", "Café & bistro", "Enamel", "Bamboo"]
 NOUNS = ["mug", "teapot", "saucer", "bowl", "plate 26 cm", "espresso cup", "carafe 1 l", "tea towel"]
@@ -107,6 +108,7 @@ def by_hand(rows: Iterable[Product], out: io.TextIOBase) -> None:
                 p.weight_grams,
                 p.category,
                 p.group,
+                p.url,
             ]
         )
 
@@ -176,6 +178,12 @@ def child(count: int, fmt: str, sink: str, endpoint: str) -> None:
 
 
 # --- the driver ------------------------------------------------------------------------------------
+def net_ratio(r: dict[str, float]) -> float | None:
+    """csv.writer's time over the case's, each less the time of generating the products."""
+    rendering = r["seconds"] - r["generate"]
+    return (r["baseline"] - r["generate"]) / rendering if rendering > 0 else None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -235,8 +243,8 @@ def main() -> None:
         f"{'peak RSS':>10}{'floor':>7}{'csv.writer rows/s':>19}{'ratio':>7}{'net':>6}"
     )
     for (count, fmt, sink), r in results.items():
-        rendering = r["seconds"] - r["generate"]
-        net = f"{(r['baseline'] - r['generate']) / rendering:6.2f}" if rendering > 0 else "   n/a"
+        ratio_net = net_ratio(r)
+        net = f"{ratio_net:6.2f}" if ratio_net is not None else "   n/a"
         print(
             f"  {count:>9,} {fmt:<7}{sink:<5}{count / r['seconds']:>10,.0f}{r['bytes'] / r['seconds'] / 1e6:>9.1f}"
             f"{r['bytes'] / 1e6:>9.1f}{r['peak']:>8.0f} MB{r['floor']:>4.0f} MB{count / r['baseline']:>17,.0f}"
@@ -247,20 +255,23 @@ def main() -> None:
 
     small, large = min(SIZES), max(SIZES)
     print(
-        f"targets: csv >= {RATIO_TARGET:.0%} of csv.writer; peak RSS <= {RSS_TARGET_MB} MB; "
+        f"targets: csv >= {RATIO_TARGET:.0%} of csv.writer, net of building the rows; peak RSS <= {RSS_TARGET_MB} MB; "
         f"growth {small:,} -> {large:,} < {GROWTH_TARGET:.0%}"
     )
     for fmt, sink in CASES:
         a, b = results[small, fmt, sink], results[large, fmt, sink]
         growth = b["peak"] / a["peak"] - 1
         ratio = min(results[count, fmt, sink]["baseline"] / results[count, fmt, sink]["seconds"] for count in SIZES)
+        nets = [net_ratio(results[count, fmt, sink]) for count in SIZES]
+        worst_net = min((value for value in nets if value is not None), default=0.0)
         peak = max(a["peak"], b["peak"], a["startup_peak"], b["startup_peak"])
         verdicts = [
             f"peak {peak:.0f} MB ({'ok' if peak <= RSS_TARGET_MB else 'OVER'})",
             f"growth {growth:+.1%} ({'ok' if growth < GROWTH_TARGET else 'OVER'})",
         ]
         if fmt == "csv":
-            verdicts.insert(0, f"ratio {ratio:.2f} ({'ok' if ratio >= RATIO_TARGET else 'UNDER'})")
+            verdict = "ok" if worst_net >= RATIO_TARGET else "UNDER"
+            verdicts.insert(0, f"ratio net {worst_net:.2f} ({verdict}), gross {ratio:.2f}")
         print(f"  {fmt:<7}{sink:<5}" + "; ".join(verdicts))
 
 

@@ -17,7 +17,6 @@ What is left out, and why (see ../shared/reference/google_merchant/spec_facts.js
 from __future__ import annotations
 
 import csv
-import io
 import re
 import zlib
 from collections import Counter
@@ -83,48 +82,84 @@ def valid_gtin(code: str) -> bool:
 
 
 # --- CSV ------------------------------------------------------------------------------------------
-def _csv_row(product: Product) -> tuple[object, ...]:
-    price, sale, managed = product.price, product.sale_price, product.stock_managed
-    # csv.writer writes None as an empty field.
-    return (
-        product.sku,
-        product.title,
-        product.ean,
-        format_price(price) if price is not None else None,
-        format_price(sale) if sale is not None else None,
-        product.quantity if managed else None,  # no count for an untracked product, only availability
-        IN_STOCK if not managed or product.quantity > 0 else OUT_OF_STOCK,
-        product.image_url,
-        product.weight_grams,
-        product.category,
-        product.group,
-        product.url,
-    )
+class _Prices:
+    """`format_price` remembered per amount and currency: a catalogue repeats its prices, and the
+    quantizing costs four times the look-up. Zero is never remembered (0 and -0 are equal keys but
+    print apart), and the memory is forgotten past `limit` entries, so it stays small."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.known: dict[tuple[Decimal, str], str] = {}
+        self.limit = limit
+
+    def text(self, money: Money) -> str:
+        key = (money.amount, money.currency)
+        text = self.known.get(key)
+        if text is None:
+            text = format_price(money)
+            if money.amount:
+                if len(self.known) >= self.limit:
+                    self.known.clear()
+                self.known[key] = text
+        return text
+
+
+class _Parts:
+    """A file for csv.writer that keeps what it is given: appending is all a write does."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.write = self.parts.append
+
+    def size(self, start: int) -> int:
+        return sum(map(len, self.parts[start:]))
+
+    def drain(self) -> bytes:
+        # "replace": one unencodable character (a lone surrogate) must not cost the night's feed.
+        chunk = "".join(self.parts).encode("utf-8", "replace")
+        self.parts.clear()
+        return chunk
 
 
 def csv_rows(
     products: Iterable[Product], *, stats: FeedStats | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[bytes]:
-    """The stock feed as CSV (header row, comma, minimal quoting, '\\n' line ends, as the flow's feed)."""
+    """The stock feed as CSV (header row, comma, minimal quoting, '\\n' line ends, as the flow's feed).
+
+    A row per product: an empty price for one without a price, no count for one whose stock is not
+    tracked (only its availability); csv.writer writes None as an empty field. The rows are built in
+    one comprehension per batch and written by csv.writer's C loop, the prices formatted once each.
+    """
     stats = stats if stats is not None else FeedStats()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    out = _Parts()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    products = iter(products)
-    while batch := [_csv_row(product) for product in islice(products, _CSV_BATCH)]:
+    price = _Prices().text
+    products, size = iter(products), 0
+    while batch := [
+        (
+            p.sku,
+            p.title,
+            p.ean,
+            None if p.price is None else price(p.price),
+            None if p.sale_price is None else price(p.sale_price),
+            p.quantity if p.stock_managed else None,
+            IN_STOCK if not p.stock_managed or p.quantity > 0 else OUT_OF_STOCK,
+            p.image_url,
+            p.weight_grams,
+            p.category,
+            p.group,
+            p.url,
+        )
+        for p in islice(products, _CSV_BATCH)
+    ]:
+        start = len(out.parts)
         writer.writerows(batch)
         stats.rendered += len(batch)
-        if buffer.tell() >= chunk_size:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    # "replace": one unencodable character (a lone surrogate) must not cost the night's feed.
-    chunk = buffer.getvalue().encode("utf-8", "replace")
-    buffer.seek(0)
-    buffer.truncate()
-    return chunk
+        size += out.size(start)
+        if size >= chunk_size:
+            yield out.drain()
+            size = 0
+    yield out.drain()
 
 
 # --- Google Merchant RSS 2.0 ----------------------------------------------------------------------
