@@ -540,6 +540,8 @@ def read_levels(link: Link, envelope: Envelope, payload: dict[str, Any]) -> list
     webhooks = registry.spec(envelope.system).webhooks
     if webhooks is not None and webhooks.stock_ids:
         # The hook only names the products that changed: their levels are read from the backoffice.
+        from datetime import UTC, datetime
+
         from koppel.connectors.declaration import Capability
         from koppel.ports.stock import IncomingLevel
 
@@ -547,7 +549,10 @@ def read_levels(link: Link, envelope: Envelope, payload: dict[str, Any]) -> list
         lookup = _connector(Capability.STOCK_LOOKUP, link, "backoffice") or registry.build(
             Capability.STOCK_LOOKUP, *_linked(link, "backoffice"), http_client()
         )
-        return [IncomingLevel.of(level, level.sequence, read=True) for level in lookup.stock_of(ids)] if ids else []
+        if not ids:
+            return []
+        read_at = datetime.now(UTC)  # of two reads of one moment (whole seconds), the later one wins
+        return [IncomingLevel.of(level, level.sequence, read=True, tiebreak=read_at) for level in lookup.stock_of(ids)]
     if webhooks is None or not webhooks.stock_levels:
         raise BadRequest(f"{envelope.system} deliveries carry no stock koppel can read")
     parse = registry.load(webhooks.stock_levels)

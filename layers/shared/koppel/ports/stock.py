@@ -94,7 +94,9 @@ def version_of(
     - `t<observed>#<tiebreak>`: the moment observed, then (for two of the same moment) the moment
       the delivery was triggered or arrived;
     - `t<observed>~`: a read of the backoffice koppel made itself. It is the state as of that moment,
-      so at an equal moment it wins over a webhook ('~' sorts after '#').
+      so at an equal moment it wins over a webhook ('~' sorts after '#'); `t<observed>~<read at>` when
+      the read's own time is given: of two reads of the same moment (a backoffice that keeps its change
+      time in whole seconds), the later read wins.
     """
     if sequence is not None:
         if sequence < 0:
@@ -102,7 +104,7 @@ def version_of(
         return f"s{sequence:020d}"
     moment = f"t{sortable(observed_at)}"
     if read:
-        return moment + "~"
+        return moment + "~" + (sortable(tiebreak) if tiebreak is not None else "")
     return moment + (f"#{sortable(tiebreak)}" if tiebreak is not None else "")
 
 
