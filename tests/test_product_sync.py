@@ -226,3 +226,27 @@ def test_a_refused_product_is_not_sent_again_until_it_changes(stack, catalogue, 
     shop.variant("MUG")["price"] = Decimal("11.95")
     run(context)
     assert bol.offer_price("offer-mug") == Decimal("11.95")
+
+
+def test_the_backoffices_own_publication_comes_before_the_links_groups():
+    from koppel.config import Link
+    from koppel.flows.feed import for_channel
+    from koppel.flows.products import published
+    from koppel.models import Product
+
+    # GIVEN a link that publishes only its ceramics, excluding the outlet, and one that publishes everything
+    some = Link(
+        link_id="sk-ws", backoffice="sk", channel="ws",
+        products={"publish_all_by_default": False, "published_groups": ["Ceramics"], "excluded_groups": ["Outlet"]},
+    )  # fmt: skip
+    every = Link(link_id="sk-all", backoffice="sk", channel="ws")
+    on_channel = Product(sku="MUG", title="Mug", published=True, quantity=3)
+    off_channel = Product(sku="TEA", title="Tea", published=False, group="Ceramics", quantity=3)
+    outlet = Product(sku="VASE", title="Vase", published=True, group="Outlet", quantity=3)
+    silent = Product(sku="BOWL", title="Bowl", group="Ceramics", quantity=3)  # the backoffice does not say
+    # THEN a product the backoffice offers on the channel is published whatever the groups, one it does
+    # not offer there never is, an excluded group stays out, and the groups decide where it says nothing
+    assert [published(some, p) for p in (on_channel, off_channel, outlet, silent)] == [True, False, False, True]
+    assert [published(every, p) for p in (on_channel, off_channel, outlet, silent)] == [True, False, True, True]
+    # AND the nightly feed follows the same rule
+    assert [p.sku for p in for_channel(some, [on_channel, off_channel, outlet, silent])] == ["MUG", "BOWL"]
