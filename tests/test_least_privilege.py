@@ -32,6 +32,24 @@ def test_the_webhook_receiver_needs_only_its_own_policy(shop, context, aws_calls
     assert_allowed("WebhookReceiverFunction", aws_calls)
 
 
+def test_the_webhook_receiver_needs_only_its_own_policy_to_store_a_hooks_credentials(stack, context, aws_calls):
+    # GIVEN a StoreKeeper account with the hook token koppel gave the merchant
+    from koppel_local.simulators.storekeeper import StoreKeeperSimulator
+
+    stack.add_account("storekeeper-main", "storekeeper", {"webhook_secret": "hook-token"})
+    body = StoreKeeperSimulator().hook_body("init")
+    aws_calls.clear()
+    # WHEN StoreKeeper's init hook hands over its API key
+    answer = webhook_receiver.lambda_handler(
+        api_event("storekeeper-main", body, {"content-type": "application/json", "upxhooktoken": "hook-token"}),
+        context,
+    )
+    # THEN it is written to the account's secret, through the receiver's own policy
+    assert answer["statusCode"] == 200
+    assert "secretsmanager:PutSecretValue" in aws_calls
+    assert_allowed("WebhookReceiverFunction", aws_calls)
+
+
 def test_the_queue_worker_needs_only_its_own_policy(pos_link, context, aws_calls):
     event = sqs_event(envelope([level("MUG-BLUE-350", 3, "2026-11-21T13:10:00Z")]))
     aws_calls.clear()
