@@ -64,6 +64,7 @@ bench: setup
 	$(BIN)/python bench/feed_bench.py
 	$(BIN)/python bench/stock_push_bench.py
 	$(BIN)/python bench/webshop_receipt_bench.py
+	$(BIN)/python bench/local_api_load_bench.py
 	$(BIN)/python bench/webshop_accounting_bench.py
 	$(BIN)/python bench/cost_model.py
 
