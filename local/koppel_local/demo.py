@@ -19,9 +19,10 @@ import httpx
 
 from koppel import cli
 from koppel_local.runtime import LocalCloud
-from koppel_local.serve import fire_route, start_simulators
+from koppel_local.serve import COPERNICUS_SECRET, fire_route, start_simulators
 from koppel_local.signing import koppel_headers, shopify_headers
 from koppel_local.simulators.bol import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimItem
+from koppel_local.simulators.copernicus import sample_order
 from koppel_local.simulators.innvoice import DEMO_PASSWORD as INNVOICE_PASSWORD
 from koppel_local.simulators.innvoice import DEMO_REG as INNVOICE_REG
 from koppel_local.simulators.innvoice import DEMO_USER as INNVOICE_USER
@@ -38,6 +39,7 @@ from koppel_local.simulators.snelstart import DEMO_CLIENT_KEY, DEMO_SUBSCRIPTION
 SHOP_WEBHOOK_SECRET = "demo-shop-webhook-secret"  # noqa: S105 - the demo's own made-up secret
 POS_WEBHOOK_SECRET = "demo-pos-webhook-secret"  # noqa: S105
 WEBSHOP_WEBHOOK_SECRET = "demo-webshop-webhook-secret"  # noqa: S105
+PARTNER_ORDER_SECRET = "demo-copernicus-order-secret"  # noqa: S105
 TILL_COUPLING_ID = "demo-webshop-till"
 
 
@@ -130,6 +132,9 @@ def run() -> int:
         innvoice, innvoice_url, _ = sims["innvoice"]
         shoprenter, shoprenter_url, _ = sims["shoprenter"]
         invoicing_webshop(demo, cloud, api, innvoice, innvoice_url, shoprenter, shoprenter_url)
+        storekeeper, storekeeper_url, _ = sims["storekeeper"]
+        copernicus, copernicus_url, _ = sims["copernicus"]
+        winkelstraat(demo, cloud, api, storekeeper, storekeeper_url, copernicus, copernicus_url)
 
     print()
     if demo.failures:
@@ -174,7 +179,7 @@ def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str) -> None:
     demo.koppel("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "--later")
     demo.koppel(
         "link", "put", "pos-to-shop", "backoffice=korona-pos", "channel=shop-main", "flows.feed=true",
-        "flows.orders=false", "--later",
+        "feed.format=json", "flows.orders=false", "--later",
     )  # fmt: skip
     demo.koppel(
         "link", "put", "pos-to-bol", "backoffice=korona-pos", "channel=bol-nl", "flows.orders=false",
@@ -779,6 +784,76 @@ def invoicing_webshop(
     busiest = shoprenter.busiest_second()
     demo.check(busiest <= 3, f"Shoprenter's limit kept: at most {busiest} requests in any second")
     demo.koppel("activity", "shoprenter-to-invoices")
+
+
+def winkelstraat(
+    demo: Demo,
+    cloud: LocalCloud,
+    api: str,
+    storekeeper: Any,
+    storekeeper_url: str,
+    copernicus: Any,
+    partner_url: str,
+) -> None:
+    demo.step("StoreKeeper to Winkelstraat.nl through Copernicus: the feed, realtime stock, partner orders")
+    storekeeper.add_product("MOK-DELFT", "Mok Delfts blauw", price="12.95", stock=8, ean="8712345678906")
+    storekeeper.add_product("LAMP-RAN", "Hanglamp rotan", price="89.00", sale="74.50", stock=3, category="Wonen")
+    storekeeper.add_product("THEE-ROOIBOS", "Rooibos thee", price="4.50", stock=20, published=False)
+    demo.say(
+        f"StoreKeeper JSON RPC at {storekeeper_url}/api and Copernicus at {partner_url} (both from public facts)"
+    )
+    demo.koppel("account", "put", "storekeeper-main", "system=storekeeper", "secret_ref=koppel/storekeeper-main",
+                "settings.shop_url=https://winkel.example.nl", "settings.product_path=p")  # fmt: skip
+    printed = demo.koppel("account", "webhook-url", "storekeeper-main").split()
+    hook_url, token = printed[0], printed[-1]
+    demo.say("the merchant enters this address and hook token in StoreKeeper's koppel app; StoreKeeper calls init")
+    init = storekeeper.send_hook(hook_url, token, "init")
+    demo.check(
+        init.status_code == 200 and init.json().get("status") == "installed",
+        f"StoreKeeper's init hook -> {init.status_code} {init.json().get('status')}: its API key is in Secrets Manager",
+    )
+    forged = storekeeper.send_hook(hook_url, "not-the-token", "init")
+    demo.check(forged.status_code == 401, f"a hook with another token -> {forged.status_code}, nothing kept")
+    demo.koppel("account", "put", "winkelstraat-nl", "system=winkelstraat", "secret_ref=koppel/winkelstraat-nl",
+                f"settings.stock_url={partner_url}/stock")  # fmt: skip
+    demo.koppel("account", "secret", "winkelstraat-nl", f"signing_secret={COPERNICUS_SECRET}",
+                f"webhook_secret={PARTNER_ORDER_SECRET}")  # fmt: skip
+    demo.koppel("link", "put", "storekeeper-to-winkelstraat", "backoffice=storekeeper-main", "channel=winkelstraat-nl",
+                "flows.feed=true", "flows.tracking=false", "flows.returns=false", "--later")  # fmt: skip
+
+    cloud.fire("FeedGeneratorFunction")
+    read = copernicus.fetch_feed(demo.koppel("feed-url", "storekeeper-to-winkelstraat").strip())
+    mug = copernicus.catalogue.get("MOK-DELFT")
+    demo.check(
+        read.items == 2 and not read.defects and mug is not None and mug.price == "12.95 EUR",
+        f"Copernicus fetches the nightly feed: {read.items} published products, titles and prices "
+        f"({mug.title if mug else '-'}, {mug.price if mug else '-'}), {len(read.defects)} empty",
+    )
+    demo.check(
+        "THEE-ROOIBOS" not in copernicus.catalogue, "the product not published on Winkelstraat is not in the feed"
+    )
+    sold = storekeeper.set_stock("MOK-DELFT", 5)
+    storekeeper.send_hook(hook_url, token, "events", sold)
+    cloud.drain_queues()  # the worker reads the named product from StoreKeeper and asks for a push
+    _pushed(cloud)
+    demo.check(
+        copernicus.stock.get("MOK-DELFT") == 5,
+        f"a sale in the shop: StoreKeeper's events hook names it, koppel reads it, Copernicus has "
+        f"{copernicus.stock.get('MOK-DELFT')}",
+    )
+
+    order = sample_order("WS-100234", [("MOK-DELFT", 2, "12.95")])
+    answers = [copernicus.post_order(api, "winkelstraat-nl", PARTNER_ORDER_SECRET, order) for _ in range(2)]
+    cloud.drain_queues()
+    booked = storekeeper.orders_numbered("WS-100234")
+    demo.check(
+        [status for status, _ in answers] == [200, 200] and len(booked) == 1 and booked[0]["is_paid"],
+        f"Copernicus posts Winkelstraat order WS-100234 twice -> one paid StoreKeeper order "
+        f"({len(booked)} with that number)",
+    )
+    unsigned, _ = copernicus.post_order(api, "winkelstraat-nl", "not-the-secret", order)
+    demo.check(unsigned == 401, f"an order signed with another secret -> {unsigned}, nothing queued")
+    demo.koppel("activity", "storekeeper-to-winkelstraat")
 
 
 def _pushed(cloud: LocalCloud) -> None:

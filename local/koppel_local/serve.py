@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from koppel_local.runtime import STATE_FILE, LocalCloud
 from koppel_local.simulators.bol import BolSimulator
+from koppel_local.simulators.copernicus import CopernicusSimulator
 from koppel_local.simulators.innvoice import InnVoiceSimulator
 from koppel_local.simulators.kit import ReferenceMissing
 from koppel_local.simulators.korona import KoronaSimulator
@@ -31,6 +32,11 @@ from koppel_local.simulators.shoprenter import ShoprenterSimulator
 from koppel_local.simulators.shoprenter import load_contract as shoprenter_contract
 from koppel_local.simulators.snelstart import SnelStartSimulator
 from koppel_local.simulators.snelstart import load_contract as snelstart_contract
+from koppel_local.simulators.storekeeper import StoreKeeperSimulator
+
+# The secret the Copernicus simulator checks koppel's stock webhooks with: a Winkelstraat account's
+# `signing_secret` in a local run (made up; a real one is agreed with Copernicus).
+COPERNICUS_SECRET = "copernicus-local-signing-secret"  # noqa: S105
 
 
 def _contract(load: Any) -> Any:
@@ -47,8 +53,9 @@ def korona_simulator() -> KoronaSimulator:
 
 
 def start_simulators() -> dict[str, Any]:
-    """bol.com, Shopify, KORONA, SnelStart, Magento, PrestaShop, OpenCart, InnVoice and Shoprenter
-    simulators on free 127.0.0.1 ports; returns them with their URLs (Shoprenter's hrefs name its own)."""
+    """bol.com, Shopify, KORONA, SnelStart, Magento, PrestaShop, OpenCart, InnVoice, Shoprenter,
+    StoreKeeper and Copernicus (Winkelstraat.nl) simulators on free 127.0.0.1 ports; returns them with
+    their URLs (Shoprenter's hrefs and StoreKeeper's init hook name their own)."""
     started: dict[str, Any] = {}
     apps = (
         ("bol", BolSimulator()),
@@ -60,6 +67,8 @@ def start_simulators() -> dict[str, Any]:
         ("opencart", OpenCartSimulator(now=datetime.now(UTC))),
         ("innvoice", InnVoiceSimulator()),
         ("shoprenter", ShoprenterSimulator(contract=_contract(shoprenter_contract), now=datetime.now(UTC))),
+        ("storekeeper", StoreKeeperSimulator(now=datetime.now(UTC))),
+        ("copernicus", CopernicusSimulator(secret=COPERNICUS_SECRET)),
     )
     for name, app in apps:
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -67,6 +76,8 @@ def start_simulators() -> dict[str, Any]:
         started[name] = (app, f"http://127.0.0.1:{server.server_port}", server)
     shoprenter, shoprenter_url, _server = started["shoprenter"]
     shoprenter.serve_at(shoprenter_url)
+    storekeeper, storekeeper_url, _server = started["storekeeper"]
+    storekeeper.serve_at(storekeeper_url)
     return started
 
 
@@ -129,6 +140,8 @@ _SETTINGS_HINTS = {
     "snelstart": "SnelStart base_url {url}/v2, token_url {url}/b2b/token",
     "shoprenter": "Shoprenter api_base_url {url}/api, token_url {url}/{app.shop}/app/token",
     "innvoice": "InnVoice base_url {url}, reg_name koppel-demo",
+    "storekeeper": "StoreKeeper api_url {url}/api, brought by its init hook (make demo step 17 sends it)",
+    "copernicus": "Winkelstraat stock_url {url}/stock, signing_secret " + COPERNICUS_SECRET,
 }
 
 
