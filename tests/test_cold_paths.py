@@ -67,13 +67,16 @@ def test_where_tracing_is_on_the_handler_is_traced_and_its_segment_sent_to_the_d
             "@tracer.capture_lambda_handler\n"
             "def lambda_handler(event, context):\n"
             "    return {'ok': True}\n"
-            "print(type(tracer).__name__, 'aws_xray_sdk' in sys.modules, lambda_handler({}, None))\n"
+            "ext = [name.split('.') for name in sys.modules if name.startswith('aws_xray_sdk.ext.')]\n"
+            "patched = sorted(parts[2] for parts in ext if parts[-1] == 'patch')\n"
+            "print(type(tracer).__name__, ','.join(patched), lambda_handler({}, None))\n"
         )
         # WHEN a handler decorated as koppel's are is invoked
         printed = run_python(probe, cwd=ROOT, env=env)
         datagram = daemon.recv(65536).decode()
-    # THEN the real Tracer traced it: the X-Ray SDK is loaded and the handler's subsegment went out
-    assert printed.split() == ["Tracer", "True", "{'ok':", "True}"]
+    # THEN the real Tracer traced it, AWS and connector calls patched (nothing else), and the
+    # handler's subsegment went out
+    assert printed.split() == ["Tracer", "botocore,httpx", "{'ok':", "True}"]
     header, document = datagram.split("\n", 1)
     assert json.loads(header)["format"] == "json"
     subsegment = json.loads(document)

@@ -8,7 +8,9 @@ imported (about 100 ms of a cold start). So the real Tracer is made only where i
 by Powertools' own rule (in Lambda, not under SAM local, POWERTOOLS_TRACE_DISABLED not true);
 anywhere else `tracer` is a stand-in whose decorators hand the function back unchanged. Where it
 traces, it is made at import, as before: the SDK patches botocore and httpx before any client is
-built, and the cold start's first invocation is traced whole.
+built, and the cold start's first invocation is traced whole. It patches what koppel calls through,
+botocore (every AWS call) and httpx (every connector's), not every library the SDK knows: its
+`patch_all` would import requests, sqlite3 and the database drivers wherever they are installed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
+TRACED_MODULES = ("botocore", "httpx")
 _TRUE = frozenset({"1", "y", "yes", "t", "true", "on"})  # Powertools' (and distutils') truthy words
 
 
@@ -57,7 +60,7 @@ def make_tracer() -> Any:
         return Untraced()
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service="koppel")
+    return Tracer(service="koppel", patch_modules=TRACED_MODULES)
 
 
 logger = Logger(service="koppel")
