@@ -7,12 +7,16 @@ answer was lost, a refund that came before its order was booked. A webshop witho
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.config import Flow, Link
 from koppel.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Stop starting new orders when less than this is left, so the run ends cleanly and hands over.
 SAFETY_MARGIN_MS = 60_000
@@ -29,7 +33,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         if wiring.polls_webshop_orders(link):
             return wiring.follow_webshop_orders(link, context.aws_request_id, out_of_time)
         if wiring.takes_webshop_orders(link):
-            return wiring.webshop_orders(link, context.aws_request_id, out_of_time).retry_waiting(out_of_time)
+            return wiring.retry_webshop_orders(link, context.aws_request_id, out_of_time)
         flow = wiring.order_import(link, context.aws_request_id, out_of_time)
         report = flow.run()
         metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=len(report.created))

@@ -261,6 +261,20 @@ def takes_webshop_orders(link: Link) -> bool:
     return not spec.can(Capability.ORDER_SOURCE) and spec.webhooks is not None and bool(spec.webhooks.orders)
 
 
+def retry_webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool]) -> str:
+    """A webhook webshop's waiting orders and refunds tried again. With nothing waiting the backoffice is
+    not even built: a link whose orders have not begun to arrive (a backoffice that only pushes its
+    stock so far) is a quiet run, not a failure every five minutes."""
+    from koppel.ports.orders import OrderState
+
+    waiting = any(
+        order_links().in_state(link.link_id, state) for state in (OrderState.NEEDS_ATTENTION, OrderState.CLAIMED)
+    )
+    if not waiting:
+        return ""
+    return webshop_orders(link, run_id, out_of_time).retry_waiting(out_of_time)
+
+
 def polls_webshop_orders(link: Link) -> bool:
     """The link's channel is a webshop koppel polls for what changed (it sends no order webhooks)."""
     from koppel.connectors import registry
