@@ -81,6 +81,8 @@ class LocalCloud:
         self._http_server: Any = None
         self._locks: dict[str, threading.Lock] = {}
         self._stop = threading.Event()
+        self._clients: dict[tuple[str, str], Any] = {}  # boto3 clients are thread-safe: one per service
+        self._clients_lock = threading.Lock()
 
     # --- lifecycle ------------------------------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -128,7 +130,13 @@ class LocalCloud:
         self.stop()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        """The embedded AWS's client for `service`, built once per endpoint: building a boto3 client costs
+        tens of milliseconds, and the queue loop asks for SQS's on every round."""
+        key = (service, self.endpoint)
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+            return self._clients[key]
 
     def write_state(self) -> None:
         outputs = {name: self.template.physical[logical]["Ref"] for name, logical in CLI_OUTPUTS.items()}
@@ -281,12 +289,17 @@ class LocalCloud:
         ]
         result = self.invoke(fn.logical_id, {"Records": records}) or {}
         failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        done = []
         for record in records:
             if record["messageId"] in failed:
                 # Back on the queue at once (Lambda would wait for the visibility timeout).
                 sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
             else:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+                done.append({"Id": str(len(done)), "ReceiptHandle": record["receiptHandle"]})
+        if done:  # at most 10, as received: one call, as Lambda's event source mapping deletes a batch
+            refused = sqs.delete_message_batch(QueueUrl=url, Entries=done).get("Failed", [])
+            if refused:
+                raise RuntimeError(f"{len(refused)} handled messages not deleted from {queue_id}: {refused[0]}")
         return len(records)
 
     # --- schedules ------------------------------------------------------------------------------
