@@ -11,6 +11,7 @@ from scenarios import MUG, TEA, TEAPOT
 
 from koppel import wiring
 from koppel.config import LinkMode
+from koppel.errors import RateLimited
 from koppel.ports.orders import OrderState, SkuMapping
 from koppel.store.orders import DynamoOrderLinks
 from koppel_local.runtime import LambdaContext
@@ -165,6 +166,49 @@ def test_a_run_out_of_time_hands_over_and_the_next_run_finishes(world):
     assert wiring.cursors().get("bol-to-shop", "orders.page") is None
     bol_ids = {o.get("sourceIdentifier") for o in world.shop.orders}
     assert len(world.shop.orders) == len(bol_ids) == 62  # 63 open, the teapot waits
+
+
+def test_the_next_page_is_listed_while_this_pages_orders_are_still_importing(world):
+    # GIVEN 63 open orders: two pages of bol's 50
+    for _ in range(60):
+        world.bol.add_dutch_order(items=[SimItem(ean=TEA, title="Rooibos tea 100 g", unit_price="6.49")])
+    flow = world.flow("run-1")
+    listed = flow.source.list_open_orders
+    created_when_listed: dict[int, int] = {}
+
+    def list_open_orders(page: int):
+        created_when_listed[page] = len(world.shop.orders)
+        return listed(page)
+
+    flow.source.list_open_orders = list_open_orders
+    report = flow.run()
+    # THEN page 2 was asked for before page 1 was done (its 49 importable orders; the teapot waits),
+    # so the workers never stood idle waiting for the paging
+    assert created_when_listed[2] < 49
+    assert len(report.created) == 62 and len(world.shop.orders) == 62  # the teapot waits
+
+
+def test_a_rate_limited_next_page_lets_this_page_finish_and_the_next_run_lists_it_again(world):
+    # GIVEN 63 open orders, and bol refusing the second page's listing for longer than a run can wait
+    for _ in range(60):
+        world.bol.add_dutch_order(items=[SimItem(ean=TEA, title="Rooibos tea 100 g", unit_price="6.49")])
+    flow = world.flow("run-1")
+    listed = flow.source.list_open_orders
+
+    def list_open_orders(page: int):
+        if page == 2:
+            raise RateLimited("bol asks to wait 120s", retry_after=120)
+        return listed(page)
+
+    flow.source.list_open_orders = list_open_orders
+    first = flow.run()
+    # THEN every order of page 1 is imported, and the run hands over at page 2
+    assert first.handed_over and len(first.created) + len(first.waiting) == 50
+    assert wiring.cursors().get("bol-to-shop", "orders.page") == 2
+    # AND the next run imports the rest, none twice
+    second = world.flow("run-2").run()
+    assert not second.handed_over and len(second.created) == 13
+    assert len({o.get("sourceIdentifier") for o in world.shop.orders}) == len(world.shop.orders) == 62
 
 
 def test_the_poller_delivered_twice_by_eventbridge_creates_each_order_once(served):

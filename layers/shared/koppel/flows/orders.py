@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 
 from koppel.config import Link
-from koppel.connectors.base import BackofficeOrder, ChannelCancellations, OrderSink, OrderSource
+from koppel.connectors.base import BackofficeOrder, ChannelCancellations, OrderPage, OrderSink, OrderSource
 from koppel.errors import (
     ConnectorError,
     NeedsAttention,
@@ -136,24 +136,47 @@ class OrderImport:
     report: ImportReport = field(default_factory=ImportReport)
 
     def run(self) -> ImportReport:
-        """Import every open order, `link.orders.concurrency` at a time, page by page."""
+        """Import every open order, `link.orders.concurrency` at a time, page by page.
+
+        The next page is listed, and its orders queued behind this page's, while this page's orders
+        are imported: the workers never stand idle between two pages, so a channel's rate limit, not
+        the paging, sets the pace. The cursor still moves a whole page at a time: a run that hands
+        over names the first page not finished, and the next run skips what was done on it and after it.
+        """
         page = self.cursors.get(self.link.link_id, CURSOR) or 1
+        stop = threading.Event()  # set when the run must hand over: the orders queued after it return at once
         with ThreadPoolExecutor(max_workers=self.link.orders.concurrency, thread_name_prefix="order") as pool:
+            try:
+                listing = self.source.list_open_orders(page)
+            except RateLimited:
+                return self._hand_over(page)
+            running = self._queue_page(pool, stop, listing.order_ids)
             while True:
+                following: OrderPage | None = None
+                if listing.next_page is not None and not stop.is_set():
+                    # Rate-limited: this page's orders still finish, and the next run lists the next page again.
+                    with suppress(RateLimited):
+                        following = self.source.list_open_orders(listing.next_page)
+                queued = self._queue_page(pool, stop, following.order_ids) if following is not None else []
                 try:
-                    listing = self.source.list_open_orders(page)
-                except RateLimited:
-                    return self._hand_over(page)
-                if not self._import_page(pool, listing.order_ids):
+                    finished = all([future.result() for future in running])
+                except BaseException:
+                    stop.set()  # a failing run starts no more orders
+                    raise
+                if not finished:
+                    stop.set()
                     return self._hand_over(page)
                 if listing.next_page is None:
                     self.cursors.put(self.link.link_id, CURSOR, None)
                     return self.report
-                page = listing.next_page
+                if following is None:
+                    return self._hand_over(listing.next_page)
+                page, listing, running = listing.next_page, following, queued
 
-    def _import_page(self, pool: ThreadPoolExecutor, order_ids: tuple[str, ...]) -> bool:
-        """True when every order on the page was dealt with; False when the run must hand over."""
-        stop = threading.Event()
+    def _queue_page(
+        self, pool: ThreadPoolExecutor, stop: threading.Event, order_ids: tuple[str, ...]
+    ) -> list[Future[bool]]:
+        """One future per order of the page: True when the order was dealt with, False when the run hands over."""
 
         def one(order_id: str) -> bool:
             if stop.is_set() or self.out_of_time():
@@ -166,7 +189,7 @@ class OrderImport:
                 return False
             return True
 
-        return all(list(pool.map(one, order_ids)))
+        return [pool.submit(one, order_id) for order_id in order_ids]
 
     def _hand_over(self, page: int) -> ImportReport:
         # Orders before this point on the page are done; the next run repeats the page and skips them.
