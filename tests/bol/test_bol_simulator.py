@@ -24,6 +24,8 @@ from koppel_local.simulators.bol import (
 # Every test here fails if it leaves a request off the published contract unexamined.
 from koppel_local.simulators.kit.pytest_plugin import strict_simulators  # noqa: F401
 
+from .conftest import FakeTime
+
 needs_spec = pytest.mark.skipif(reference_file("bol", "retailer.json") is None, reason=MISSING_REASON)
 
 V10 = "application/vnd.retailer.v10+json"
@@ -604,6 +606,19 @@ def test_every_answer_carries_the_rate_limit_headers(
         answer.headers["X-RateLimit-Remaining"],
         answer.headers["X-RateLimit-Reset"],
     ) == ("10", "9", "1")
+
+
+def test_a_window_opened_this_instant_reopens_in_one_second_whatever_the_clock_reads(
+    sim: BolSimulator, http_client: httpx.Client, api: str, bearer: dict[str, str], fake_time: FakeTime
+) -> None:
+    # GIVEN a clock at a moment where the window's end less now is 1.0000000000000004 in floats
+    sim.rate_limits["orders"] = RateLimit(calls=10, window_seconds=1)
+    fake_time.now = 3.269999999999999
+
+    answer = http_client.get(f"{api}/orders", headers=bearer)
+
+    # THEN bol says the window reopens in 1 second, not 2 (a client would wait a whole window longer)
+    assert answer.headers["X-RateLimit-Reset"] == "1"
 
 
 def test_over_the_limit_bol_answers_429_with_retry_after(

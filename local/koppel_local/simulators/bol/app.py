@@ -26,6 +26,7 @@ SUCCESS, FAILURE (with an errorMessage in bol's manner) or TIMEOUT.
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 import uuid
@@ -364,14 +365,21 @@ class BolSimulator(WsgiSimulator):
         return problem(fault.status, HTTP_STATUS_CODES.get(fault.status, "Error"), "Injected fault.", request)
 
     def admit(self, request: Request, group: str) -> tuple[Response | None, Mapping[str, str]]:
-        """Fixed window per endpoint group; the headers bol sends with every answer."""
-        admission = self._windows.admit(group, self.rate_limits.get(group, self.rate_limit), self._clock())
+        """Fixed window per endpoint group; the headers bol sends with every answer.
+
+        The reset is the whole seconds until the window reopens, read to the microsecond first: a window
+        opened this instant says 1, not the 2 that `ceil` makes of 1.0000000000000009 (a float sum)."""
+        limit = self.rate_limits.get(group, self.rate_limit)
+        now = self._clock()
+        admission = self._windows.admit(group, limit, now)
+        opened = self._windows.windows[group].started
+        reset = max(1, math.ceil(round(opened + limit.window_seconds - now, 6)))
         headers = {
             "X-RateLimit-Limit": str(admission.limit),
             "X-RateLimit-Remaining": str(admission.remaining),
-            "X-RateLimit-Reset": str(admission.reset_seconds),
+            "X-RateLimit-Reset": str(reset),
         }
-        refused = None if admission.admitted else self._too_many_requests(admission.reset_seconds)
+        refused = None if admission.admitted else self._too_many_requests(reset)
         return refused, headers
 
     def _too_many_requests(self, retry_after: int) -> Response:
