@@ -33,7 +33,9 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
 from decimal import Decimal
 from typing import Any
 
@@ -114,56 +116,89 @@ class VirtualTime:
 CLOCK = VirtualTime()
 
 
+class ClockedFuture(Future):  # type: ignore[type-arg]
+    """A future whose waiter takes no part in the virtual clock while it waits."""
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self.done():
+            CLOCK.leave()
+            try:
+                self.exception(timeout)  # waits
+            finally:
+                CLOCK.enter()
+        return super().result(timeout)
+
+
 class Workers:
-    """What the flow gets for `ThreadPoolExecutor`: `map` runs the items on `max_workers` threads,
-    in order, each worker taking part in the virtual clock while it runs and the caller not while it
-    waits. (A pool's idle worker blocks on its queue where the clock cannot see it.)"""
+    """What the flow gets for `ThreadPoolExecutor`: the same pool, on the virtual clock.
+
+    A worker takes part in the clock while it runs a task and not while it waits for one (a pool's
+    idle worker blocks where the clock cannot see it). `submit` counts a parked worker in as it hands
+    it the task, so the clock cannot move between the two."""
 
     def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
-        self.max_workers = max_workers
-        self.prefix = thread_name_prefix
+        self._cond = threading.Condition()
+        self._tasks: deque[tuple[ClockedFuture, Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._parked: set[int] = set()  # workers waiting for a task, not counted on the clock
+        self._counted: set[int] = set()
+        self._closing = False
+        self._threads = [
+            threading.Thread(target=self._work, args=(n,), name=f"{thread_name_prefix}-{n}", daemon=True)
+            for n in range(max_workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+        with self._cond:  # every worker parked before the first task, so none is unaccounted for
+            while len(self._parked) < max_workers:
+                self._cond.wait()
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        return None
-
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        todo = list(items)
-        results: list[Any] = [None] * len(todo)
-        errors: dict[int, BaseException] = {}
-        taken = itertools.count()
-        lock = threading.Lock()
-
-        def work() -> None:
-            try:
-                while True:
-                    with lock:
-                        index = next(taken)
-                    if index >= len(todo):
-                        return
-                    try:
-                        results[index] = fn(todo[index])
-                    except BaseException as exc:  # noqa: BLE001 - raised in order, as Executor.map does
-                        errors[index] = exc
-            finally:
-                CLOCK.leave()
-
-        threads = [
-            threading.Thread(target=work, name=f"{self.prefix}-{n}") for n in range(min(self.max_workers, len(todo)))
-        ]
-        for thread in threads:
-            CLOCK.enter()
-            thread.start()
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
         CLOCK.leave()
-        for thread in threads:
+        for thread in self._threads:
             thread.join()
         CLOCK.enter()
-        for index in range(len(todo)):
-            if index in errors:
-                raise errors[index]
-            yield results[index]
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> ClockedFuture:
+        future = ClockedFuture()
+        with self._cond:
+            self._tasks.append((future, fn, args))
+            if self._parked:
+                worker = self._parked.pop()
+                self._counted.add(worker)
+                CLOCK.enter()  # on the worker's behalf, until it runs the task
+            self._cond.notify_all()
+        return future
+
+    def _work(self, worker: int) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._tasks:
+                        future, fn, args = self._tasks.popleft()
+                        self._parked.discard(worker)
+                        if worker not in self._counted:
+                            self._counted.add(worker)
+                            CLOCK.enter()
+                        break
+                    if worker in self._counted:
+                        self._counted.discard(worker)
+                        CLOCK.leave()
+                    if self._closing:
+                        self._parked.discard(worker)
+                        return
+                    self._parked.add(worker)
+                    self._cond.notify_all()
+                    self._cond.wait()
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - the future carries it, as a pool's does
+                future.set_exception(exc)
 
 
 class TimedBol(BolSimulator):
