@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING
 
 from koppel import wiring
 from koppel.config import Flow, Link
 from koppel.flows.feed import build_feed
 from koppel.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def write_feed(link: Link) -> str:

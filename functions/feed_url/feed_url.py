@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.api import install_error_handlers
 from koppel.flows.feed import check_feed_token, feed_location
 from koppel.observability import logger, metrics, tracer
 from koppel.settings import environment
+
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)

@@ -9,9 +9,9 @@ in the link's activity.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from koppel import wiring
@@ -19,23 +19,29 @@ from koppel.flows.stock import Asked, push_asked
 from koppel.observability import logger, metrics, tracer
 from koppel.queue import PushRequest
 
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 BACKOFF_SECONDS = 15  # the first wait before a SKU that failed to go out is asked for again
 SAFETY_MARGIN_MS = 60_000  # no new channel batch with less than this left (a quarter of a short timeout)
 
 
-def push_batch(event: SQSEvent, context: LambdaContext) -> dict:
+def push_batch(event: dict, context: LambdaContext) -> dict:
     # Powertools' batch processor handles one record at a time; grouping SKUs of many records into
     # one channel call is the point here, so partial failures are reported in Lambda's own shape.
+    # The SQS event is read as Lambda hands it over (messageId, body): Powertools' event classes
+    # would only wrap the two keys, and importing them costs the cold start.
     asked: list[Asked] = []
     unreadable: set[str] = set()
-    for record in event.records:
+    for record in event["Records"]:
+        message_id = record["messageId"]
         try:
-            request = PushRequest.model_validate_json(record.body)
+            request = PushRequest.model_validate_json(record["body"])
         except ValidationError:
-            logger.warning("push request unreadable", message_id=record.message_id)
-            unreadable.add(record.message_id)  # alone: retried, then dead-lettered, alarmed
+            logger.warning("push request unreadable", message_id=message_id)
+            unreadable.add(message_id)  # alone: retried, then dead-lettered, alarmed
             continue
-        asked.append(Asked(record.message_id, request.link_id, request.skus, request.attempt))
+        asked.append(Asked(message_id, request.link_id, request.skus, request.attempt))
     margin = min(SAFETY_MARGIN_MS, context.get_remaining_time_in_millis() // 4)
     failed, reports = push_asked(
         asked,
@@ -57,6 +63,5 @@ def push_batch(event: SQSEvent, context: LambdaContext) -> dict:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_source(data_class=SQSEvent)
-def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return push_batch(event, context)

@@ -9,13 +9,15 @@ Pushing stays the pusher's alone, so a reconciliation never races a push of the 
 from __future__ import annotations
 
 import time
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING
 
 from koppel import wiring
 from koppel.config import Flow, Link
 from koppel.flows.stock import reconcile
 from koppel.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SAFETY_SECONDS = 60  # stop reading the backoffice this long before the Lambda timeout
 

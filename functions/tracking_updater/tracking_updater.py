@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING
 
 from koppel import wiring
 from koppel.config import Flow, Link
 from koppel.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SAFETY_MARGIN_MS = 30_000
 
