@@ -38,10 +38,60 @@ class ActivityLog(Protocol):
     def recent(self, subject: str, limit: int = 50) -> list[Activity]: ...
 
 
+class OrderJourneys(Protocol):
+    """Every step of one order, across systems, under the link and the channel's order id: read in one query.
+
+    `alias` lets another id of the order (the backoffice's id or number) lead to the channel's."""
+
+    def step(self, link_id: str, order_id: str, kind: str, message: str, **details: Any) -> None: ...
+    def alias(self, link_id: str, order_id: str, *other_ids: str) -> None: ...
+    def journey(self, link_id: str, any_order_id: str) -> tuple[str, list[Activity]]:
+        """The channel's order id the given id leads to, and the order's steps oldest first."""
+        ...
+
+
 class ParkedDeliveries(Protocol):
     """Deliveries koppel accepted but cannot act on yet, kept whole until a person or a release can."""
 
     def park(self, link_id: str, envelope: Envelope, reason: str) -> None: ...
+    def waiting(self, link_id: str) -> list[tuple[Envelope, str]]: ...
+    def release(self, link_id: str, envelope: Envelope) -> None:
+        """A parked delivery its flow has now handled: it leaves the list."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One message a queue gave up on, as a dead-letter queue holds it."""
+
+    message_id: str
+    body: str
+    receipt: str  # what deleting it or showing it again takes; valid while it is received
+    receive_count: int = 0
+    sent_at: datetime | None = None  # first sent to its source queue
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class DeadLetters(Protocol):
+    """A dead-letter queue and the queue (or function) whose failures it keeps."""
+
+    def count(self) -> int: ...
+    def read(self, limit: int) -> list[DeadLetter]:
+        """Up to `limit` messages, left in the queue (visible again at once)."""
+        ...
+
+    def take(self, limit: int) -> list[DeadLetter]:
+        """Up to `limit` messages held from other readers for a while, for `resend` and `delete`."""
+        ...
+
+    def resend(self, letter: DeadLetter) -> None:
+        """The message, body and attributes, sent back to the queue it came from."""
+        ...
+
+    def delete(self, letter: DeadLetter) -> None: ...
+    def give_back(self, letters: list[DeadLetter]) -> None:
+        """Messages taken but not replayed: visible again at once."""
+        ...
 
 
 class RunStamps(Protocol):

@@ -4,6 +4,8 @@ Key design (pk / sk):
 - CONFIG            / ACCOUNT#{account_id}      an account (credentials only by secret reference)
 - CONFIG            / LINK#{link_id}            a link
 - ACTIVITY#{subject}/ {iso time}#{nonce}       what happened, newest last, expires via `ttl`
+- JOURNEY#{link}#{channel order id} / {iso time}#{nonce}   one order's steps (same `ttl`)
+- JOURNEY#{link}#{backoffice id or number} / ALIAS      which channel order that id is
 Flows add their own items under LINK#{link_id} (mappings, order links, cursors, stock, RAN#{job}: when a
 scheduled job last ran the link well).
 """
@@ -199,35 +201,73 @@ class DynamoRunStamps:
 
 
 class DynamoActivityLog:
+    """What happened, per link or account; an entry that names an order (`order_id=`, the channel's id)
+    is also written to that order's journey, so `koppel journey` is one query, not a scan."""
+
     def __init__(self, table: DynamoTable, ttl_days: int = 30) -> None:
         self.table = table
         self.ttl = timedelta(days=ttl_days)
 
+    def _entry(self, pk: str, now: datetime, kind: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "pk": pk,
+            "sk": f"{now.isoformat()}#{secrets.token_hex(4)}",
+            "kind": kind,
+            "message": message,
+            "details": json.dumps(details, default=str),
+            "ttl": int((now + self.ttl).timestamp()),
+        }
+
     def record(self, subject: str, kind: str, message: str, **details: Any) -> None:
         now = datetime.now(UTC)
-        self.table.put(
-            {
-                "pk": f"ACTIVITY#{subject}",
-                "sk": f"{now.isoformat()}#{secrets.token_hex(4)}",
-                "kind": kind,
-                "message": message,
-                "details": json.dumps(details, default=str),
-                "ttl": int((now + self.ttl).timestamp()),
-            }
-        )
+        self.table.put(self._entry(f"ACTIVITY#{subject}", now, kind, message, details))
+        order_id = details.get("order_id")
+        if order_id:
+            self.table.put(self._entry(journey_pk(subject, str(order_id)), now, kind, message, details))
 
     def recent(self, subject: str, limit: int = 50) -> list[Activity]:
         items = self.table.query(f"ACTIVITY#{subject}", newest_first=True, limit=limit)
-        return [
-            Activity(
-                subject=subject,
-                at=datetime.fromisoformat(item["sk"].rsplit("#", 1)[0]),
-                kind=item["kind"],
-                message=item["message"],
-                details=json.loads(item.get("details") or "{}"),
-            )
-            for item in reversed(items)
-        ]
+        return [_activity(subject, item) for item in reversed(items)]
+
+    # --- an order's journey (`koppel.ports.config.OrderJourneys`) ---------------------------------
+    def step(self, link_id: str, order_id: str, kind: str, message: str, **details: Any) -> None:
+        """A step of one order, in its journey only: the link's own activity keeps to runs and deliveries."""
+        details = {"order_id": order_id, **details}
+        self.table.put(self._entry(journey_pk(link_id, order_id), datetime.now(UTC), kind, message, details))
+
+    def alias(self, link_id: str, order_id: str, *other_ids: str) -> None:
+        expires = int((datetime.now(UTC) + self.ttl).timestamp())
+        for other in dict.fromkeys(other_ids):
+            if other and other != order_id:
+                self.table.put({"pk": journey_pk(link_id, other), "sk": ALIAS, "order_id": order_id, "ttl": expires})
+
+    def journey(self, link_id: str, any_order_id: str) -> tuple[str, list[Activity]]:
+        """One query for the channel's order id; a backoffice id or number costs a second, of its alias."""
+        items = self.table.query(journey_pk(link_id, any_order_id))
+        steps = [item for item in items if item["sk"] != ALIAS]
+        alias = next((item for item in items if item["sk"] == ALIAS), None)
+        if steps or alias is None:
+            return any_order_id, [_activity(link_id, item) for item in steps]
+        order_id = str(alias["order_id"])
+        found = self.table.query(journey_pk(link_id, order_id))
+        return order_id, [_activity(link_id, item) for item in found if item["sk"] != ALIAS]
+
+
+ALIAS = "ALIAS"
+
+
+def journey_pk(link_id: str, order_id: str) -> str:
+    return f"JOURNEY#{link_id}#{order_id}"
+
+
+def _activity(subject: str, item: dict[str, Any]) -> Activity:
+    return Activity(
+        subject=subject,
+        at=datetime.fromisoformat(item["sk"].rsplit("#", 1)[0]),
+        kind=item["kind"],
+        message=item["message"],
+        details=json.loads(item.get("details") or "{}"),
+    )
 
 
 class DynamoParkedDeliveries:
@@ -258,3 +298,6 @@ class DynamoParkedDeliveries:
             (Envelope.model_validate_json(item["envelope"]), item["reason"])
             for item in self.table.query(f"PARKED#{link_id}")
         ]
+
+    def release(self, link_id: str, envelope: Envelope) -> None:
+        self.table.delete(f"PARKED#{link_id}", f"{sortable(envelope.received_at)}#{envelope.event_id}")
