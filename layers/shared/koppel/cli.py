@@ -419,6 +419,11 @@ def _accept_orders(args: argparse.Namespace) -> None:
 
 
 def cmd_parked(args: argparse.Namespace) -> None:
+    if args.link == "replay":
+        _replay_parked(args)
+        return
+    if args.ids:
+        raise UsageError(f"event ids go with replay: koppel parked replay {args.link} {' '.join(args.ids)}")
     entries = wiring.parked_deliveries().waiting(args.link)
     _listing(
         args,
@@ -427,6 +432,163 @@ def cmd_parked(args: argparse.Namespace) -> None:
         [[f"{e.received_at:%Y-%m-%d %H:%M:%S}", e.topic, e.event_id, reason] for e, reason in entries],
         empty=f"no deliveries parked for {args.link}",
     )
+
+
+def _progress(label: str) -> Any:
+    """Progress of a long run on stderr (stdout stays the report): every 10 items, and the last."""
+
+    def show(done: int, total: int) -> None:
+        if total > 10 and (done % 10 == 0 or done == total):
+            print(f"  {label}: {done}/{total}", file=sys.stderr)
+
+    return show
+
+
+def _replay_parked(args: argparse.Namespace) -> None:
+    """`koppel parked replay LINK [ID ...]`: parked deliveries handed to the flow that now exists."""
+    from koppel.flows.replay import HANDLED, replay_parked
+
+    if not args.ids:
+        raise UsageError("name the link: koppel parked replay LINK [ID ...]")
+    link_id, *event_ids = args.ids
+    link = wiring.config_store().get_link(link_id)  # an unknown link is an error, not nothing replayed
+    outcomes = replay_parked(
+        link,
+        event_ids,
+        parked=wiring.parked_deliveries(),
+        handlers=wiring.inbound_handlers(),
+        activity=wiring.activity_log(),
+        progress=_progress("replayed"),
+    )
+    _listing(
+        args,
+        [outcome.__dict__ for outcome in outcomes],
+        ["EVENT", "OUTCOME", "WHAT BECAME OF IT"],
+        [[o.item, o.result, o.detail] for o in outcomes],
+        empty=f"no deliveries parked for {link_id}",
+    )
+    if outcomes and not args.json:
+        handled = sum(outcome.result == HANDLED for outcome in outcomes)
+        print(f"{handled} handled and out of the parked list, {len(outcomes) - handled} still parked")
+
+
+def cmd_journey(args: argparse.Namespace) -> None:
+    """Every step of one order on a link, oldest first: one query of its journey."""
+    from koppel.flows.journey import journey, text
+
+    wiring.config_store().get_link(args.link)  # an unknown link is an error, not an empty journey
+    found = journey(wiring.activity_log(), args.link, args.order)
+    if not found.steps:
+        raise NotFound(
+            f"no steps of order {args.order} on {args.link} in the last 30 days "
+            f"(the channel's order id, or the backoffice's id or number; see `koppel orders {args.link}`)"
+        )
+    if args.json:
+        _print_json(found.as_dict())
+        return
+    print("\n".join(text(found)))
+
+
+# Each dead-letter queue of the stack (template.yaml): its logical id, the queue whose failures it keeps
+# ("" for the failure destination of the scheduled functions, whose runs repeat by their schedule), and what.
+DEAD_LETTER_QUEUES: dict[str, tuple[str, str, str]] = {
+    "events": ("EventDeadLetterQueue", "EventQueue", "webhook deliveries the queue worker failed 5 times"),
+    "stock-pushes": ("StockPushDeadLetterQueue", "StockPushQueue", "stock pushes that failed 3 times"),
+    "failed-runs": ("FailedRunQueue", "", "scheduled runs that failed after their retries"),
+}
+
+
+def _physical(args: argparse.Namespace, logical_id: str) -> str:
+    """A stack resource's physical name (a queue's URL): from CloudFormation, or the local runtime's state file."""
+    if not args.local:
+        detail = aws.client("cloudformation").describe_stack_resource(
+            StackName=args.stack, LogicalResourceId=logical_id
+        )
+        return str(detail["StackResourceDetail"]["PhysicalResourceId"])
+    state = json.loads(local_state_file().read_text())
+    known = state.get("resources", {}).get(logical_id) or state.get("outputs", {}).get(f"{logical_id}Url")
+    if known:
+        return str(known)
+    # A state file that names only the CLI's outputs: the local runtime names each queue {prefix}-{logical id}.
+    urls = aws.client("sqs").list_queues().get("QueueUrls", [])
+    found = [url for url in urls if url.rsplit("/", 1)[-1].endswith(f"-{logical_id}")]
+    if len(found) != 1:
+        raise UsageError(f"the local runtime has no queue {logical_id}; is it running (`make local`)?")
+    return found[0]
+
+
+def _dead_letters(args: argparse.Namespace, name: str) -> Any:
+    from koppel.store.dead_letters import SqsDeadLetters
+
+    if name not in DEAD_LETTER_QUEUES:
+        raise UsageError(f"no dead-letter queue {name!r}; one of {', '.join(DEAD_LETTER_QUEUES)}")
+    logical, source, _what = DEAD_LETTER_QUEUES[name]
+    return SqsDeadLetters(aws.client("sqs"), _physical(args, logical), _physical(args, source) if source else "")
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> None:
+    from koppel.flows import replay
+
+    if args.action == "list" and not args.queue:
+        counts = {name: _dead_letters(args, name).count() for name in DEAD_LETTER_QUEUES}
+        _listing(
+            args,
+            [
+                {"queue": name, "messages": counts[name], "logical_id": logical, "source": source, "what": what}
+                for name, (logical, source, what) in DEAD_LETTER_QUEUES.items()
+            ],
+            ["QUEUE", "MESSAGES", "SOURCE", "WHAT"],
+            [
+                [name, counts[name], source or "(schedules)", what]
+                for name, (_, source, what) in DEAD_LETTER_QUEUES.items()
+            ],
+            right=(1,),
+        )
+        return
+    queue = _dead_letters(args, args.queue)
+    if args.action == "list":
+        letters = queue.read(args.limit)
+        _listing(
+            args,
+            [replay.readable(letter) for letter in letters],
+            ["MESSAGE", "FIRST SENT", "RECEIVED", "WHAT"],
+            [
+                [
+                    lt.message_id,
+                    f"{lt.sent_at:%Y-%m-%d %H:%M:%S}" if lt.sent_at else "",
+                    lt.receive_count,
+                    replay.summary(lt),
+                ]
+                for lt in letters
+            ],
+            right=(2,),
+            empty=f"no dead letters in {args.queue}",
+        )
+    elif args.action == "show":
+        letters = [lt for lt in queue.read(args.limit) if not args.ids or lt.message_id in args.ids]
+        missing = sorted(set(args.ids) - {lt.message_id for lt in letters})
+        if missing:
+            raise NotFound(
+                f"no dead letter {', '.join(missing)} in {args.queue} (see `koppel dead-letters list {args.queue}`)"
+            )
+        if not letters:
+            print(f"no dead letters in {args.queue}")
+        for letter in letters:
+            print(json.dumps(replay.readable(letter), indent=2, default=str))
+    elif args.action == "replay":
+        if not DEAD_LETTER_QUEUES[args.queue][1]:
+            raise UsageError(f"{args.queue} are not replayed: each flow runs again at its schedule")
+        outcomes = replay.replay_dead_letters(queue, args.ids, limit=args.limit, progress=_progress("replayed"))
+        _listing(
+            args,
+            [outcome.__dict__ for outcome in outcomes],
+            ["MESSAGE", "OUTCOME", "WHAT BECAME OF IT"],
+            [[o.item, o.result, o.detail] for o in outcomes],
+            empty=f"no dead letters in {args.queue}",
+        )
+        if outcomes and not args.json:
+            sent = sum(outcome.result == replay.REPLAYED for outcome in outcomes)
+            print(f"{sent} sent back to {DEAD_LETTER_QUEUES[args.queue][1]}, {len(outcomes) - sent} left")
 
 
 def cmd_stock(args: argparse.Namespace) -> None:
@@ -494,7 +656,51 @@ def parser() -> argparse.ArgumentParser:
     _link_parser(sub)
     _mapping_parser(sub)
     _listings_parser(sub)
+    _dead_letters_parser(sub)
     return root
+
+
+def _dead_letters_parser(sub: Any) -> None:
+    queues = ", ".join(f"{name} ({what})" for name, (_, _, what) in DEAD_LETTER_QUEUES.items())
+    letters = sub.add_parser(
+        "dead-letters",
+        help="messages the stack's queues gave up on: list/show/replay",
+        description=f"The stack's dead-letter queues: {queues}.",
+        epilog=_examples("koppel dead-letters list", "koppel dead-letters replay events"),
+    )
+    actions = letters.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = _leaf(
+        actions,
+        "list",
+        "each dead-letter queue with its count, or one queue's messages",
+        "koppel dead-letters list",
+        "koppel dead-letters list events --json",
+        listing=True,
+    )
+    listing.add_argument("queue", nargs="?", metavar="QUEUE", help=", ".join(DEAD_LETTER_QUEUES))
+    show = _leaf(
+        actions,
+        "show",
+        "a queue's messages (or the ones named) readably, secrets hidden",
+        "koppel dead-letters show events",
+        "koppel dead-letters show events 0b9e4f1c-…",
+    )
+    show.add_argument("queue", metavar="QUEUE", help=", ".join(DEAD_LETTER_QUEUES))
+    show.add_argument("ids", nargs="*", metavar="MESSAGE_ID")
+    replay = _leaf(
+        actions,
+        "replay",
+        "send messages back to their source queue; each is deleted here only once the send succeeded",
+        "koppel dead-letters replay stock-pushes",
+        "koppel dead-letters replay events 0b9e4f1c-…",
+        listing=True,
+    )
+    replay.add_argument(
+        "queue", metavar="QUEUE", help=", ".join(name for name, q in DEAD_LETTER_QUEUES.items() if q[1])
+    )
+    replay.add_argument("ids", nargs="*", metavar="MESSAGE_ID", help="only these (default: all, up to --limit)")
+    for command, default in ((listing, 100), (show, 100), (replay, 1000)):
+        command.add_argument("--limit", type=_positive, default=default, help=f"at most this many (default {default})")
 
 
 def _account_parser(sub: Any) -> None:
@@ -641,11 +847,27 @@ def _listings_parser(sub: Any) -> None:
     parked = _leaf(
         sub,
         "parked",
-        "deliveries accepted but waiting for a flow koppel does not run yet",
+        "deliveries accepted but waiting for a flow koppel does not run yet; `replay` hands them to it",
         "koppel parked bol-to-shop",
+        "koppel parked replay bol-to-shop                # every parked delivery of the link",
+        "koppel parked replay bol-to-shop 7f3c2a9e-…     # only these (the EVENT column)",
         listing=True,
     )
-    parked.add_argument("link")
+    parked.add_argument("link", help="the link (or `replay`, then the link)")
+    parked.add_argument("ids", nargs="*", metavar="ID", help="with replay: the link, then the event ids (default: all)")
+
+    journey = _leaf(
+        sub,
+        "journey",
+        "every step of one order across systems, oldest first: received, claimed, waiting and why, created, "
+        "shipped, cancelled, refunded",
+        "koppel journey bol-to-shop 1100000003          # the channel's order id",
+        "koppel journey bol-to-shop 1003                # or the backoffice's order number or id",
+        "koppel journey bol-to-shop 1100000003 --json",
+        listing=True,
+    )
+    journey.add_argument("link")
+    journey.add_argument("order", metavar="ORDER_ID", help="the channel's order id, or the backoffice's id or number")
 
     stock = _leaf(
         sub,
@@ -690,6 +912,8 @@ COMMANDS = {
     "orders": cmd_orders,
     "parked": cmd_parked,
     "stock": cmd_stock,
+    "journey": cmd_journey,
+    "dead-letters": cmd_dead_letters,
 }
 
 
