@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import count
+from itertools import count, islice
 from typing import Any
 
 from werkzeug.http import HTTP_STATUS_CODES
@@ -447,8 +447,9 @@ class BolSimulator(WsgiSimulator):
             page = 0
         if page < 1:
             return problem(400, "Bad Request", "page must be a whole number from 1.", request)
-        listed = [reduced for order in self._orders.values() if (reduced := reduced_order(order, status, method))]
-        chunk = listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        # Only as far as the page asked for: a listing of 10,000 open orders renders 50, not all of them.
+        listed = (reduced for order in self._orders.values() if (reduced := reduced_order(order, status, method)))
+        chunk = list(islice(listed, (page - 1) * PAGE_SIZE, page * PAGE_SIZE))
         return json_answer(200, {"orders": chunk} if chunk else {})
 
     def _get_order(self, request: Request, order_id: str) -> Response:
