@@ -116,20 +116,25 @@ def replay_dead_letters(
     wanted = set(message_ids)
     total = len(wanted) if wanted else min(queue.count(), limit)
     outcomes: list[Outcome] = []
-    others: list[DeadLetter] = []
+    held: dict[str, DeadLetter] = {}  # taken and not sent back: visible again at the end (latest receipt)
     seen: set[str] = set()
     while len(outcomes) < (len(wanted) if wanted else limit):
-        batch = [letter for letter in queue.take(10) if letter.message_id not in seen]
-        if not batch:
+        taken = queue.take(10)
+        held |= {letter.message_id: letter for letter in taken if letter.message_id in seen}
+        fresh = [letter for letter in taken if letter.message_id not in seen]
+        if not fresh:
             break
-        for letter in batch:
+        for letter in fresh:
             seen.add(letter.message_id)
             if wanted and letter.message_id not in wanted:
-                others.append(letter)
+                held[letter.message_id] = letter
                 continue
-            outcomes.append(_resend(queue, letter))
+            outcome = _resend(queue, letter)
+            if outcome.result != REPLAYED:
+                held[letter.message_id] = letter
+            outcomes.append(outcome)
             progress(len(outcomes), max(total, len(outcomes)))
-    queue.give_back(others)
+    queue.give_back(list(held.values()))
     missing = sorted(wanted - {outcome.item for outcome in outcomes})
     if missing:
         raise NotFound(f"no dead letter {', '.join(missing)} in this queue (see `koppel dead-letters show`)")
@@ -140,7 +145,6 @@ def _resend(queue: DeadLetters, letter: DeadLetter) -> Outcome:
     try:
         queue.resend(letter)
     except Exception as exc:  # noqa: BLE001 - whatever the send failed with, the letter stays where it is
-        queue.give_back([letter])
         return Outcome(letter.message_id, LEFT, f"not sent ({type(exc).__name__}); left in the dead-letter queue")
     queue.delete(letter)
     return Outcome(letter.message_id, REPLAYED, "sent back to its queue and deleted from the dead-letter queue")
