@@ -41,6 +41,7 @@ NEXT: dict[str, str] = {
 LABELS: dict[str, str] = {
     "order.received": "received",
     "order.claimed": "claimed",
+    "order.accepted": "accepted",
     "order.needs_attention": "waiting",
     "order.mapped": "mapped",
     "order.created": "created",
@@ -121,6 +122,14 @@ class JournalledOrders:
         self._journeys.step(link_id, order_id, kind, message, **details)
 
     # --- the import -------------------------------------------------------------------------------
+    def accept(self, link_id: str, channel_order_id: str) -> bool:
+        accepted = self._orders.accept(link_id, channel_order_id)
+        if accepted:
+            self._step(
+                link_id, channel_order_id, "order.accepted", "accepted by a person: booked by the next order run"
+            )
+        return accepted
+
     def keep(self, link_id: str, key: str, document: str, version: str) -> bool:
         kept = self._orders.keep(link_id, key, document, version)
         if kept:
