@@ -6,6 +6,9 @@ import json
 
 import pytest
 from scenarios import TEAPOT, World
+from test_webshop_orders import LINK as SHOP_LINK
+from test_webshop_orders import deliver, refund, shop_order
+from test_webshop_orders import till as korona_till
 
 from koppel import cli, wiring
 from koppel.flows.journey import JournalledOrders
@@ -14,6 +17,7 @@ from koppel.store.orders import DynamoOrderLinks
 
 POSTNL_CODE = "3SKPNL123456789"
 LINK = "bol-to-shop"
+till = korona_till  # the KORONA till a Shopify webshop books its orders into, as a fixture here
 
 
 def journalled(world: World) -> JournalledOrders:
@@ -62,10 +66,8 @@ def test_the_backoffice_s_order_number_leads_to_the_same_journey(journeyed, caps
     found = json.loads(capsys.readouterr().out)
     assert (found["order_id"], found["backoffice_name"]) == ("1100000003", order["name"])
     kinds = [step["kind"] for step in found["steps"]]
-    assert kinds == ["order.claimed", "order.needs_attention", "order.mapped", "order.created"] + [
-        "order.shipped",
-        "order.closed",
-    ]
+    imported = ["order.claimed", "order.needs_attention", "order.mapped", "order.created"]
+    assert kinds == [*imported, "order.shipped", "order.closed"]
     shipped = found["steps"][4]["details"]
     assert (shipped["codes"], shipped["carrier"], shipped["process_status"]) == ([POSTNL_CODE], "postnl", "SUCCESS")
     assert found["steps"][1]["next"].startswith("tried again at every order run")
@@ -90,6 +92,34 @@ def test_the_order_poller_s_own_record_of_a_waiting_order_lands_in_its_journey_o
     assert kinds == ["order.claimed", "order.needs_attention"]
     # AND the link's own activity still shows the run's record
     assert [entry.kind for entry in wiring.activity_log().recent(LINK)] == ["order.needs_attention"]
+
+
+def test_a_webshop_order_s_journey_shows_its_delivery_its_receipt_and_its_refund(
+    till, local_state, context, monkeypatch, capsys
+):
+    # GIVEN the flows write through the journalled order store (as `wiring.order_links` builds it)
+    journalled_links = JournalledOrders(DynamoOrderLinks(wiring.table()), wiring.activity_log())
+    monkeypatch.setattr(wiring, "order_links", lambda: journalled_links)
+    # WHEN Shopify sends the order, then a refund of two mugs back to stock
+    deliver(context, "orders/create", shop_order())
+    deliver(context, "refunds/create", refund(7001, 55, [(1, 2, "return")]))
+    sale, back = till.receipts("7001")
+    capsys.readouterr()
+    assert run_cli("journey", SHOP_LINK, sale["number"], "--json") == 0
+    found = json.loads(capsys.readouterr().out)
+    # THEN the receipt number leads to the order, and every step is there once, in order
+    assert (found["order_id"], found["backoffice_name"]) == ("7001", sale["number"])
+    assert [step["kind"] for step in found["steps"]] == [
+        "order.received",
+        "order.claimed",
+        "order.mapped",
+        "order.created",
+        "refund.received",
+        "refund.sent",
+        "refund.booked",
+    ]
+    booked = found["steps"][-1]
+    assert booked["details"]["booking"] == "7001/refund/55" and back["number"] in booked["message"]
 
 
 @pytest.mark.parametrize(
