@@ -120,7 +120,8 @@ def test_the_cli_manages_accounts_links_and_switches(local_state, capsys):
     assert run_cli("link", "list") == 0
     header, row = capsys.readouterr().out.splitlines()
     assert header.split() == ["LINK", "BACKOFFICE", "CHANNEL", "MODE", "FLOWS", "ON", "SCHEDULE"]
-    assert row.split() == ["bol-to-shop", "shop-main", "bol-nl", "test", "orders,tracking,returns", "default"]
+    # returns are off: koppel takes no returns from bol.com yet, so `link put` settled them off, visibly
+    assert row.split() == ["bol-to-shop", "shop-main", "bol-nl", "test", "orders,tracking", "default"]
     assert row.index("shop-main") == header.index("BACKOFFICE")  # columns line up
 
 

@@ -146,3 +146,42 @@ def test_links_are_read_at_most_every_few_seconds_and_own_changes_are_seen_at_on
     assert [link.link_id for link in worker.list_links()] == ["first"]  # another's: not yet
     now[0] = 5.0
     assert [link.link_id for link in worker.list_links()] == ["first", "second"]  # within 5 s
+
+
+def test_a_flow_the_systems_cannot_run_is_refused_when_asked_for_and_settled_off_when_left_unset(stack):
+    # GIVEN a StoreKeeper backoffice and Winkelstraat.nl, which takes no shipments (koppel sends none back)
+    store = wiring.config_store()
+    stack.add_account("sk", "storekeeper", {})
+    stack.add_account("ws", "winkelstraat", {"signing_secret": "p"}, settings={"stock_url": "https://p.example/s"})
+    link = {"link_id": "sk-ws", "backoffice": "sk", "channel": "ws"}
+    # WHEN tracking is asked for, THEN the link is refused, naming the flow, the system and what it cannot do
+    with pytest.raises(ConfigurationError) as refused:
+        configure.save_link(store, link | {"flows": {"tracking": True}})
+    assert refused.value.field == "flows.tracking"
+    assert "winkelstraat cannot be the channel of shipments out" in refused.value.message
+    # WHEN the flows are left unset, THEN each is settled by what the systems can: on, or visibly off
+    flows = configure.save_link(store, link).flows
+    assert (flows.orders, flows.stock, flows.tracking, flows.returns) == (True, True, False, False)
+
+
+def test_a_flow_switched_on_that_a_system_can_no_longer_run_fails_its_run(stack, context):
+    import order_poller
+    from scenarios import schedule_event
+
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import SystemSpec
+    from koppel.flows.schedule import ScheduledRunFailed
+
+    # GIVEN a StoreKeeper -> Winkelstraat.nl link saved with orders on
+    stack.add_account("sk", "storekeeper", {})
+    stack.add_account("ws", "winkelstraat", {"signing_secret": "p"}, settings={"stock_url": "https://p.example/s"})
+    configure.save_link(wiring.config_store(), {"link_id": "sk-ws", "backoffice": "sk", "channel": "ws"})
+    # WHEN the backoffice's system no longer takes orders (a changed declaration)
+    declared = registry.spec("storekeeper")
+    changed = SystemSpec(name="storekeeper", title=declared.title, roles=declared.roles, webhooks=None)
+    with registry.registered(changed):
+        # THEN the run fails (the failed-run queue and its alarm), not a quiet "not available"
+        with pytest.raises(ScheduledRunFailed):
+            order_poller.lambda_handler(schedule_event(), context)
+    [entry] = wiring.activity_log().recent("sk-ws")
+    assert entry.kind == "orders.failed" and "switched on but cannot run" in entry.message

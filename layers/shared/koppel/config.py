@@ -108,18 +108,29 @@ class Flow(StrEnum):
 
 
 class Flows(Strict):
-    """One switch per flow: a link can be paused part by part without deleting it."""
+    """One switch per flow: a link can be paused part by part without deleting it.
 
-    orders: bool = True
-    tracking: bool = True
-    stock: bool = True
+    Orders, tracking, stock and returns are on by default where the link's two systems can run them:
+    left unset (None), `koppel link put` settles each to true or false by what the systems declare, so
+    a flow neither system can take part in is off and says so, never quietly idle. One asked for
+    (true) that the systems cannot run is refused at put, and fails its run should a system change.
+    """
+
+    orders: bool | None = None
+    tracking: bool | None = None
+    stock: bool | None = None
     products: bool = False
     feed: bool = False
-    returns: bool = True
+    returns: bool | None = None
     balances: bool = False
 
     def enabled(self, flow: Flow) -> bool:
-        return bool(self.model_dump()[flow.value])
+        """On: asked for, or unset (a link saved without `link put`: run where it can)."""
+        return self.model_dump()[flow.value] is not False
+
+    def asked(self, flow: Flow) -> bool:
+        """Switched on by the merchant (or settled on at `link put`): a run that cannot be done fails."""
+        return self.model_dump()[flow.value] is True
 
 
 class LinkMode(StrEnum):

@@ -265,8 +265,12 @@ def retry_webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool
     """A webhook webshop's waiting orders and refunds tried again. With nothing waiting the backoffice is
     not even built: a link whose orders have not begun to arrive (a backoffice that only pushes its
     stock so far) is a quiet run, not a failure every five minutes."""
+    from koppel.connectors import registry
+    from koppel.connectors.declaration import Capability
     from koppel.ports.orders import OrderState
 
+    # What the link's systems declare is checked even so: a flow switched on that they can no longer run fails.
+    registry.require(config_store().get_account(link.backoffice).system, Capability.ORDER_SINK)
     waiting = any(
         order_links().in_state(link.link_id, state) for state in (OrderState.NEEDS_ATTENTION, OrderState.CLAIMED)
     )

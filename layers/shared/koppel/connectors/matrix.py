@@ -130,3 +130,41 @@ def text() -> str:
         )
         + "\n"
     )
+
+
+# What each of a link's flows needs of its two systems: any one of these (backoffice, channel) pairs.
+def _column(key: str) -> Column:
+    return next(column for column in COLUMNS if column.key == key)
+
+
+FLOW_NEEDS: dict[str, tuple[tuple[Column, Column], ...]] = {
+    "orders": (
+        (_column("orders_in"), _column("orders_in")),
+        (_column("webshop_orders_in"), _column("webshop_orders_in")),
+    ),
+    "tracking": ((_column("shipments_out"), _column("shipments_out")),),
+    "stock": ((_column("stock_in"), _column("stock_out")),),
+    "returns": ((_column("returns"), _column("returns")),),
+    "products": ((_column("products"), _column("products")),),
+    "feed": ((_column("feed"), _column("feed")),),
+    "balances": ((_column("balances"), _column("balances")),),
+}
+
+
+def why_not(flow: str, backoffice: SystemSpec, channel: SystemSpec) -> str:
+    """ "" when the two systems can run the flow together; else why not, naming the system and the part
+    it cannot play (as `koppel systems` shows it)."""
+    reasons = []
+    for backoffice_part, channel_part in FLOW_NEEDS[flow]:
+        missing = [
+            f"{spec.name} cannot be the {side} of {part.title}"
+            for spec, side, part, can in (
+                (backoffice, "backoffice", backoffice_part, backoffice_part.backoffice),
+                (channel, "channel", channel_part, channel_part.channel),
+            )
+            if not can(spec)
+        ]
+        if not missing:
+            return ""
+        reasons.append(" and ".join(missing))
+    return "; nor: ".join(reasons)

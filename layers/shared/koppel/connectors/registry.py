@@ -125,6 +125,14 @@ LABELS: dict[Capability, str] = {
 }
 
 
+def require(system: str, *needs: Capability) -> None:
+    """UnsupportedSystem, naming what is missing, unless the system declares every one of `needs`."""
+    declared = spec(system)
+    for capability in needs:
+        if not declared.can(capability):
+            raise UnsupportedSystem(f"koppel has no {LABELS[capability]} connector for {system} yet", field="system")
+
+
 def connector(account: Account, credentials: dict[str, Any], client: httpx.Client, *needs: Capability) -> Any:
     """The account's connector, one object for every capability its system declares.
 
@@ -132,11 +140,7 @@ def connector(account: Account, credentials: dict[str, Any], client: httpx.Clien
     connector does not implement a protocol its system declares.
     """
     declared = spec(account.system)
-    for capability in needs:
-        if not declared.can(capability):
-            raise UnsupportedSystem(
-                f"koppel has no {LABELS[capability]} connector for {account.system} yet", field="system"
-            )
+    require(account.system, *needs)
     if not declared.connector:
         raise UnsupportedSystem(f"koppel has no connector for {account.system} yet", field="system")
     built = load(declared.connector)(account, credentials, client)

@@ -27,9 +27,29 @@ def save_link(store: ConfigStore, data: dict[str, Any]) -> Link:
         except UnknownAccount as exc:
             raise ConfigurationError(f"{role}: no account {account_id!r}", field=role) from exc
     check_roles(link, accounts["backoffice"], accounts["channel"])
+    link = _settle_flows(link, accounts["backoffice"], accounts["channel"])
     _references_apart(store, link, accounts["channel"])
     store.put_link(link)
     return link
+
+
+def _settle_flows(link: Link, backoffice: Account, channel: Account) -> Link:
+    """Each flow left unset becomes on where the two systems can run it and off where they cannot; one
+    asked for that they cannot run is refused, naming the flow, the system and what it cannot do."""
+    from koppel.connectors import matrix, registry
+
+    specs = registry.spec(backoffice.system), registry.spec(channel.system)
+    flows = link.flows.model_dump()
+    for flow in Flow:
+        why = matrix.why_not(flow.value, *specs)
+        if flows[flow.value] is None:
+            flows[flow.value] = not why
+        elif flows[flow.value] and why:
+            raise ConfigurationError(
+                f"flows.{flow.value}: {why} (`koppel systems`); switch it off with flows.{flow.value}=false",
+                field=f"flows.{flow.value}",
+            )
+    return Link.model_validate(link.model_dump(mode="json") | {"flows": flows})
 
 
 def _references_apart(store: ConfigStore, link: Link, channel: Account) -> None:

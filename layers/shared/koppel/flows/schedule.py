@@ -63,7 +63,12 @@ def run_for_links(
         try:
             summary = step(link)
         except UnsupportedSystem as exc:
-            # Flows are on by default; one koppel cannot run yet for these systems is not a failure.
+            if link.flows.asked(flow):
+                # Switched on, settled at `link put` as possible: a system changed since. A failed run
+                # reaches the failed-run queue and its alarm, never a quiet success.
+                _failed(report, activity, link, exc, f"{flow.value} is switched on but cannot run: {exc.message}")
+                continue
+            # Left unset on a link saved without `link put`: runs where it can, says where it cannot.
             report.done[link.link_id] = f"not available yet: {exc.message}"
             activity.record(link.link_id, f"{flow.value}.unavailable", exc.message)
             continue
