@@ -115,7 +115,7 @@ def run() -> int:
             f"({'checking every document against the 2025-04 schema' if shop.validating else 'unchecked'})"
         )
 
-        configure(demo, shop, shop_url, bol_url)
+        configure(demo, shop, shop_url, bol_url, sims["copernicus"][1])
         webhooks(demo, cloud, api)
         orders(demo, cloud, bol, shop)
         shipments(demo, cloud, bol, shop)
@@ -144,7 +144,7 @@ def run() -> int:
     return 0
 
 
-def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str) -> None:
+def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str, partner_url: str) -> None:
     demo.step("Configure accounts and links with the koppel CLI (credentials go to Secrets Manager)")
     demo.koppel(
         "account",
@@ -178,8 +178,15 @@ def configure(demo: Demo, shop: Any, shop_url: str, bol_url: str) -> None:
     # stock and product runs at once).
     demo.koppel("link", "put", "bol-to-shop", "backoffice=shop-main", "channel=bol-nl", "--later")
     demo.koppel(
-        "link", "put", "pos-to-shop", "backoffice=korona-pos", "channel=shop-main", "flows.feed=true",
-        "feed.format=json", "flows.orders=false", "--later",
+        "link", "put", "pos-to-shop", "backoffice=korona-pos", "channel=shop-main", "flows.orders=false", "--later",
+    )  # fmt: skip
+    # The till only pushes its stock: its nightly feed for Winkelstraat.nl is SKUs and quantities (JSON).
+    demo.koppel("account", "put", "winkelstraat", "system=winkelstraat", "secret_ref=koppel/winkelstraat",
+                f"settings.stock_url={partner_url}/stock")  # fmt: skip
+    demo.koppel("account", "secret", "winkelstraat", f"signing_secret={COPERNICUS_SECRET}")
+    demo.koppel(
+        "link", "put", "pos-to-winkelstraat", "backoffice=korona-pos", "channel=winkelstraat", "flows.feed=true",
+        "feed.format=json", "flows.orders=false", "flows.stock=false", "--later",
     )  # fmt: skip
     demo.koppel(
         "link", "put", "pos-to-bol", "backoffice=korona-pos", "channel=bol-nl", "flows.orders=false",
@@ -373,7 +380,7 @@ def stock(demo: Demo, cloud: LocalCloud, api: str, bol: Any, shop: Any) -> None:
 def feed(demo: Demo, cloud: LocalCloud) -> None:
     demo.step("Nightly feed on S3, fetched through its URL")
     cloud.fire("FeedGeneratorFunction")
-    url = demo.koppel("feed-url", "pos-to-shop").strip()
+    url = demo.koppel("feed-url", "pos-to-winkelstraat").strip()
     redirect = httpx.get(url)
     demo.check(redirect.status_code == 302, f"feed URL -> {redirect.status_code} to a presigned S3 URL")
     feed = httpx.get(redirect.headers["location"])
