@@ -130,3 +130,17 @@ def test_a_reset_koppel_could_not_honour_is_left_to_the_server():
     http.request("GET", "/orders/1")
     http.request("GET", "/orders/2")  # no RateLimited raised on koppel's own guess; no wait
     assert fake.sleeps == []
+
+
+def test_an_older_answer_arriving_after_a_newer_one_does_not_raise_the_count_again():
+    # GIVEN a 15-a-second window with seven requests on their way
+    from koppel.connectors.http import Window
+
+    fake = FakeClock()
+    http, _ = api([], fake)
+    window = Window(in_flight=7)
+    # WHEN the window's second answer (13 left) is processed before its first (14 left)
+    http.pace(limited(13, limit=15), window)
+    http.pace(limited(14, limit=15), window)
+    # THEN the count stays the lower one: 13 less the seven still on their way
+    assert window.left == 6

@@ -181,7 +181,9 @@ class HttpApi:
         now = self.clock.now()
         with self._lock:
             unsent_view = left - window.in_flight  # what is left once the requests on their way land
-            if left == limit - 1:  # the first call of a new window
+            # The first call of a new window; an older answer of the window that arrives after a newer
+            # one (Remaining 14 after 13) must not raise the count again.
+            if left == limit - 1 and (window.left is None or now >= window.ends):
                 window.ends = now + seconds
                 window.left = unsent_view
             else:

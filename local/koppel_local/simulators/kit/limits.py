@@ -42,7 +42,7 @@ class FixedWindows:
         window = self.windows.setdefault(key, _Window(started=now))
         if now >= window.started + limit.window_seconds:
             window.started, window.used = now, 0
-        reset = max(1, math.ceil(window.started + limit.window_seconds - now))
+        reset = max(1, math.ceil(round(window.started + limit.window_seconds - now, 6)))  # no 2 of 1.0000000000000004
         admitted = window.used < limit.calls
         if admitted:
             window.used += 1
