@@ -8,12 +8,12 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from koppel import wiring
 from koppel.api import install_error_handlers
@@ -22,6 +22,9 @@ from koppel.flows.receive import Limits, WebhookRequest, receive
 from koppel.observability import logger, metrics, tracer
 from koppel.settings import environment
 from koppel.webhooks import for_log
+
+if TYPE_CHECKING:  # annotations only: importing Powertools' typing package would cost the cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)

@@ -11,7 +11,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from koppel import aws
-from koppel.queue import SqsEventQueue, SqsPushRequests
 from koppel.settings import environment
 from koppel.store.dynamodb import (
     CachedAccounts,
@@ -21,7 +20,6 @@ from koppel.store.dynamodb import (
     DynamoRunStamps,
     DynamoTable,
 )
-from koppel.store.stock import DynamoStockStore
 
 # What only some handlers use is imported where it is built, so no handler pays for another's
 # imports at cold start (httpx and the connectors, Powertools idempotency and parameters).
@@ -41,10 +39,11 @@ if TYPE_CHECKING:
     from koppel.flows.webshop import WebshopOrders
     from koppel.models import Product
     from koppel.ports.stock import IncomingLevel
-    from koppel.queue import Envelope
+    from koppel.queue import Envelope, SqsEventQueue, SqsPushRequests
     from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoPauses, DynamoSkuMappings
     from koppel.store.products import DynamoProductRecords
     from koppel.store.s3 import S3FeedWriter
+    from koppel.store.stock import DynamoStockStore
 
 T = TypeVar("T")
 
@@ -86,11 +85,15 @@ def run_stamps() -> DynamoRunStamps:
 
 @built
 def stock_store() -> DynamoStockStore:
+    from koppel.store.stock import DynamoStockStore
+
     return DynamoStockStore(table())
 
 
 @built
 def push_requests() -> SqsPushRequests:
+    from koppel.queue import SqsPushRequests
+
     env = environment()
     return SqsPushRequests(aws.client("sqs"), env.stock_push_queue_url, env.stock_push_delay_seconds)
 
@@ -109,6 +112,8 @@ def credentials() -> SecretsManagerCredentials:
 
 @built
 def event_queue() -> SqsEventQueue:
+    from koppel.queue import SqsEventQueue
+
     return SqsEventQueue(aws.client("sqs"), environment().event_queue_url)
 
 
