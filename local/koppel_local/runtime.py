@@ -143,7 +143,15 @@ class LocalCloud:
         STATE_FILE.parent.mkdir(exist_ok=True)
         STATE_FILE.write_text(
             json.dumps(
-                {"endpoint": self.endpoint, "region": REGION, "outputs": outputs, "http_url": self.http_url}, indent=2
+                {
+                    "endpoint": self.endpoint,
+                    "region": REGION,
+                    "outputs": outputs,
+                    "http_url": self.http_url,
+                    # Physical names by logical id, so the CLI finds any resource (a dead-letter queue) here.
+                    "resources": {logical: found["Ref"] for logical, found in self.template.physical.items()},
+                },
+                indent=2,
             )
         )
 

@@ -38,9 +38,10 @@ if TYPE_CHECKING:
     from koppel.flows.tracking import TrackingRun
     from koppel.flows.webshop import WebshopOrders
     from koppel.models import Product
+    from koppel.ports.orders import OrderLinks
     from koppel.ports.stock import IncomingLevel
     from koppel.queue import Envelope, SqsEventQueue, SqsPushRequests
-    from koppel.store.orders import DynamoCursors, DynamoOrderLinks, DynamoPauses, DynamoSkuMappings
+    from koppel.store.orders import DynamoCursors, DynamoPauses, DynamoSkuMappings
     from koppel.store.products import DynamoProductRecords
     from koppel.store.s3 import S3FeedWriter
     from koppel.store.stock import DynamoStockStore
@@ -132,10 +133,12 @@ def feed_signing_key() -> str:
 
 
 @built
-def order_links() -> DynamoOrderLinks:
+def order_links() -> OrderLinks:
+    """Every order flow writes through this: each order's steps also go to its journey (`koppel journey`)."""
+    from koppel.flows.journey import JournalledOrders
     from koppel.store.orders import DynamoOrderLinks
 
-    return DynamoOrderLinks(table())
+    return JournalledOrders(DynamoOrderLinks(table()), activity_log())
 
 
 @built

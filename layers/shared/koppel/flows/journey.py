@@ -80,8 +80,27 @@ class JournalledOrders:
         self._known: OrderedDict[tuple[str, str], tuple[OrderState | None, str]] = OrderedDict()
         self._parcels: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._orders, name)
+    # --- what leaves no step: passed through as it is ------------------------------------------------
+    def kept(self, link_id: str, key: str) -> str | None:
+        return self._orders.kept(link_id, key)
+
+    def note_booked_back(self, link_id: str, key: str, units: dict[str, int]) -> None:
+        self._orders.note_booked_back(link_id, key, units)
+
+    def booked_back(self, link_id: str, prefix: str) -> list[tuple[OrderRecord, dict[str, int]]]:
+        return self._orders.booked_back(link_id, prefix)
+
+    def release(self, link_id: str, channel_order_id: str, run_id: str) -> None:
+        self._orders.release(link_id, channel_order_id, run_id)
+
+    def start_parcel(self, link_id: str, channel_order_id: str, key: str) -> bool:
+        return self._orders.start_parcel(link_id, channel_order_id, key)
+
+    def forget_parcel(self, link_id: str, channel_order_id: str, key: str) -> None:
+        self._orders.forget_parcel(link_id, channel_order_id, key)
+
+    def completed_seen(self, link_id: str, channel_order_id: str, at: datetime) -> datetime:
+        return self._orders.completed_seen(link_id, channel_order_id, at)
 
     # --- what was read: the state and reason an order had, so a repeat writes no new step -----------
     def _remember(self, memory: OrderedDict, key: tuple, value: Any) -> None:
