@@ -179,9 +179,8 @@ def test_a_flow_switched_on_that_a_system_can_no_longer_run_fails_its_run(stack,
     # WHEN the backoffice's system no longer takes orders (a changed declaration)
     declared = registry.spec("storekeeper")
     changed = SystemSpec(name="storekeeper", title=declared.title, roles=declared.roles, webhooks=None)
-    with registry.registered(changed):
-        # THEN the run fails (the failed-run queue and its alarm), not a quiet "not available"
-        with pytest.raises(ScheduledRunFailed):
-            order_poller.lambda_handler(schedule_event(), context)
+    # THEN the run fails (the failed-run queue and its alarm), not a quiet "not available"
+    with registry.registered(changed), pytest.raises(ScheduledRunFailed):
+        order_poller.lambda_handler(schedule_event(), context)
     [entry] = wiring.activity_log().recent("sk-ws")
     assert entry.kind == "orders.failed" and "switched on but cannot run" in entry.message

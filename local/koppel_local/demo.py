@@ -806,9 +806,7 @@ def winkelstraat(
     storekeeper.add_product("MOK-DELFT", "Mok Delfts blauw", price="12.95", stock=8, ean="8712345678906")
     storekeeper.add_product("LAMP-RAN", "Hanglamp rotan", price="89.00", sale="74.50", stock=3, category="Wonen")
     storekeeper.add_product("THEE-ROOIBOS", "Rooibos thee", price="4.50", stock=20, published=False)
-    demo.say(
-        f"StoreKeeper JSON RPC at {storekeeper_url}/api and Copernicus at {partner_url} (both from public facts)"
-    )
+    demo.say(f"StoreKeeper JSON RPC at {storekeeper_url}/api and Copernicus at {partner_url} (both from public facts)")
     demo.koppel("account", "put", "storekeeper-main", "system=storekeeper", "secret_ref=koppel/storekeeper-main",
                 "settings.shop_url=https://winkel.example.nl", "settings.product_path=p")  # fmt: skip
     printed = demo.koppel("account", "webhook-url", "storekeeper-main").split()
