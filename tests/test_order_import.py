@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import boto3
 import pytest
 from scenarios import MUG, TEA, TEAPOT
 
@@ -293,3 +295,32 @@ def test_a_buyers_cancellation_request_before_import_is_confirmed_not_imported(w
     [cancellation] = [c for c in world.bol.cancellations if c.order_item_id == item["orderItemId"]]
     assert cancellation.reason_code == "REQUESTED_BY_CUSTOMER"
     assert wiring.order_links().get("bol-to-shop", "1100000002").state is OrderState.CANCELLED
+
+
+def test_an_order_waiting_longer_than_the_links_limit_raises_the_alarm_naming_the_link(served, monkeypatch):
+    import order_poller
+    from helpers import EVENTS
+
+    counted: list[str] = []
+    monkeypatch.setattr(order_poller.metrics, "add_metric", lambda name, **_: counted.append(name))
+    event = json.loads((EVENTS / "schedule.json").read_text())
+    # GIVEN a run that leaves one order waiting for its unknown product: fresh, no alarm yet
+    order_poller.lambda_handler(event, LambdaContext(function_name="OrderPollerFunction", timeout=900))
+    [waiting] = wiring.order_links().in_state("bol-to-shop", OrderState.NEEDS_ATTENTION)
+    assert waiting.waiting_since and "OrdersWaitingTooLong" not in counted
+    # WHEN it has waited two hours (the link's limit is the default hour), tried on every run meanwhile
+    table = boto3.resource("dynamodb", region_name="eu-west-1").Table(served.stack.ref("KoppelTable"))
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    table.update_item(
+        Key={"pk": "LINK#bol-to-shop", "sk": f"ORDER#{waiting.channel_order_id}"},
+        UpdateExpression="SET waiting_since = :t",
+        ExpressionAttributeValues={":t": two_hours_ago},
+    )
+    order_poller.lambda_handler(event, LambdaContext(function_name="OrderPollerFunction", timeout=900))
+    # THEN the metric its alarm watches is raised, and the link's activity names the order
+    assert "OrdersWaitingTooLong" in counted
+    [late] = [e for e in wiring.activity_log().recent("bol-to-shop") if e.kind == "orders.waiting_too_long"]
+    assert waiting.channel_order_id in late.message and "longer than 60 min" in late.message
+    # AND the retry kept when it first waited: the hours are counted from then
+    [still] = wiring.order_links().in_state("bol-to-shop", OrderState.NEEDS_ATTENTION)
+    assert still.waiting_since == two_hours_ago

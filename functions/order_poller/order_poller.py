@@ -7,6 +7,7 @@ answer was lost, a refund that came before its order was booked. A webshop witho
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -30,6 +31,24 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         return context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS
 
     def import_link(link: Link) -> str:
+        from koppel.flows.orders import waiting_too_long  # the flow's modules load with the first link
+
+        summary = import_orders(link)
+        late = waiting_too_long(wiring.order_links(), link, datetime.now(UTC))
+        if late:
+            # The alarm (OrdersWaitingTooLongAlarm) counts them; the link's activity and the log name it.
+            metrics.add_metric(name="OrdersWaitingTooLong", unit=MetricUnit.Count, value=len(late))
+            shown = ", ".join(record.channel_order_id for record in late[:10]) + (" …" if len(late) > 10 else "")
+            wiring.activity_log().record(
+                link.link_id,
+                "orders.waiting_too_long",
+                f"{len(late)} order(s) waiting longer than {link.orders.alert_after_minutes} min: {shown} "
+                f"(koppel orders {link.link_id})",
+            )
+            logger.warning("orders waiting too long", link_id=link.link_id, count=len(late))
+        return summary
+
+    def import_orders(link: Link) -> str:
         if wiring.polls_webshop_orders(link):
             return wiring.follow_webshop_orders(link, context.aws_request_id, out_of_time)
         if wiring.takes_webshop_orders(link):

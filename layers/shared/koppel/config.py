@@ -152,6 +152,12 @@ class OrderSettings(Strict):
         "(`koppel orders LINK accept ORDER`)",
     )
     tag: str = Field(default="koppel", max_length=40)
+    alert_after_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="An order waiting (needs attention) longer than this raises the OrdersWaitingTooLong alarm",
+    )
     concurrency: int = Field(default=8, ge=1, le=32, description="Orders imported side by side in one run")
     look_back_hours: int = Field(
         default=48,

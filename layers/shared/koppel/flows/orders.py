@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from koppel.config import Link
 from koppel.connectors.base import BackofficeOrder, ChannelCancellations, OrderPage, OrderSink, OrderSource
@@ -34,7 +35,7 @@ from koppel.flows.customers import CustomerGate
 from koppel.flows.pauses import AccountPauses
 from koppel.models import CancelReason, Order, OrderLine, OrderStatus
 from koppel.observability import logger
-from koppel.ports.orders import Cursors, OrderLinks, OrderState, SkuMapping, SkuMappings
+from koppel.ports.orders import Cursors, OrderLinks, OrderRecord, OrderState, SkuMapping, SkuMappings
 
 
 @dataclass
@@ -356,3 +357,17 @@ class OrderImport:
                 link_id, SkuMapping(channel_sku=line.channel_sku, variant_id=variant.variant_id, source="auto")
             )
         return variant.variant_id
+
+
+def waiting_too_long(orders: OrderLinks, link: Link, now: datetime) -> list[OrderRecord]:
+    """The link's orders that have waited (needs attention) longer than its `orders.alert_after_minutes`,
+    counted from when each first waited, however often it was tried since."""
+    limit = timedelta(minutes=link.orders.alert_after_minutes)
+    late = []
+    for record in orders.in_state(link.link_id, OrderState.NEEDS_ATTENTION):
+        if not record.waiting_since:
+            continue
+        since = datetime.fromisoformat(record.waiting_since)
+        if now - (since if since.tzinfo else since.replace(tzinfo=UTC)) > limit:
+            late.append(record)
+    return late

@@ -31,6 +31,7 @@ class OrderRecord:
     updated_at: str = ""
     attempts: int = 0
     accepted: bool = False  # a person accepted it for a link that books nothing unaccepted
+    waiting_since: str = ""  # when it first waited (needs attention), kept across its retries; "" : not waiting
 
 
 @dataclass(frozen=True)

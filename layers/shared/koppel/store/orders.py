@@ -48,6 +48,7 @@ class DynamoOrderLinks:
             updated_at=item.get("updated_at", ""),
             attempts=int(item.get("attempts", 0)),
             accepted=bool(item.get("accepted", False)),
+            waiting_since=item.get("waiting_since", ""),
         )
 
     def get(self, link_id: str, channel_order_id: str) -> OrderRecord | None:
@@ -146,13 +147,22 @@ class DynamoOrderLinks:
         return Claim(run_id=run_id, may_exist=bool(old.get("create_sent")))
 
     def _move(
-        self, link_id: str, order_id: str, run_id: str, state: OrderState, extra_set: str, values: dict[str, Any]
+        self,
+        link_id: str,
+        order_id: str,
+        run_id: str,
+        state: OrderState,
+        extra_set: str,
+        values: dict[str, Any],
+        *,
+        extra_remove: str = "",
     ) -> None:
         stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat()
         self._update(
             link_id,
             order_id,
-            f"SET #state = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk{extra_set} REMOVE claimed_by",
+            f"SET #state = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk{extra_set} "
+            f"REMOVE claimed_by{extra_remove}",
             "#state = :claimed AND claimed_by = :run",
             {
                 ":state": state.value,
@@ -172,11 +182,18 @@ class DynamoOrderLinks:
             OrderState.CREATED,
             ", backoffice_order_id = :bid, backoffice_name = :bname, reason = :none",
             {":bid": order.backoffice_order_id, ":bname": order.name, ":none": ""},
+            extra_remove=", waiting_since",
         )
 
     def mark_needs_attention(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None:
+        # The first time it waits is kept across retries: how long it has waited raises the alarm.
         self._move(
-            link_id, channel_order_id, run_id, OrderState.NEEDS_ATTENTION, ", reason = :reason", {":reason": reason}
+            link_id,
+            channel_order_id,
+            run_id,
+            OrderState.NEEDS_ATTENTION,
+            ", reason = :reason, waiting_since = if_not_exists(waiting_since, :now)",
+            {":reason": reason},
         )
 
     def accept(self, link_id: str, channel_order_id: str) -> bool:
@@ -204,7 +221,15 @@ class DynamoOrderLinks:
         )
 
     def mark_cancelled(self, link_id: str, channel_order_id: str, run_id: str, reason: str) -> None:
-        self._move(link_id, channel_order_id, run_id, OrderState.CANCELLED, ", reason = :reason", {":reason": reason})
+        self._move(
+            link_id,
+            channel_order_id,
+            run_id,
+            OrderState.CANCELLED,
+            ", reason = :reason",
+            {":reason": reason},
+            extra_remove=", waiting_since",
+        )
 
     def release(self, link_id: str, channel_order_id: str, run_id: str) -> None:
         """Give the claim back at once (a transient failure): the next run may try again."""
