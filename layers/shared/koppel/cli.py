@@ -460,16 +460,30 @@ def _replay_parked(args: argparse.Namespace) -> None:
         activity=wiring.activity_log(),
         progress=_progress("replayed"),
     )
+    _outcomes(
+        args,
+        outcomes,
+        "EVENT",
+        empty=f"no deliveries parked for {link_id}",
+        done=HANDLED,
+        summary="{done} handled and out of the parked list, {rest} still parked",
+    )
+
+
+def _outcomes(
+    args: argparse.Namespace, outcomes: list[Any], first: str, *, empty: str, done: str, summary: str
+) -> None:
+    """A replay's outcomes, one row per item, then how many came to `done` and how many did not."""
     _listing(
         args,
         [outcome.__dict__ for outcome in outcomes],
-        ["EVENT", "OUTCOME", "WHAT BECAME OF IT"],
+        [first, "OUTCOME", "WHAT BECAME OF IT"],
         [[o.item, o.result, o.detail] for o in outcomes],
-        empty=f"no deliveries parked for {link_id}",
+        empty=empty,
     )
     if outcomes and not args.json:
-        handled = sum(outcome.result == HANDLED for outcome in outcomes)
-        print(f"{handled} handled and out of the parked list, {len(outcomes) - handled} still parked")
+        count = sum(outcome.result == done for outcome in outcomes)
+        print(summary.format(done=count, rest=len(outcomes) - count))
 
 
 def cmd_journey(args: argparse.Namespace) -> None:
@@ -579,16 +593,14 @@ def cmd_dead_letters(args: argparse.Namespace) -> None:
         if not DEAD_LETTER_QUEUES[args.queue][1]:
             raise UsageError(f"{args.queue} are not replayed: each flow runs again at its schedule")
         outcomes = replay.replay_dead_letters(queue, args.ids, limit=args.limit, progress=_progress("replayed"))
-        _listing(
+        _outcomes(
             args,
-            [outcome.__dict__ for outcome in outcomes],
-            ["MESSAGE", "OUTCOME", "WHAT BECAME OF IT"],
-            [[o.item, o.result, o.detail] for o in outcomes],
+            outcomes,
+            "MESSAGE",
             empty=f"no dead letters in {args.queue}",
+            done=replay.REPLAYED,
+            summary="{done} sent back to " + DEAD_LETTER_QUEUES[args.queue][1] + ", {rest} left",
         )
-        if outcomes and not args.json:
-            sent = sum(outcome.result == replay.REPLAYED for outcome in outcomes)
-            print(f"{sent} sent back to {DEAD_LETTER_QUEUES[args.queue][1]}, {len(outcomes) - sent} left")
 
 
 def cmd_stock(args: argparse.Namespace) -> None:

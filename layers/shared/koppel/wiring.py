@@ -275,14 +275,11 @@ def retry_webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool
     stock so far) is a quiet run, not a failure every five minutes."""
     from koppel.connectors import registry
     from koppel.connectors.declaration import Capability
-    from koppel.ports.orders import OrderState
+    from koppel.flows.webshop import WAITING
 
     # What the link's systems declare is checked even so: a flow switched on that they can no longer run fails.
     registry.require(config_store().get_account(link.backoffice).system, Capability.ORDER_SINK)
-    waiting = any(
-        order_links().in_state(link.link_id, state) for state in (OrderState.NEEDS_ATTENTION, OrderState.CLAIMED)
-    )
-    if not waiting:
+    if not any(order_links().in_state(link.link_id, state) for state in WAITING):
         return ""
     return webshop_orders(link, run_id, out_of_time).retry_waiting(out_of_time)
 
@@ -572,11 +569,11 @@ def read_levels(link: Link, envelope: Envelope, payload: dict[str, Any]) -> list
         from koppel.ports.stock import IncomingLevel
 
         ids = list(registry.load(webhooks.stock_ids)(envelope, payload))
+        if not ids:
+            return []
         lookup = _connector(Capability.STOCK_LOOKUP, link, "backoffice") or registry.build(
             Capability.STOCK_LOOKUP, *_linked(link, "backoffice"), http_client()
         )
-        if not ids:
-            return []
         read_at = datetime.now(UTC)  # of two reads of one moment (whole seconds), the later one wins
         return [IncomingLevel.of(level, level.sequence, read=True, tiebreak=read_at) for level in lookup.stock_of(ids)]
     if webhooks is None or not webhooks.stock_levels:

@@ -38,6 +38,7 @@ from koppel.observability import logger
 from koppel.ports.orders import OrderLinks, OrderRecord, OrderState
 
 BOOKED = frozenset({OrderState.CREATED, OrderState.SHIPPED, OrderState.CLOSED})
+WAITING = (OrderState.NEEDS_ATTENTION, OrderState.CLAIMED)  # what `retry_waiting` tries again
 CENT = Decimal("0.01")
 CANCEL = "cancel"
 
@@ -289,11 +290,7 @@ class WebshopOrders:
     def retry_waiting(self, out_of_time: Callable[[], bool] = lambda: False) -> str:
         """Orders and refunds that wait (an unknown SKU, an order not booked yet, a lost answer):
         tried again, orders first so their refunds find them booked."""
-        waiting = [
-            record
-            for state in (OrderState.NEEDS_ATTENTION, OrderState.CLAIMED)
-            for record in self.orders.in_state(self.link_id, state)
-        ]
+        waiting = [record for state in WAITING for record in self.orders.in_state(self.link_id, state)]
         waiting.sort(key=lambda record: "/" in record.channel_order_id)
         outcomes: Counter[str] = Counter()
         for record in waiting:
