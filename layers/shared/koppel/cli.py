@@ -25,6 +25,7 @@ from koppel.connectors import registry
 from koppel.errors import ConfigurationError, KoppelError, NotFound, UnknownAccount, UnknownLink
 from koppel.flows import configure
 from koppel.flows.feed import feed_token
+from koppel.operations import DEAD_LETTER_QUEUES
 from koppel.ports.orders import OrderState, SkuMapping
 
 OUTPUT_ENV = {
@@ -392,6 +393,9 @@ def cmd_orders(args: argparse.Namespace) -> None:
     if args.action == "accept":
         _accept_orders(args)
         return
+    if args.action == "retry":
+        _retry_orders(args)
+        return
     if args.ids:
         raise UsageError(f"order ids go with an action: koppel orders {args.link} accept {' '.join(args.ids)}")
     records = wiring.order_links().in_state(args.link, OrderState(args.state))
@@ -416,6 +420,51 @@ def _accept_orders(args: argparse.Namespace) -> None:
         print(f"accepted {', '.join(accepted)}: booked in the backoffice by the next order poller run")
     if unknown:
         raise NotFound(f"no order waiting on {args.link} as {', '.join(unknown)} (see `koppel orders {args.link}`)")
+
+
+def _retry_orders(args: argparse.Namespace) -> None:
+    """Waiting orders tried again now, one by one, through the order poller's own flow."""
+    from koppel.operations import retry_outcome
+
+    link = wiring.config_store().get_link(args.link)  # an unknown link is an error, not nothing retried
+    if not args.ids:
+        raise UsageError(f"name the orders to retry: koppel orders {args.link} retry ORDER [ORDER ...]")
+    links = wiring.order_links()
+    rows = []
+    for order_id in args.ids:
+        before = links.get(link.link_id, order_id)
+        if before is None:
+            rows.append({"order": order_id, "state": "unknown", "outcome": f"no order {order_id} on {link.link_id}"})
+            continue
+        after = wiring.retry_order(link, order_id, f"cli-{secrets.token_hex(4)}")
+        rows.append({"order": order_id, "state": after.state.value, "outcome": retry_outcome(before, after)})
+    _listing(args, rows, ["ORDER", "STATE", "WHAT BECAME OF IT"], [list(row.values()) for row in rows])
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    """The console's users, in the stack's Cognito user pool."""
+    from koppel.store.users import CognitoUsers
+
+    users = CognitoUsers(aws.client("cognito-idp"), _physical(args, "ConsoleUserPool"))
+    if args.action == "add":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+        user = users.add(args.email, password)
+        if password is None:
+            print(f"{user.email} added: Cognito e-mails a temporary password, which the first login replaces")
+        else:
+            print(f"{user.email} added with the password given")
+    elif args.action == "remove":
+        users.remove(args.email)
+        print(f"{args.email} removed: they can no longer log in to the console")
+    else:
+        found = users.all()
+        _listing(
+            args,
+            [user.__dict__ for user in found],
+            ["E-MAIL", "STATUS", "ENABLED", "SINCE"],
+            [[u.email, u.status, "yes" if u.enabled else "no", u.created_at] for u in found],
+            empty="no console users yet: add one with `koppel user add EMAIL`",
+        )
 
 
 def cmd_parked(args: argparse.Namespace) -> None:
@@ -501,15 +550,6 @@ def cmd_journey(args: argparse.Namespace) -> None:
         _print_json(found.as_dict())
         return
     print("\n".join(text(found)))
-
-
-# Each dead-letter queue of the stack (template.yaml): its logical id, the queue whose failures it keeps
-# ("" for the failure destination of the scheduled functions, whose runs repeat by their schedule), and what.
-DEAD_LETTER_QUEUES: dict[str, tuple[str, str, str]] = {
-    "events": ("EventDeadLetterQueue", "EventQueue", "webhook deliveries the queue worker failed 5 times"),
-    "stock-pushes": ("StockPushDeadLetterQueue", "StockPushQueue", "stock pushes that failed 3 times"),
-    "failed-runs": ("FailedRunQueue", "", "scheduled runs that failed after their retries"),
-}
 
 
 def _physical(args: argparse.Namespace, logical_id: str) -> str:
@@ -605,21 +645,18 @@ def cmd_dead_letters(args: argparse.Namespace) -> None:
 
 def cmd_stock(args: argparse.Namespace) -> None:
     """What koppel holds of each SKU for the link, what the channel last accepted, and why not."""
-    from koppel.flows.stock import held_quantity, sellable
+    from koppel.operations import stock_lines
 
     link = wiring.config_store().get_link(args.link)
     records = [record for record in wiring.stock_store().all(link.link_id) if not args.sku or record.sku == args.sku]
     rows: list[list[Any]] = []
-    for record in records:
-        state = "pending" if record.pending else (f"refused: {record.push_error}" if record.push_error else "pushed")
-        on_channel = "not on the channel" if record.pushed is None else record.pushed
-        first = [record.sku, sellable(link.stock, held_quantity(link.stock, record)), on_channel]
+    for line in stock_lines(link, records):
+        on_channel = "not on the channel" if line.on_channel is None else line.on_channel
         # One line per warehouse; '' is a backoffice that reports one figure for all its warehouses.
-        for n, (name, level) in enumerate(sorted(record.levels.items()) or [("", None)]):
-            figures = [level.on_hand, level.backorders] if level is not None else ["-", "-"]
-            as_of = record.observed_at[:19].replace("T", " ") + (" UTC" if record.observed_at else "")
-            tail = [as_of, state] if n == 0 else ["", ""]
-            rows.append([*(first if n == 0 else ["", "", ""]), name or "(all)", *figures, *tail])
+        for n, (name, on_hand, backorders) in enumerate(line.warehouses):
+            figures = ["-" if on_hand is None else on_hand, "-" if backorders is None else backorders]
+            first = [line.sku, line.sell, on_channel] if n == 0 else ["", "", ""]
+            rows.append([*first, name or "(all)", *figures, *([line.as_of, line.push] if n == 0 else ["", ""])])
     _listing(
         args,
         [{**record.__dict__, "levels": {k: v.__dict__ for k, v in record.levels.items()}} for record in records],
@@ -669,7 +706,30 @@ def parser() -> argparse.ArgumentParser:
     _mapping_parser(sub)
     _listings_parser(sub)
     _dead_letters_parser(sub)
+    _user_parser(sub)
     return root
+
+
+def _user_parser(sub: Any) -> None:
+    user = sub.add_parser(
+        "user",
+        help="who may log in to the console: add/list/remove",
+        description="The console's users, in the stack's Cognito user pool (the e-mail is the login).",
+        epilog=_examples("koppel user add ops@example.com", "koppel user list"),
+    )
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = _leaf(
+        actions,
+        "add",
+        "let a person log in: Cognito e-mails a temporary password, or --password-stdin sets one",
+        "koppel user add ops@example.com",
+        "printf '%s\\n' \"$PASSWORD\" | koppel user add ops@example.com --password-stdin",
+    )
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--password-stdin", action="store_true", help="read the user's password from stdin")
+    remove = _leaf(actions, "remove", "no more logins for this person", "koppel user remove ops@example.com")
+    remove.add_argument("email", metavar="EMAIL")
+    _leaf(actions, "list", "the console's users and their status", "koppel user list", listing=True)
 
 
 def _dead_letters_parser(sub: Any) -> None:
@@ -847,11 +907,15 @@ def _listings_parser(sub: Any) -> None:
         "koppel orders bol-to-shop",
         "koppel orders bol-to-shop --state created",
         "koppel orders shop-to-books accept 000000042",
+        "koppel orders bol-to-shop retry 1100000003      # after adding its SKU mapping",
         listing=True,
     )
     orders.add_argument("link")
     orders.add_argument(
-        "action", nargs="?", choices=["accept"], help="accept: book these waiting orders (orders.auto_accept off)"
+        "action",
+        nargs="?",
+        choices=["accept", "retry"],
+        help="accept: book these waiting orders (orders.auto_accept off); retry: try these waiting orders now",
     )
     orders.add_argument("ids", nargs="*", metavar="ORDER", help="the channel's order ids")
     orders.add_argument("--state", default="needs_attention", choices=[s.value for s in OrderState])
@@ -926,6 +990,7 @@ COMMANDS = {
     "stock": cmd_stock,
     "journey": cmd_journey,
     "dead-letters": cmd_dead_letters,
+    "user": cmd_user,
 }
 
 

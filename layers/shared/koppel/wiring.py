@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from koppel.flows.tracking import TrackingRun
     from koppel.flows.webshop import WebshopOrders
     from koppel.models import Product
-    from koppel.ports.orders import OrderLinks
+    from koppel.ports.orders import OrderLinks, OrderRecord
     from koppel.ports.stock import IncomingLevel
     from koppel.queue import Envelope, SqsEventQueue, SqsPushRequests
     from koppel.store.orders import DynamoCursors, DynamoPauses, DynamoSkuMappings
@@ -282,6 +282,25 @@ def retry_webshop_orders(link: Link, run_id: str, out_of_time: Callable[[], bool
     if not any(order_links().in_state(link.link_id, state) for state in WAITING):
         return ""
     return webshop_orders(link, run_id, out_of_time).retry_waiting(out_of_time)
+
+
+def retry_order(link: Link, channel_order_id: str, run_id: str) -> OrderRecord:
+    """One waiting order of the link tried again now, through the flow that books its channel's orders
+    (the same claims and look-ups as the order poller's run): its record afterwards. An order that does
+    not wait is left as it is."""
+    from koppel.errors import NotFound
+    from koppel.ports.orders import OrderState
+
+    record = order_links().get(link.link_id, channel_order_id)
+    if record is None:
+        raise NotFound(f"no order {channel_order_id} on {link.link_id} (see `koppel orders {link.link_id}`)")
+    if record.state not in (OrderState.NEEDS_ATTENTION, OrderState.CLAIMED):
+        return record
+    if polls_webshop_orders(link) or takes_webshop_orders(link):
+        webshop_orders(link, run_id).retry_one(channel_order_id)
+    else:
+        order_import(link, run_id, lambda: False).import_one(channel_order_id)
+    return order_links().get(link.link_id, channel_order_id) or record
 
 
 def polls_webshop_orders(link: Link) -> bool:

@@ -67,19 +67,24 @@ def run_for_links(
                 # Switched on, settled at `link put` as possible: a system changed since. A failed run
                 # reaches the failed-run queue and its alarm, never a quiet success.
                 _failed(report, activity, link, exc, f"{flow.value} is switched on but cannot run: {exc.message}")
+                _finished(runs, link, job, started, "failed", report.failed[link.link_id])
                 continue
             # Left unset on a link saved without `link put`: runs where it can, says where it cannot.
             report.done[link.link_id] = f"not available yet: {exc.message}"
             activity.record(link.link_id, f"{flow.value}.unavailable", exc.message)
+            _finished(runs, link, job, started, "unavailable", exc.message)
             continue
         except KoppelError as exc:
             _failed(report, activity, link, exc, exc.message)
+            _finished(runs, link, job, started, "failed", exc.message)
             continue
         except Exception as exc:  # noqa: BLE001 - one link's bug must not stop the others; the run still fails
             logger.exception("scheduled flow crashed for link", flow=flow.value, link_id=link.link_id)
             _failed(report, activity, link, exc, f"unexpected {type(exc).__name__}; see the function's log")
+            _finished(runs, link, job, started, "failed", report.failed[link.link_id])
             continue
         report.done[link.link_id] = summary or "nothing to do"
+        _finished(runs, link, job, started, "ok", report.done[link.link_id])
         if schedule and runs is not None:
             runs.ran(link.link_id, job, started)
         if summary:  # a frequent poll that found nothing leaves no line in the activity log
@@ -87,6 +92,12 @@ def run_for_links(
     if report.failed:
         raise ScheduledRunFailed(f"{flow.value}: {len(report.failed)} link(s) failed", failed=report.failed)
     return report
+
+
+def _finished(runs: RunStamps | None, link: Link, job: str, at: datetime, outcome: str, summary: str) -> None:
+    """How the link's run ended, for the console's links page: one item per link and job, overwritten."""
+    if runs is not None:
+        runs.finished(link.link_id, job, at, outcome, summary)
 
 
 def _failed(report: RunReport, activity: ActivityLog, link: Link, exc: Exception, message: str) -> None:

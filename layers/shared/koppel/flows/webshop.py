@@ -287,6 +287,12 @@ class WebshopOrders:
         return reason
 
     # --- the poller's part ------------------------------------------------------------------------
+    def retry_one(self, key: str) -> str:
+        """One waiting order or refund tried again (the poller's retries, a person's retry): what became of it."""
+        if "/refund/" in key:
+            return self.book_return(key)  # a refund's record always holds its delivery
+        return self.book_order(key.removesuffix(f"/{CANCEL}"))
+
     def retry_waiting(self, out_of_time: Callable[[], bool] = lambda: False) -> str:
         """Orders and refunds that wait (an unknown SKU, an order not booked yet, a lost answer):
         tried again, orders first so their refunds find them booked."""
@@ -298,12 +304,8 @@ class WebshopOrders:
                 outcomes["handed over"] += 1
                 continue
             key = record.channel_order_id
-            order_id = key.removesuffix(f"/{CANCEL}")
             try:
-                if "/refund/" in key:
-                    self.book_return(key)  # a refund's record always holds its delivery
-                else:
-                    self.book_order(order_id)
+                self.retry_one(key)
             except NotFound:
                 continue  # a marketplace order of an earlier set-up, never delivered here
             except RateLimited:

@@ -94,9 +94,24 @@ class DeadLetters(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a job's last run for a link ended: "ok", "failed" or "unavailable", with its summary."""
+
+    job: str
+    at: datetime
+    outcome: str
+    summary: str
+
+
 class RunStamps(Protocol):
-    """When a link last ran a scheduled job well (`koppel.schedules`): LINK#{link_id} / RAN#{job}."""
+    """When a link last ran a scheduled job well (`koppel.schedules`): LINK#{link_id} / RAN#{job};
+    and how each job's last run ended, well or not: LINK#{link_id} / LAST#{job}."""
 
     def last_run(self, link_id: str, job: str) -> datetime | None: ...
 
     def ran(self, link_id: str, job: str, at: datetime) -> None: ...
+
+    def finished(self, link_id: str, job: str, at: datetime, outcome: str, summary: str) -> None: ...
+
+    def outcomes(self, link_id: str) -> dict[str, RunOutcome]: ...

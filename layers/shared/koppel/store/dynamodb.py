@@ -24,7 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from koppel.config import Account, Link, parse
 from koppel.errors import KoppelError, UnknownAccount, UnknownLink
 from koppel.models import sortable
-from koppel.ports.config import Activity
+from koppel.ports.config import Activity, RunOutcome
 from koppel.queue import Envelope
 
 _serializer = TypeSerializer()
@@ -198,6 +198,21 @@ class DynamoRunStamps:
 
     def ran(self, link_id: str, job: str, at: datetime) -> None:
         self.table.put({"pk": f"LINK#{link_id}", "sk": f"RAN#{job}", "at": at.astimezone(UTC).isoformat()})
+
+    def finished(self, link_id: str, job: str, at: datetime, outcome: str, summary: str) -> None:
+        item = {"pk": f"LINK#{link_id}", "sk": f"LAST#{job}", "at": at.astimezone(UTC).isoformat()}
+        self.table.put(item | {"outcome": outcome, "summary": summary[:500]})
+
+    def outcomes(self, link_id: str) -> dict[str, RunOutcome]:
+        return {
+            str(item["sk"]).removeprefix("LAST#"): RunOutcome(
+                job=str(item["sk"]).removeprefix("LAST#"),
+                at=datetime.fromisoformat(str(item["at"])),
+                outcome=str(item["outcome"]),
+                summary=str(item.get("summary", "")),
+            )
+            for item in self.table.query(f"LINK#{link_id}", "LAST#")
+        }
 
 
 class DynamoActivityLog:
